@@ -1,0 +1,1 @@
+//! Schema-driven body conversion (in progress).
