@@ -10,3 +10,6 @@ pub mod offline;
 pub mod transport;
 
 mod schema;
+
+pub use client::{Client, ClientBuilder, RetryPolicy};
+pub use error::{ApiError, Error, ErrorKind};

@@ -1,1 +1,708 @@
-//! (in progress)
+//! The typed Autumn REST API client.
+//!
+//! [`Client`] is cheap to clone (an `Arc` inside) and meant to be built once and shared. Each API resource
+//! has a handle with one method per operation: [`Client::customers`], [`Client::balances`],
+//! [`Client::billing`], ... The wire format is the current API's (snake_case JSON, `x-api-version: 2.4.0`);
+//! the older v1.2 calls live beside these in their own module.
+//!
+//! ```no_run
+//! use autumn::models::{CheckParams, TrackParams};
+//!
+//! # async fn demo() -> Result<(), autumn::Error> {
+//! // Reads AUTUMN_SECRET_KEY (and AUTUMN_API_URL, if set).
+//! let client = autumn::Client::from_env()?;
+//! let answer = client.balances().check(&CheckParams::new("user_123", "messages")).await?;
+//! if answer.allowed {
+//!     // ... do the work, then record it:
+//!     client.balances().track(&TrackParams::new("user_123", "messages", 1.0)).await?;
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # Retries never double-bill
+//!
+//! A call is retried (at most [`RetryPolicy::max_retries`] times, exponential backoff with jitter,
+//! `Retry-After` honoured, within a shared retry budget of about 20% extra requests) only when repeating it is
+//! harmless:
+//!
+//! - any call whose connection could not be opened (the request was never sent);
+//! - reads and previews, on a timeout, a dropped connection, 429, 502, 503 or 504;
+//! - `balances().track(..)`, which always carries an `Idempotency-Key` (the one you set, or a random one the
+//!   client generates before the first attempt and reuses on every retry). Autumn answers a repeated key with
+//!   409 `duplicate_idempotency_key`; on a retry that means the first attempt was accepted, and the call
+//!   returns an [`ErrorKind::AlreadyApplied`](crate::ErrorKind::AlreadyApplied) error rather than sending
+//!   anything again;
+//! - never `attach`, `update`, `multi_attach`, `setup_payment` or any other write once the request may
+//!   have reached Autumn.
+
+mod balances;
+mod billing;
+mod customers;
+mod entities;
+mod events;
+mod features;
+mod plans;
+mod referrals;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
+use http::{Method, StatusCode, Uri};
+use http_body_util::{BodyExt, Full, Limited};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tower::retry::budget::{Budget, TpsBudget};
+
+pub use self::balances::Balances;
+pub use self::billing::Billing;
+pub use self::customers::Customers;
+pub use self::entities::Entities;
+pub use self::events::Events;
+pub use self::features::Features;
+pub use self::plans::Plans;
+pub use self::referrals::Referrals;
+
+use crate::error::{excerpt, ApiError, Error};
+use crate::transport::{
+    is_connect_error, BoxError, HttpConfig, HttpTransport, HyperTransport, Transport,
+};
+
+/// The production Autumn API.
+pub const DEFAULT_BASE_URL: &str = "https://api.useautumn.com";
+/// The API version this crate speaks (the one autumn-js 1.3.13 sends).
+pub const DEFAULT_API_VERSION: &str = "2.4.0";
+
+const USER_AGENT_VALUE: &str = concat!("autumn-rs/", env!("CARGO_PKG_VERSION"));
+static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+static API_VERSION: HeaderName = HeaderName::from_static("x-api-version");
+
+/// When and how often failed calls are retried. See the [module docs](self) for what is ever retried.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct RetryPolicy {
+    /// Retries after the first attempt (default 2).
+    pub max_retries: u32,
+    /// Backoff before the first retry (default 100 ms); doubles each time, with full jitter.
+    pub initial_backoff: Duration,
+    /// Longest single wait, including a `Retry-After` (default 5 s). A longer `Retry-After` is not waited for.
+    pub max_backoff: Duration,
+    /// The whole call, all attempts and waits included, never takes longer than this (default 30 s).
+    pub max_elapsed: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 2,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(5),
+            max_elapsed: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Never retry.
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_retries: 0,
+            ..RetryPolicy::default()
+        }
+    }
+}
+
+/// Whether an operation may be repeated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Retry {
+    /// Reads and previews: repeating is harmless.
+    Safe,
+    /// Writes that carry an idempotency key (track).
+    Idempotent,
+    /// Writes: only repeated when the request was provably never sent.
+    Never,
+}
+
+/// One upstream operation: method, path (with any query) and retry class.
+#[derive(Clone, Debug)]
+pub(crate) struct Operation {
+    pub(crate) method: Method,
+    pub(crate) path: &'static str,
+    pub(crate) retry: Retry,
+}
+
+impl Operation {
+    pub(crate) const fn post(path: &'static str, retry: Retry) -> Self {
+        Operation {
+            method: Method::POST,
+            path,
+            retry,
+        }
+    }
+}
+
+/// An upstream answer, whatever its status.
+#[derive(Debug)]
+pub(crate) struct RawResponse {
+    pub(crate) status: StatusCode,
+    pub(crate) body: Bytes,
+}
+
+/// Builds a [`Client`].
+#[derive(Clone)]
+pub struct ClientBuilder {
+    secret_key: Option<SecretString>,
+    base_url: Option<String>,
+    api_version: String,
+    timeout: Duration,
+    http: HttpConfig,
+    retry: RetryPolicy,
+    max_response_bytes: usize,
+    transport: Option<Transport>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "[redacted]"),
+            )
+            .field("base_url", &self.base_url)
+            .field("api_version", &self.api_version)
+            .field("timeout", &self.timeout)
+            .field("http", &self.http)
+            .field("retry", &self.retry)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("custom_transport", &self.transport.is_some())
+            .finish()
+    }
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            secret_key: None,
+            base_url: None,
+            api_version: DEFAULT_API_VERSION.to_owned(),
+            timeout: Duration::from_secs(10),
+            http: HttpConfig::default(),
+            retry: RetryPolicy::default(),
+            max_response_bytes: 16 * 1024 * 1024,
+            transport: None,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The secret key (`am_sk_...`). Without one, `build` reads `AUTUMN_SECRET_KEY`.
+    pub fn secret_key(mut self, key: impl Into<String>) -> Self {
+        self.secret_key = Some(SecretString::from(key.into()));
+        self
+    }
+
+    /// The API base URL, e.g. `https://api.useautumn.com` (a trailing `/v1` is tolerated). Without one,
+    /// `build` reads `AUTUMN_API_URL`, and falls back to [`DEFAULT_BASE_URL`].
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The `x-api-version` header (default [`DEFAULT_API_VERSION`]).
+    pub fn api_version(mut self, version: impl Into<String>) -> Self {
+        self.api_version = version.into();
+        self
+    }
+
+    /// Deadline of one attempt: connecting, sending, and receiving the whole answer (default 10 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Deadline for opening a TCP connection with the default transport (default 5 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.http.connect_timeout = timeout;
+        self
+    }
+
+    /// Most idle pooled connections kept per host with the default transport (default 32).
+    pub fn pool_max_idle_per_host(mut self, n: usize) -> Self {
+        self.http.pool_max_idle_per_host = n;
+        self
+    }
+
+    /// How long idle pooled connections are kept with the default transport (default 20 s).
+    pub fn pool_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.http.pool_idle_timeout = timeout;
+        self
+    }
+
+    /// The retry policy (default: [`RetryPolicy::default`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Largest upstream answer accepted, in bytes (default 16 MiB). A larger one fails with a decode error.
+    pub fn max_response_bytes(mut self, n: usize) -> Self {
+        self.max_response_bytes = n;
+        self
+    }
+
+    /// Sends requests through `transport` (boxed) instead of the default hyper client.
+    pub fn transport<T: HttpTransport>(mut self, transport: T) -> Self {
+        self.transport = Some(Transport::new(transport));
+        self
+    }
+
+    /// Builds the client (with the default hyper transport unless [`transport`](Self::transport) was set).
+    pub fn build(mut self) -> Result<Client, Error> {
+        let transport = match self.transport.take() {
+            Some(t) => t,
+            None => Transport::new(HyperTransport::new(&self.http)?),
+        };
+        self.build_with_transport(transport)
+    }
+
+    /// Builds a client around a concrete transport type, without boxing it.
+    pub fn build_with_transport<T: HttpTransport>(self, transport: T) -> Result<Client<T>, Error> {
+        let key = match self.secret_key {
+            Some(k) => k,
+            None => match std::env::var("AUTUMN_SECRET_KEY") {
+                Ok(k) if !k.trim().is_empty() => SecretString::from(k),
+                _ => return Err(Error::config(
+                    "no secret key: pass one to ClientBuilder::secret_key or set AUTUMN_SECRET_KEY",
+                )),
+            },
+        };
+        let base = match self.base_url {
+            Some(u) => u,
+            None => std::env::var("AUTUMN_API_URL")
+                .ok()
+                .filter(|u| !u.trim().is_empty())
+                .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
+        };
+        let base = normalize_base_url(&base)?;
+        let auth = bearer(&key)?;
+        let api_version = HeaderValue::from_str(&self.api_version)
+            .map_err(|_| Error::config("the API version is not a valid header value"))?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                transport,
+                base,
+                auth,
+                secret: key,
+                api_version,
+                timeout: self.timeout,
+                retry: self.retry,
+                budget: TpsBudget::new(Duration::from_secs(10), 10, 0.2),
+                max_response_bytes: self.max_response_bytes,
+            }),
+        })
+    }
+}
+
+fn bearer(key: &SecretString) -> Result<HeaderValue, Error> {
+    let k = key.expose_secret();
+    if k.trim().is_empty() {
+        return Err(Error::config("the secret key is empty"));
+    }
+    if !k.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Error::config(
+            "the secret key contains spaces or non-ASCII characters; copy it again from the Autumn dashboard",
+        ));
+    }
+    let mut v = HeaderValue::from_str(&format!("Bearer {k}"))
+        .map_err(|_| Error::config("the secret key is not a valid header value"))?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+/// Parses a base URL: scheme and authority, any trailing `/` and `/v1` dropped, other paths kept.
+pub(crate) fn normalize_base_url(url: &str) -> Result<String, Error> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let trimmed = trimmed.strip_suffix("/v1").unwrap_or(trimmed);
+    let uri: Uri = trimmed
+        .parse()
+        .map_err(|_| Error::config(format!("the base URL {url:?} is not a valid URL")))?;
+    match uri.scheme_str() {
+        Some("http") | Some("https") => {}
+        _ => {
+            return Err(Error::config(format!(
+                "the base URL {url:?} must start with http:// or https://"
+            )))
+        }
+    }
+    if uri.authority().is_none() {
+        return Err(Error::config(format!("the base URL {url:?} has no host")));
+    }
+    Ok(trimmed.to_owned())
+}
+
+struct Inner<T> {
+    transport: T,
+    base: String,
+    auth: HeaderValue,
+    secret: SecretString,
+    api_version: HeaderValue,
+    timeout: Duration,
+    retry: RetryPolicy,
+    budget: TpsBudget,
+    max_response_bytes: usize,
+}
+
+/// The Autumn REST API client. Cheap to clone; share one per process.
+///
+/// `T` is the transport; the default, [`Transport`], is a boxed one, so every client built by
+/// [`ClientBuilder::build`] has the same type whatever carries its requests.
+pub struct Client<T = Transport> {
+    inner: Arc<Inner<T>>,
+}
+
+impl<T> Clone for Client<T> {
+    fn clone(&self) -> Self {
+        Client {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<T> fmt::Debug for Client<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("autumn::Client")
+            .field("base_url", &self.inner.base)
+            .field("api_version", &self.inner.api_version)
+            .field("secret_key", &"[redacted]")
+            .field("timeout", &self.inner.timeout)
+            .field("retry", &self.inner.retry)
+            .finish()
+    }
+}
+
+impl Client {
+    /// A builder with the defaults (reads `AUTUMN_SECRET_KEY` and `AUTUMN_API_URL` at `build` when unset).
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client with `secret_key` and every other setting at its default.
+    pub fn new(secret_key: impl Into<String>) -> Result<Client, Error> {
+        Client::builder().secret_key(secret_key).build()
+    }
+
+    /// A client configured from `AUTUMN_SECRET_KEY` and `AUTUMN_API_URL`.
+    pub fn from_env() -> Result<Client, Error> {
+        Client::builder().build()
+    }
+}
+
+impl<T: HttpTransport> Client<T> {
+    /// The base URL requests go to (without `/v1`).
+    pub fn base_url(&self) -> &str {
+        &self.inner.base
+    }
+
+    /// Customers: get_or_create, get, list, update, delete.
+    pub fn customers(&self) -> Customers<'_, T> {
+        Customers::new(self)
+    }
+
+    /// Entities (seats, workspaces, ... of a customer): create, get, list, update, delete.
+    pub fn entities(&self) -> Entities<'_, T> {
+        Entities::new(self)
+    }
+
+    /// Plans: list, get.
+    pub fn plans(&self) -> Plans<'_, T> {
+        Plans::new(self)
+    }
+
+    /// Features: list, get.
+    pub fn features(&self) -> Features<'_, T> {
+        Features::new(self)
+    }
+
+    /// Billing: attach, update, previews, multi-attach, setup payment, customer portal.
+    pub fn billing(&self) -> Billing<'_, T> {
+        Billing::new(self)
+    }
+
+    /// Balances: check, track, batch track.
+    pub fn balances(&self) -> Balances<'_, T> {
+        Balances::new(self)
+    }
+
+    /// Events: list, aggregate.
+    pub fn events(&self) -> Events<'_, T> {
+        Events::new(self)
+    }
+
+    /// Referrals: create and redeem codes.
+    pub fn referrals(&self) -> Referrals<'_, T> {
+        Referrals::new(self)
+    }
+
+    /// Sends `body` as JSON and decodes a 2xx answer as `R`; a non-2xx answer becomes an API error.
+    pub(crate) async fn call<B: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        op: Operation,
+        body: &B,
+        idempotency_key: Option<&str>,
+    ) -> Result<R, Error> {
+        let bytes = Bytes::from(serde_json::to_vec(body).map_err(Error::encode)?);
+        let key = match (op.retry, idempotency_key) {
+            (_, Some(k)) => Some(k.to_owned()),
+            (Retry::Idempotent, None) => Some(uuid::Uuid::new_v4().to_string()),
+            _ => None,
+        };
+        let raw = self.execute(op, Some(bytes), key.as_deref()).await?;
+        self.decode(raw)
+    }
+
+    fn decode<R: DeserializeOwned>(&self, raw: RawResponse) -> Result<R, Error> {
+        if !raw.status.is_success() {
+            return Err(Error::from_api(self.api_error(raw.status, &raw.body)));
+        }
+        serde_json::from_slice(&raw.body).map_err(|e| {
+            Error::decode(
+                raw.status,
+                format!(
+                    "{e}; the body starts with {:?}",
+                    excerpt(&raw.body, 120, self.inner.secret.expose_secret())
+                ),
+            )
+        })
+    }
+
+    /// Reads Autumn's error body (`message`, `code`); a non-JSON body gives a generic code and an excerpt.
+    pub(crate) fn api_error(&self, status: StatusCode, body: &[u8]) -> ApiError {
+        #[derive(serde::Deserialize)]
+        struct Body {
+            message: Option<serde_json::Value>,
+            code: Option<serde_json::Value>,
+        }
+        let secret = self.inner.secret.expose_secret();
+        match serde_json::from_slice::<Body>(body) {
+            Ok(b) => {
+                let message = match b.message {
+                    Some(serde_json::Value::String(s)) => s,
+                    Some(other) => other.to_string(),
+                    None => status.canonical_reason().unwrap_or("error").to_owned(),
+                };
+                let code = match b.code {
+                    Some(serde_json::Value::String(s)) => s,
+                    _ => "autumn_api_error".to_owned(),
+                };
+                ApiError::new(status, code, scrub(message, secret))
+            }
+            Err(_) => ApiError::new(status, "autumn_api_error", excerpt(body, 200, secret)),
+        }
+    }
+
+    /// Sends one call with retries as its [`Retry`] class allows; any status is returned as-is.
+    pub(crate) async fn execute(
+        &self,
+        op: Operation,
+        body: Option<Bytes>,
+        idempotency_key: Option<&str>,
+    ) -> Result<RawResponse, Error> {
+        let inner = &*self.inner;
+        let started = Instant::now();
+        let uri: Uri = {
+            let mut s = String::with_capacity(inner.base.len() + op.path.len());
+            s.push_str(&inner.base);
+            s.push_str(op.path);
+            s.parse()
+                .map_err(|_| Error::config(format!("invalid request path {:?}", op.path)))?
+        };
+        let key_header =
+            match idempotency_key {
+                Some(k) => Some(HeaderValue::from_str(k).map_err(|_| {
+                    Error::config("the idempotency key is not a valid header value")
+                })?),
+                None => None,
+            };
+        let retry_class = if key_header.is_some() && op.retry == Retry::Never {
+            Retry::Idempotent
+        } else {
+            op.retry
+        };
+        let body = body.unwrap_or_default();
+        let mut attempt: u32 = 0;
+        inner.budget.deposit();
+        loop {
+            let mut req = http::Request::new(Full::new(body.clone()));
+            *req.method_mut() = op.method.clone();
+            *req.uri_mut() = uri.clone();
+            let h = req.headers_mut();
+            h.insert(AUTHORIZATION, inner.auth.clone());
+            h.insert(&API_VERSION, inner.api_version.clone());
+            h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            h.insert(ACCEPT, HeaderValue::from_static("application/json"));
+            h.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+            if let Some(k) = &key_header {
+                h.insert(&IDEMPOTENCY_KEY, k.clone());
+            }
+
+            let outcome = self.attempt(req).await;
+            let (retryable, retry_after) = match &outcome {
+                Ok((raw, retry_after)) => {
+                    if attempt > 0
+                        && raw.status == StatusCode::CONFLICT
+                        && key_header.is_some()
+                        && is_duplicate_key(&raw.body)
+                    {
+                        return Err(Error::already_applied(
+                            self.api_error(raw.status, &raw.body),
+                        ));
+                    }
+                    let transient = matches!(raw.status.as_u16(), 429 | 502 | 503 | 504);
+                    (transient && retry_class != Retry::Never, *retry_after)
+                }
+                // Never sent: repeating cannot duplicate anything.
+                Err(e) if e.is_connect() => (true, None),
+                Err(_) => (retry_class != Retry::Never, None),
+            };
+            let backoff = if retryable && attempt < inner.retry.max_retries {
+                self.backoff(attempt, retry_after)
+                    .filter(|b| started.elapsed() + *b + inner.timeout <= inner.retry.max_elapsed)
+            } else {
+                None
+            };
+            let Some(backoff) = backoff.filter(|_| inner.budget.withdraw()) else {
+                return outcome.map(|(raw, _)| raw);
+            };
+            tracing::debug!(
+                path = op.path,
+                attempt = attempt + 1,
+                backoff_ms = backoff.as_millis() as u64,
+                "retrying Autumn call"
+            );
+            tokio::time::sleep(backoff).await;
+            attempt += 1;
+        }
+    }
+
+    /// Full-jitter exponential backoff, or the server's `Retry-After` when it fits under `max_backoff`.
+    fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Option<Duration> {
+        let p = &self.inner.retry;
+        if let Some(ra) = retry_after {
+            return (ra <= p.max_backoff).then_some(ra);
+        }
+        let cap = p
+            .initial_backoff
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(p.max_backoff);
+        let nanos = cap.as_nanos().min(u64::MAX as u128) as u64;
+        Some(Duration::from_nanos(
+            nanos / 2 + fastrand::u64(0..=nanos / 2),
+        ))
+    }
+
+    /// One attempt under the per-attempt deadline: send, then read the whole (bounded) body.
+    async fn attempt(
+        &self,
+        req: http::Request<Full<Bytes>>,
+    ) -> Result<(RawResponse, Option<Duration>), Error> {
+        let inner = &*self.inner;
+        let limit = inner.max_response_bytes;
+        let fut = async {
+            let resp = inner.transport.send(req).await.map_err(classify)?;
+            let (parts, body) = resp.into_parts();
+            let retry_after = parts
+                .headers
+                .get(http::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            if let Some(len) = parts
+                .headers
+                .get(http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok())
+            {
+                if len > limit as u64 {
+                    return Err(Error::decode(
+                        parts.status,
+                        format!("the answer is {len} bytes, more than the {limit}-byte limit"),
+                    ));
+                }
+            }
+            let collected = Limited::new(body, limit).collect().await.map_err(|e| {
+                if e.is::<http_body_util::LengthLimitError>() {
+                    Error::decode(
+                        parts.status,
+                        format!("the answer is larger than the {limit}-byte limit"),
+                    )
+                } else {
+                    Error::transport(e)
+                }
+            })?;
+            Ok((
+                RawResponse {
+                    status: parts.status,
+                    body: collected.to_bytes(),
+                },
+                retry_after,
+            ))
+        };
+        match tokio::time::timeout(inner.timeout, fut).await {
+            Ok(r) => r,
+            Err(_) => Err(Error::timeout(inner.timeout)),
+        }
+    }
+}
+
+fn classify(e: BoxError) -> Error {
+    if is_connect_error(&*e) {
+        Error::connect(e)
+    } else {
+        Error::transport(e)
+    }
+}
+
+fn is_duplicate_key(body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        code: Option<String>,
+    }
+    serde_json::from_slice::<Body>(body)
+        .ok()
+        .and_then(|b| b.code)
+        .is_some_and(|c| c == "duplicate_idempotency_key")
+}
+
+fn scrub(text: String, secret: &str) -> String {
+    if !secret.is_empty() && text.contains(secret) {
+        text.replace(secret, "[redacted]")
+    } else {
+        text
+    }
+}
+
+/// Declares a resource handle: a borrowed view of the client grouping one resource's operations.
+macro_rules! resource {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        pub struct $name<'a, T = $crate::transport::Transport> {
+            client: &'a $crate::client::Client<T>,
+        }
+
+        impl<'a, T> $name<'a, T> {
+            pub(crate) fn new(client: &'a $crate::client::Client<T>) -> Self {
+                Self { client }
+            }
+        }
+
+        impl<T> std::fmt::Debug for $name<'_, T> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($name)).finish_non_exhaustive()
+            }
+        }
+    };
+}
+pub(crate) use resource;

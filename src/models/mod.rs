@@ -1,1 +1,1 @@
-//! (in progress)
+//! Request and response types of the Autumn REST API (current version, snake_case wire format).

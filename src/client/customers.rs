@@ -1,0 +1,8 @@
+//! Customer operations.
+
+use super::resource;
+
+resource! {
+    /// Customer operations. Get one with [`Client::customers`](crate::Client::customers).
+    Customers
+}
