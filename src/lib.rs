@@ -1,15 +1,30 @@
 //! Bill the users of any hyper/tower server through [Autumn](https://useautumn.com).
+//!
+//! - [`AutumnService`]: a `tower::Service` serving the backend routes the `autumn-js` React client calls
+//!   under `/api/autumn`, for the customer your [`Identify`] hook names. Mount it in axum, hyper, warp or
+//!   tonic, or wrap an existing app with [`AutumnLayer`].
+//! - [`Client`]: a typed client for the Autumn REST API (server-side `check`, `track`, `attach`, ...).
+//! - [`offline::OfflineAutumn`]: an in-memory Autumn for tests and for running without an account.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+pub mod body;
 pub mod client;
 pub mod error;
+pub mod future;
+pub mod identify;
+pub mod layer;
 pub mod models;
 pub mod offline;
+pub mod service;
 pub mod transport;
 
+mod routes;
 mod schema;
 
 pub use client::{Client, ClientBuilder, RetryPolicy};
 pub use error::{ApiError, Error, ErrorKind};
+pub use identify::{CustomerData, Identify, Identity};
+pub use layer::AutumnLayer;
+pub use service::{AutumnService, AutumnServiceBuilder, Protocol};

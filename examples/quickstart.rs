@@ -1,0 +1,113 @@
+//! The quickstart: an axum server that is the backend of an autumn-js app.
+//!
+//! ```text
+//! cargo run --example quickstart
+//! ```
+//!
+//! Environment:
+//! - `AUTUMN_SECRET_KEY`: your Autumn secret key. Without it the server runs on the embedded offline Autumn.
+//! - `AUTUMN_API_URL`: the Autumn API base URL (default `https://api.useautumn.com`; `/v1` is tolerated).
+//! - `HOST`, `PORT`: where to listen (default `127.0.0.1:3000`).
+//! - `FRONTEND_ORIGIN`: the origin of your frontend, allowed by CORS with credentials
+//!   (default `http://localhost:5173`, Vite's dev server).
+//!
+//! The demo identify hook reads who the caller is from the headers `x-customer-id` (absent: anonymous),
+//! `x-customer-name` and `x-customer-email`, so you can try every route with `curl`.
+
+use std::convert::Infallible;
+use std::future::{ready, Ready};
+
+use autumn::{AutumnService, Identity};
+use axum::Router;
+use http::header::{HeaderName, CONTENT_TYPE};
+use http::request::Parts;
+use http::{HeaderValue, Method};
+use tower_http::cors::CorsLayer;
+use tracing_subscriber::EnvFilter;
+
+/// Who is calling. A real app reads its session here (a cookie, a JWT, or the user an auth middleware
+/// put into `parts.extensions`); the demo trusts headers so it can be tried with `curl`.
+fn identify(parts: &Parts) -> Ready<Result<Option<Identity>, Infallible>> {
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let identity = header("x-customer-id").map(|id| {
+        let mut identity = Identity::new(id);
+        identity.customer_data.name = header("x-customer-name");
+        identity.customer_data.email = header("x-customer-email");
+        identity
+    });
+    ready(Ok(identity))
+}
+
+/// The app: the Autumn routes nested at `/api/autumn`, behind CORS for the frontend's origin.
+fn app(
+    autumn: AutumnService<fn(&Parts) -> Ready<Result<Option<Identity>, Infallible>>>,
+    origin: &str,
+) -> Router {
+    let origin: HeaderValue = origin
+        .parse()
+        .expect("FRONTEND_ORIGIN must be a valid origin");
+    let cors = CorsLayer::new()
+        .allow_origin(origin)
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([
+            CONTENT_TYPE,
+            HeaderName::from_static("x-customer-id"),
+            HeaderName::from_static("x-customer-name"),
+            HeaderName::from_static("x-customer-email"),
+        ])
+        .allow_credentials(true);
+    Router::new()
+        .nest_service("/api/autumn", autumn)
+        .layer(cors)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".to_owned());
+    let port: u16 = match std::env::var("PORT") {
+        Ok(p) => p
+            .parse()
+            .map_err(|_| format!("PORT={p:?} is not a port number"))?,
+        Err(_) => 3000,
+    };
+    let origin =
+        std::env::var("FRONTEND_ORIGIN").unwrap_or_else(|_| "http://localhost:5173".to_owned());
+
+    let builder = AutumnService::builder()
+        .identify(identify as fn(&Parts) -> Ready<Result<Option<Identity>, Infallible>>);
+    let secret = std::env::var("AUTUMN_SECRET_KEY")
+        .ok()
+        .filter(|k| !k.trim().is_empty());
+    let Some(secret) = secret else {
+        eprintln!(
+            "AUTUMN_SECRET_KEY is not set. Get a key at https://app.useautumn.com and run \
+             `AUTUMN_SECRET_KEY=am_sk_... cargo run --example quickstart`."
+        );
+        std::process::exit(2);
+    };
+    let autumn = builder.secret_key(secret).build()?;
+
+    let listener = tokio::net::TcpListener::bind((host.as_str(), port)).await?;
+    let addr = listener.local_addr()?;
+    println!("autumn quickstart listening on http://{addr}");
+    axum::serve(listener, app(autumn, &origin))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,187 @@
+//! [`AutumnLayer`]: put the Autumn routes in front of any existing service.
+//!
+//! Requests whose path lies under the prefix (default `/api/autumn`) go to the [`AutumnService`]; every other
+//! request reaches the inner service untouched (body, extensions and upgrades included), and its future is
+//! polled directly, with no boxing.
+//!
+//! ```no_run
+//! use autumn::{AutumnLayer, AutumnService, Identity};
+//! use axum::{routing::get, Router};
+//!
+//! # fn demo() -> Result<(), autumn::Error> {
+//! let autumn = AutumnService::builder()
+//!     .identify(|_parts: &http::request::Parts| async {
+//!         Ok::<_, std::convert::Infallible>(Some(Identity::new("user_123")))
+//!     })
+//!     .build()?;
+//! let app: Router = Router::new()
+//!     .route("/", get(|| async { "hello" }))
+//!     .layer(AutumnLayer::new(autumn));
+//! # let _ = app; Ok(()) }
+//! ```
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use http::{Request, Response};
+use http_body_util::Either;
+use tower::{Layer, Service};
+
+use crate::body::ResponseBody;
+use crate::future::ResponseFuture;
+use crate::identify::Identify;
+use crate::routes::is_under;
+use crate::service::AutumnService;
+use crate::transport::{BoxError, HttpTransport, Transport};
+
+/// A [`Layer`] that serves the Autumn routes under the service's prefix and passes everything else on.
+pub struct AutumnLayer<I, T = Transport> {
+    autumn: AutumnService<I, T>,
+}
+
+impl<I, T> AutumnLayer<I, T> {
+    /// Wraps services with `autumn`, which answers the requests under its prefix.
+    pub fn new(autumn: AutumnService<I, T>) -> Self {
+        AutumnLayer { autumn }
+    }
+}
+
+impl<I, T> Clone for AutumnLayer<I, T> {
+    fn clone(&self) -> Self {
+        AutumnLayer {
+            autumn: self.autumn.clone(),
+        }
+    }
+}
+
+impl<I, T> fmt::Debug for AutumnLayer<I, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AutumnLayer")
+            .field("autumn", &self.autumn)
+            .finish()
+    }
+}
+
+impl<S, I, T> Layer<S> for AutumnLayer<I, T> {
+    type Service = WithAutumn<S, I, T>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        WithAutumn {
+            inner,
+            autumn: self.autumn.clone(),
+        }
+    }
+}
+
+/// The service [`AutumnLayer`] produces.
+pub struct WithAutumn<S, I, T = Transport> {
+    inner: S,
+    autumn: AutumnService<I, T>,
+}
+
+impl<S: Clone, I, T> Clone for WithAutumn<S, I, T> {
+    fn clone(&self) -> Self {
+        WithAutumn {
+            inner: self.inner.clone(),
+            autumn: self.autumn.clone(),
+        }
+    }
+}
+
+impl<S: fmt::Debug, I, T> fmt::Debug for WithAutumn<S, I, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WithAutumn")
+            .field("inner", &self.inner)
+            .field("autumn", &self.autumn)
+            .finish()
+    }
+}
+
+impl<S, I, T> WithAutumn<S, I, T> {
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwraps the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S, I, T, B, ResBody> Service<Request<B>> for WithAutumn<S, I, T>
+where
+    S: Service<Request<B>, Response = Response<ResBody>>,
+    I: Identify,
+    T: HttpTransport,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+    ResBody: http_body::Body<Data = bytes::Bytes>,
+    ResBody::Error: Into<BoxError>,
+{
+    type Response = Response<Either<ResponseBody, ResBody>>;
+    type Error = S::Error;
+    type Future = LayerFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        if is_under(req.uri().path(), self.autumn.shared_prefix_segments()) {
+            LayerFuture::Autumn {
+                fut: self.autumn.call(req),
+            }
+        } else {
+            LayerFuture::Inner {
+                fut: self.inner.call(req),
+            }
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`WithAutumn`]: the inner service's future, unboxed, or the Autumn route's.
+    #[project = LayerFutureProj]
+    pub enum LayerFuture<F> {
+        /// A request for the inner service.
+        Inner { #[pin] fut: F },
+        /// A request for an Autumn route.
+        Autumn { #[pin] fut: ResponseFuture },
+    }
+}
+
+impl<F> fmt::Debug for LayerFuture<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LayerFuture::Inner { .. } => f.write_str("LayerFuture::Inner"),
+            LayerFuture::Autumn { .. } => f.write_str("LayerFuture::Autumn"),
+        }
+    }
+}
+
+impl<F, ResBody, E> Future for LayerFuture<F>
+where
+    F: Future<Output = Result<Response<ResBody>, E>>,
+{
+    type Output = Result<Response<Either<ResponseBody, ResBody>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            LayerFutureProj::Inner { fut } => fut.poll(cx).map_ok(|r| r.map(Either::Right)),
+            LayerFutureProj::Autumn { fut } => match fut.poll(cx) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(Ok(r)) => Poll::Ready(Ok(r.map(Either::Left))),
+                Poll::Ready(Err(never)) => match never {},
+            },
+        }
+    }
+}

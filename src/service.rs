@@ -1,0 +1,537 @@
+//! [`AutumnService`]: the backend routes autumn-js calls, as a `tower::Service`.
+//!
+//! ```no_run
+//! use autumn::{AutumnService, Identity};
+//! use http::request::Parts;
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let autumn = AutumnService::builder()
+//!     .secret_key(std::env::var("AUTUMN_SECRET_KEY")?)
+//!     .identify(|parts: &Parts| {
+//!         // A real app reads its session here.
+//!         let user = parts.headers.get("x-user-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+//!         async move { Ok::<_, std::convert::Infallible>(user.map(Identity::new)) }
+//!     })
+//!     .build()?;
+//!
+//! let app = axum::Router::new().nest_service("/api/autumn", autumn);
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! axum::serve(listener, app).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! The service never returns `Err`: every failure is a JSON response `{"message", "code", "statusCode"}`
+//! (see the README's error table). It is cheap to clone (an `Arc` inside), `Send + Sync`, and always ready.
+//! Requests may arrive with the full path (`/api/autumn/attach`) or with the prefix already stripped by a
+//! `nest_service` (`/attach`); both work.
+
+use std::convert::Infallible;
+use std::fmt;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::request::Parts;
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Limited};
+use serde_json::{Map, Value};
+use tracing::Instrument;
+
+use crate::body::ResponseBody;
+use crate::client::{Client, ClientBuilder, Operation, Retry};
+use crate::error::{Error, ErrorKind};
+use crate::future::ResponseFuture;
+use crate::identify::{Identify, Identity};
+use crate::routes::{self, error, Segments};
+use crate::transport::{BoxError, HttpTransport, Transport};
+
+/// The default path prefix, where autumn-js looks for its backend.
+pub const DEFAULT_PREFIX: &str = "/api/autumn";
+/// The default request body limit: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// Which browser protocol the service speaks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Protocol {
+    /// autumn-js >= 1.0: `POST <prefix>/<rpcName>`.
+    #[default]
+    Current,
+}
+
+/// Serves the autumn-js backend routes. Build one with [`AutumnService::builder`].
+pub struct AutumnService<I, T = Transport> {
+    shared: Arc<Shared<I, T>>,
+}
+
+impl<I, T> Clone for AutumnService<I, T> {
+    fn clone(&self) -> Self {
+        AutumnService {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<I, T> AutumnService<I, T> {
+    pub(crate) fn shared_prefix_segments(&self) -> &[String] {
+        &self.shared.prefix_segments
+    }
+}
+
+impl<I, T> fmt::Debug for AutumnService<I, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AutumnService")
+            .field("prefix", &self.shared.prefix)
+            .field("protocol", &self.shared.protocol)
+            .field("body_limit", &self.shared.body_limit)
+            .field("client", &self.shared.client)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) struct Shared<I, T> {
+    pub(crate) client: Client<T>,
+    identify: I,
+    prefix: String,
+    pub(crate) prefix_segments: Vec<String>,
+    body_limit: usize,
+    body_timeout: Duration,
+    protocol: Protocol,
+}
+
+/// Configures an [`AutumnService`].
+pub struct AutumnServiceBuilder<I = (), T = Transport> {
+    client_builder: ClientBuilder,
+    client: Option<Client<T>>,
+    identify: I,
+    prefix: String,
+    body_limit: usize,
+    body_timeout: Duration,
+    protocol: Protocol,
+}
+
+impl<I, T> fmt::Debug for AutumnServiceBuilder<I, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AutumnServiceBuilder")
+            .field("client_builder", &self.client_builder)
+            .field("prefix", &self.prefix)
+            .field("body_limit", &self.body_limit)
+            .field("protocol", &self.protocol)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AutumnService<()> {
+    /// Starts configuring a service.
+    pub fn builder() -> AutumnServiceBuilder {
+        AutumnServiceBuilder {
+            client_builder: Client::builder(),
+            client: None,
+            identify: (),
+            prefix: DEFAULT_PREFIX.to_owned(),
+            body_limit: DEFAULT_BODY_LIMIT,
+            body_timeout: Duration::from_secs(10),
+            protocol: Protocol::Current,
+        }
+    }
+}
+
+impl<I, T> AutumnServiceBuilder<I, T> {
+    /// The secret key (`am_sk_...`). Without one, `build` reads `AUTUMN_SECRET_KEY`.
+    pub fn secret_key(mut self, key: impl Into<String>) -> Self {
+        self.client_builder = self.client_builder.secret_key(key);
+        self
+    }
+
+    /// The Autumn API base URL (default `AUTUMN_API_URL`, else `https://api.useautumn.com`; a trailing
+    /// `/v1` is tolerated).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.client_builder = self.client_builder.base_url(url);
+        self
+    }
+
+    /// Sends upstream calls through `transport` (e.g. [`OfflineAutumn`](crate::offline::OfflineAutumn) or a
+    /// layered hyper client) instead of the default one.
+    pub fn transport<U: HttpTransport>(mut self, transport: U) -> Self {
+        self.client_builder = self.client_builder.transport(transport);
+        self
+    }
+
+    /// Replaces every client setting with a ready-made client (its transport type becomes the service's).
+    pub fn client<U>(self, client: Client<U>) -> AutumnServiceBuilder<I, U> {
+        AutumnServiceBuilder {
+            client_builder: self.client_builder,
+            client: Some(client),
+            identify: self.identify,
+            prefix: self.prefix,
+            body_limit: self.body_limit,
+            body_timeout: self.body_timeout,
+            protocol: self.protocol,
+        }
+    }
+
+    /// Adjusts the client settings (timeouts, retries, pool) before it is built.
+    pub fn configure_client(mut self, f: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Self {
+        self.client_builder = f(self.client_builder);
+        self
+    }
+
+    /// The hook that says who the caller is. See [`Identify`].
+    pub fn identify<J: Identify>(self, identify: J) -> AutumnServiceBuilder<J, T> {
+        AutumnServiceBuilder {
+            client_builder: self.client_builder,
+            client: self.client,
+            identify,
+            prefix: self.prefix,
+            body_limit: self.body_limit,
+            body_timeout: self.body_timeout,
+            protocol: self.protocol,
+        }
+    }
+
+    /// The path prefix (default `/api/autumn`). Requests may carry it or have it stripped already.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The largest request body accepted (default 1 MiB); larger ones get 413 without being read whole.
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// How long reading a request body may take (default 10 s); a slower body gets 408.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
+    /// Which browser protocol to speak (default [`Protocol::Current`]).
+    pub fn protocol(mut self, protocol: Protocol) -> Self {
+        self.protocol = protocol;
+        self
+    }
+}
+
+impl<I: Identify> AutumnServiceBuilder<I, Transport> {
+    /// Builds the service; fails on a missing or malformed secret key or base URL.
+    pub fn build(self) -> Result<AutumnService<I, Transport>, Error> {
+        let client = match self.client {
+            Some(c) => c,
+            None => self.client_builder.build()?,
+        };
+        Ok(AutumnService::from_parts(
+            client,
+            self.identify,
+            self.prefix,
+            self.body_limit,
+            self.body_timeout,
+            self.protocol,
+        ))
+    }
+}
+
+impl<I: Identify, T: HttpTransport> AutumnService<I, T> {
+    /// A service around a ready-made client, with the default prefix, limits and protocol.
+    pub fn new(client: Client<T>, identify: I) -> Self {
+        AutumnService::from_parts(
+            client,
+            identify,
+            DEFAULT_PREFIX.to_owned(),
+            DEFAULT_BODY_LIMIT,
+            Duration::from_secs(10),
+            Protocol::Current,
+        )
+    }
+
+    fn from_parts(
+        client: Client<T>,
+        identify: I,
+        prefix: String,
+        body_limit: usize,
+        body_timeout: Duration,
+        protocol: Protocol,
+    ) -> Self {
+        let prefix_segments = routes::prefix_segments(&prefix);
+        AutumnService {
+            shared: Arc::new(Shared {
+                client,
+                identify,
+                prefix,
+                prefix_segments,
+                body_limit,
+                body_timeout,
+                protocol,
+            }),
+        }
+    }
+
+    /// The client the service calls Autumn with (handy for server-side `check`/`track`).
+    pub fn client(&self) -> &Client<T> {
+        &self.shared.client
+    }
+
+    /// The configured path prefix.
+    pub fn prefix(&self) -> &str {
+        &self.shared.prefix
+    }
+}
+
+impl<I, T, B> tower::Service<Request<B>> for AutumnService<I, T>
+where
+    I: Identify,
+    T: HttpTransport,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<ResponseBody>;
+    type Error = Infallible;
+    type Future = ResponseFuture;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<B>) -> ResponseFuture {
+        let shared = self.shared.clone();
+        let span = tracing::info_span!(
+            "autumn",
+            route = tracing::field::Empty,
+            customer_id = tracing::field::Empty,
+            status = tracing::field::Empty,
+            upstream_status = tracing::field::Empty,
+            upstream_ms = tracing::field::Empty,
+        );
+        ResponseFuture::new(
+            async move {
+                let resp = shared.dispatch(req).await;
+                tracing::Span::current().record("status", resp.status().as_u16());
+                resp
+            }
+            .instrument(span),
+        )
+    }
+}
+
+/// One upstream call made on behalf of a browser route.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Call {
+    pub(crate) path: &'static str,
+    pub(crate) retry: Retry,
+}
+
+/// Why a request body could not be used.
+#[derive(Debug)]
+pub(crate) enum BodyError {
+    /// Too large, too slow, or unreadable: the answer is not about the JSON.
+    Transport(Response<ResponseBody>),
+    /// Not a JSON object.
+    Invalid(Response<ResponseBody>),
+}
+
+impl BodyError {
+    pub(crate) fn into_response(self) -> Response<ResponseBody> {
+        match self {
+            BodyError::Transport(r) | BodyError::Invalid(r) => r,
+        }
+    }
+}
+
+impl<I: Identify, T: HttpTransport> Shared<I, T> {
+    async fn dispatch<B>(&self, req: Request<B>) -> Response<ResponseBody>
+    where
+        B: http_body::Body,
+        B::Error: Into<BoxError>,
+    {
+        let path = req.uri().path().to_owned();
+        let Some(segments) = Segments::parse(&path, &self.prefix_segments) else {
+            return routes::not_found();
+        };
+        match self.protocol {
+            Protocol::Current => routes::current::handle(self, req, segments.as_slice()).await,
+        }
+    }
+
+    /// Answers 413 at once when the declared length is over the limit.
+    pub(crate) fn reject_oversized<B>(&self, req: &Request<B>) -> Option<Response<ResponseBody>> {
+        let len = req
+            .headers()
+            .get(http::header::CONTENT_LENGTH)?
+            .to_str()
+            .ok()?
+            .parse::<u64>()
+            .ok()?;
+        (len > self.body_limit as u64).then(|| self.too_large())
+    }
+
+    fn too_large(&self) -> Response<ResponseBody> {
+        error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            &format!(
+                "the request body is larger than the {}-byte limit",
+                self.body_limit
+            ),
+        )
+    }
+
+    /// Runs the identify hook; an empty customer id counts as anonymous, an error becomes a 500.
+    pub(crate) async fn identify(
+        &self,
+        parts: &Parts,
+    ) -> Result<Option<Identity>, Response<ResponseBody>> {
+        match self.identify.identify(parts).await {
+            Ok(Some(identity)) if !identity.customer_id.is_empty() => {
+                tracing::Span::current().record("customer_id", identity.customer_id.as_str());
+                Ok(Some(identity))
+            }
+            Ok(_) => Ok(None),
+            Err(e) => {
+                tracing::error!(error = %e, "the identify hook failed");
+                Err(error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "identify_error",
+                    "could not identify the caller",
+                ))
+            }
+        }
+    }
+
+    /// Reads the whole body (bounded in size and time) without interpreting it.
+    pub(crate) async fn read_bytes<B>(&self, body: B) -> Result<Bytes, Response<ResponseBody>>
+    where
+        B: http_body::Body,
+        B::Error: Into<BoxError>,
+    {
+        let limited = Limited::new(body, self.body_limit);
+        match tokio::time::timeout(self.body_timeout, limited.collect()).await {
+            Ok(Ok(c)) => Ok(c.to_bytes()),
+            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(self.too_large()),
+            Ok(Err(_)) => Err(error(
+                StatusCode::BAD_REQUEST,
+                "invalid_body",
+                "the request body could not be read",
+            )),
+            Err(_) => Err(error(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "the request body did not arrive in time",
+            )),
+        }
+    }
+
+    /// Reads the body as a JSON object; an empty body is an empty object.
+    pub(crate) async fn read_json_object<B>(&self, body: B) -> Result<Map<String, Value>, BodyError>
+    where
+        B: http_body::Body,
+        B::Error: Into<BoxError>,
+    {
+        let bytes = self.read_bytes(body).await.map_err(BodyError::Transport)?;
+        parse_object(&bytes).map_err(BodyError::Invalid)
+    }
+
+    /// Sends `body` upstream and returns the parsed 2xx JSON, or the browser-facing error response.
+    pub(crate) async fn forward(
+        &self,
+        call: Call,
+        body: &Map<String, Value>,
+    ) -> Result<Value, Response<ResponseBody>> {
+        let bytes = match serde_json::to_vec(body) {
+            Ok(b) => Bytes::from(b),
+            Err(_) => {
+                return Err(error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "the request could not be encoded",
+                ))
+            }
+        };
+        let raw = self.send(call, bytes).await?;
+        serde_json::from_slice(&raw).map_err(|_| {
+            tracing::warn!(
+                path = call.path,
+                "Autumn answered with a body that is not JSON"
+            );
+            error(
+                StatusCode::BAD_GATEWAY,
+                "invalid_upstream_response",
+                "Autumn answered with a body that is not JSON",
+            )
+        })
+    }
+
+    /// Sends pre-encoded bytes upstream; returns the 2xx body, or the browser-facing error response.
+    pub(crate) async fn send(
+        &self,
+        call: Call,
+        body: Bytes,
+    ) -> Result<Bytes, Response<ResponseBody>> {
+        let started = Instant::now();
+        let op = Operation::post(call.path, call.retry);
+        let result = self.client.execute(op, Some(body), None).await;
+        let span = tracing::Span::current();
+        span.record("upstream_ms", started.elapsed().as_millis() as u64);
+        match result {
+            Ok(raw) => {
+                span.record("upstream_status", raw.status.as_u16());
+                if raw.status.is_success() {
+                    Ok(raw.body)
+                } else {
+                    let api = self.client.api_error(raw.status, &raw.body);
+                    Err(error(api.status(), api.code(), api.message()))
+                }
+            }
+            Err(e) => Err(upstream_failure(&e)),
+        }
+    }
+}
+
+/// Parses a request body: empty means `{}`, anything but a JSON object is a 400.
+pub(crate) fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, Response<ResponseBody>> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            "the request body must be a JSON object",
+        )),
+        Err(e) => Err(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            &format!("the request body is not valid JSON: {e}"),
+        )),
+    }
+}
+
+/// Maps a failed upstream call to the browser-facing answer.
+pub(crate) fn upstream_failure(e: &Error) -> Response<ResponseBody> {
+    tracing::warn!(error = %e, "Autumn call failed");
+    match e.kind() {
+        ErrorKind::Timeout => error(
+            StatusCode::GATEWAY_TIMEOUT,
+            "upstream_timeout",
+            "Autumn did not answer in time",
+        ),
+        ErrorKind::Connect | ErrorKind::Transport => error(
+            StatusCode::BAD_GATEWAY,
+            "upstream_unavailable",
+            "Autumn could not be reached",
+        ),
+        ErrorKind::Decode => error(
+            StatusCode::BAD_GATEWAY,
+            "invalid_upstream_response",
+            "Autumn answered with a body that could not be read",
+        ),
+        _ => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "the call to Autumn could not be made",
+        ),
+    }
+}
