@@ -1,0 +1,244 @@
+//! Runs every server example (built by `cargo test`) on a free port against a fake upstream on 127.0.0.1,
+//! and checks that the Autumn routes and the app's own routes both answer through each framework.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde_json::{json, Value};
+
+/// A tiny upstream: records `(path, body)` and answers `{"list": []}`.
+async fn fake_upstream() -> (SocketAddr, Arc<Mutex<Vec<(String, Value)>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            let log = log.clone();
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                    let log = log.clone();
+                    async move {
+                        let path = req.uri().path().to_owned();
+                        let body = req.into_body().collect().await?.to_bytes();
+                        let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                        log.lock().unwrap().push((path, v));
+                        Ok::<_, hyper::Error>(
+                            Response::builder()
+                                .header("content-type", "application/json")
+                                .body(Full::new(Bytes::from_static(br#"{"list":[]}"#)))
+                                .unwrap(),
+                        )
+                    }
+                });
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    (addr, seen)
+}
+
+struct Running {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn example_path(name: &str) -> PathBuf {
+    // target/<profile>/deps/<test binary> -> target/<profile>/examples/<name>
+    let mut p = std::env::current_exe().unwrap();
+    p.pop();
+    p.pop();
+    p.push("examples");
+    p.push(name);
+    assert!(
+        p.exists(),
+        "{} is missing: run `cargo test` (which builds the examples)",
+        p.display()
+    );
+    p
+}
+
+fn start(name: &str, upstream: SocketAddr) -> Running {
+    let mut child = Command::new(example_path(name))
+        .env("HOST", "127.0.0.1")
+        .env("PORT", "0")
+        .env("AUTUMN_SECRET_KEY", "am_sk_test_examples")
+        .env("AUTUMN_API_URL", format!("http://{upstream}"))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let addr = line
+        .trim()
+        .rsplit("http://")
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("{name} printed {line:?} instead of its address"));
+    Running { child, addr }
+}
+
+async fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (StatusCode, http::HeaderMap, Bytes) {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let mut req = Request::builder()
+        .method(method)
+        .uri(format!("http://{addr}{path}"));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req.body(Full::new(Bytes::from(body.to_owned()))).unwrap();
+    let resp = tokio::time::timeout(Duration::from_secs(10), client.request(req))
+        .await
+        .expect("the example answers")
+        .unwrap();
+    let (parts, body) = resp.into_parts();
+    (
+        parts.status,
+        parts.headers,
+        body.collect().await.unwrap().to_bytes(),
+    )
+}
+
+/// The Autumn route works through the example, for the identified customer only.
+async fn check_autumn_route(server: &Running, seen: &Arc<Mutex<Vec<(String, Value)>>>) {
+    let (status, headers, body) = request(
+        server.addr,
+        "POST",
+        "/api/autumn/listPlans",
+        &[
+            ("x-customer-id", "cus_example"),
+            ("content-type", "application/json"),
+        ],
+        r#"{"customerId":"spoofed"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(headers["content-type"], "application/json");
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v, json!({"list": []}));
+    let log = seen.lock().unwrap().clone();
+    let (path, sent) = log.last().expect("one upstream call");
+    assert_eq!(path, "/v1/plans.list");
+    assert_eq!(sent["customer_id"], "cus_example");
+
+    let (status, _, body) = request(server.addr, "POST", "/api/autumn/attach", &[], "{}").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["code"], "no_customer_id");
+}
+
+#[tokio::test]
+async fn quickstart_serves_autumn_and_cors() {
+    let (up, seen) = fake_upstream().await;
+    let server = start("quickstart", up);
+    check_autumn_route(&server, &seen).await;
+    // CORS preflight from the frontend's origin, with credentials.
+    let (status, headers, _) = request(
+        server.addr,
+        "OPTIONS",
+        "/api/autumn/attach",
+        &[
+            ("origin", "http://localhost:5173"),
+            ("access-control-request-method", "POST"),
+            (
+                "access-control-request-headers",
+                "content-type,x-customer-id",
+            ),
+        ],
+        "",
+    )
+    .await;
+    assert!(status.is_success(), "{status}");
+    assert_eq!(
+        headers["access-control-allow-origin"],
+        "http://localhost:5173"
+    );
+    assert_eq!(headers["access-control-allow-credentials"], "true");
+    let methods = headers["access-control-allow-methods"].to_str().unwrap();
+    assert!(
+        methods.contains("POST") && methods.contains("GET"),
+        "{methods}"
+    );
+}
+
+#[tokio::test]
+async fn hyper_example() {
+    let (up, seen) = fake_upstream().await;
+    let server = start("hyper", up);
+    check_autumn_route(&server, &seen).await;
+}
+
+#[tokio::test]
+async fn layer_example_keeps_the_app_routes() {
+    let (up, seen) = fake_upstream().await;
+    let server = start("layer", up);
+    check_autumn_route(&server, &seen).await;
+    let (status, _, body) = request(server.addr, "GET", "/health", &[], "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(&body[..], b"ok");
+}
+
+#[tokio::test]
+async fn warp_example_keeps_the_filters() {
+    let (up, seen) = fake_upstream().await;
+    let server = start("warp", up);
+    check_autumn_route(&server, &seen).await;
+    let (status, _, body) = request(server.addr, "GET", "/hello/bob", &[], "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(&body[..], b"hello, bob");
+}
+
+#[tokio::test]
+async fn tonic_web_example_serves_grpc_web_and_autumn() {
+    let (up, seen) = fake_upstream().await;
+    let server = start("tonic_web", up);
+    check_autumn_route(&server, &seen).await;
+    // A gRPC-web health check: an empty HealthCheckRequest in one uncompressed frame.
+    let (status, headers, body) = request(
+        server.addr,
+        "POST",
+        "/grpc.health.v1.Health/Check",
+        &[
+            ("content-type", "application/grpc-web+proto"),
+            ("x-grpc-web", "1"),
+        ],
+        "\0\0\0\0\0",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/grpc-web"));
+    // The trailer frame says grpc-status 0 (SERVING is the message; status OK is the point here).
+    let text = String::from_utf8_lossy(&body);
+    assert!(text.contains("grpc-status:0"), "{text}");
+}
