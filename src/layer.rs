@@ -137,33 +137,48 @@ where
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
         if is_under(req.uri().path(), self.autumn.shared_prefix_segments()) {
-            LayerFuture::Autumn {
-                fut: self.autumn.call(req),
-            }
+            LayerFuture::autumn(self.autumn.call(req))
         } else {
-            LayerFuture::Inner {
-                fut: self.inner.call(req),
-            }
+            LayerFuture::inner(self.inner.call(req))
         }
     }
 }
 
 pin_project_lite::pin_project! {
     /// The future of [`WithAutumn`]: the inner service's future, unboxed, or the Autumn route's.
-    #[project = LayerFutureProj]
-    pub enum LayerFuture<F> {
-        /// A request for the inner service.
+    pub struct LayerFuture<F> {
+        #[pin]
+        kind: Kind<F>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = KindProj]
+    enum Kind<F> {
         Inner { #[pin] fut: F },
-        /// A request for an Autumn route.
         Autumn { #[pin] fut: ResponseFuture },
+    }
+}
+
+impl<F> LayerFuture<F> {
+    fn inner(fut: F) -> Self {
+        LayerFuture {
+            kind: Kind::Inner { fut },
+        }
+    }
+
+    fn autumn(fut: ResponseFuture) -> Self {
+        LayerFuture {
+            kind: Kind::Autumn { fut },
+        }
     }
 }
 
 impl<F> fmt::Debug for LayerFuture<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LayerFuture::Inner { .. } => f.write_str("LayerFuture::Inner"),
-            LayerFuture::Autumn { .. } => f.write_str("LayerFuture::Autumn"),
+        match self.kind {
+            Kind::Inner { .. } => f.write_str("LayerFuture::Inner"),
+            Kind::Autumn { .. } => f.write_str("LayerFuture::Autumn"),
         }
     }
 }
@@ -175,9 +190,9 @@ where
     type Output = Result<Response<Either<ResponseBody, ResBody>>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project() {
-            LayerFutureProj::Inner { fut } => fut.poll(cx).map_ok(|r| r.map(Either::Right)),
-            LayerFutureProj::Autumn { fut } => match fut.poll(cx) {
+        match self.project().kind.project() {
+            KindProj::Inner { fut } => fut.poll(cx).map_ok(|r| r.map(Either::Right)),
+            KindProj::Autumn { fut } => match fut.poll(cx) {
                 Poll::Pending => Poll::Pending,
                 Poll::Ready(Ok(r)) => Poll::Ready(Ok(r.map(Either::Left))),
                 Poll::Ready(Err(never)) => match never {},

@@ -25,6 +25,10 @@
 //! Requests may arrive with the full path (`/api/autumn/attach`) or with the prefix already stripped by a
 //! `nest_service` (`/attach`); both work.
 
+// Early answers travel as `Err(Response)` through these helpers; they are cold paths, so the size of
+// `Response` in the error variant costs nothing worth boxing for.
+#![allow(clippy::result_large_err)]
+
 use std::convert::Infallible;
 use std::fmt;
 use std::sync::Arc;
