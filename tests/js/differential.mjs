@@ -1,0 +1,323 @@
+// Differential conformance driver: runs every case against OUR server and against autumn-js
+// 1.3.13's own backend (reference-server.mjs), both talking to the same fake Autumn API, and
+// compares what the browser sees and what the Autumn API receives.
+//
+// Environment:
+//   OURS_URL           base URL of our server (the quickstart), e.g. http://127.0.0.1:3000;
+//                      the value "reference" starts a second reference server instead, which
+//                      checks the harness itself (every case must then match exactly).
+//   FAKE_URL           base URL of the fake Autumn API (tests/support/fake_autumn.rs)
+//   AUTUMN_SECRET_KEY  the secret key our server was started with; the reference gets the same
+//   REFERENCE_URL      optional: an already running reference server (else one is started)
+//   CASES              optional: only run cases whose name contains this text
+//
+// Exit status 0 when every case matches (or matches its allow-list entry), 1 otherwise.
+
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createAutumnClient } from "./node_modules/autumn-js/dist/react/client/AutumnClient.mjs";
+import { cases } from "./cases.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const out = (line = "") => process.stdout.write(`${line}\n`);
+// autumn-js's client logs every error it throws with console.error; keep the report readable.
+console.error = () => {};
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) {
+    out(`differential: environment variable ${name} is required`);
+    process.exit(2);
+  }
+  return value;
+};
+
+const FAKE_URL = env("FAKE_URL").replace(/\/$/, "");
+const SECRET = env("AUTUMN_SECRET_KEY");
+const SELF_CHECK = env("OURS_URL") === "reference";
+const PREFIX = "/api/autumn";
+
+// ------------------------------------------------------------------------------------------------
+// Servers.
+
+const children = [];
+process.on("exit", () => children.forEach((child) => child.kill()));
+
+/** Starts reference-server.mjs against the fake; resolves to its base URL. */
+const startReference = () =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(here, "reference-server.mjs")], {
+      env: { ...process.env, AUTUMN_SECRET_KEY: SECRET, AUTUMN_API_URL: FAKE_URL, PORT: "0" },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    children.push(child);
+    let buffered = "";
+    const timer = setTimeout(() => reject(new Error("reference server did not start in 20 s")), 20000);
+    child.stdout.on("data", (chunk) => {
+      buffered += chunk;
+      const match = buffered.match(/listening on (http:\/\/\S+)/);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`reference server exited with ${code}`)));
+  });
+
+// ------------------------------------------------------------------------------------------------
+// The fake's control API.
+
+const control = async (method, what, body) => {
+  const response = await fetch(`${FAKE_URL}/__fake/${what}`, {
+    method,
+    headers: body ? { "content-type": "application/json" } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (!response.ok) throw new Error(`fake control ${what}: ${response.status} ${await response.text()}`);
+  return response.json();
+};
+
+// Upstream headers whose values must match; a header absent on both sides compares equal.
+const COMPARED_HEADERS = [
+  "authorization",
+  "content-type",
+  "accept",
+  "x-api-version",
+  "cookie",
+  "x-customer-id",
+  "x-customer-name",
+  "x-customer-email",
+  "idempotency-key",
+];
+
+const normalizeUpstream = (recorded) =>
+  recorded.map((r) => {
+    const headers = {};
+    for (const name of COMPARED_HEADERS) {
+      // An empty header says nothing (autumn-js sends an empty `cookie`); compare it as absent.
+      const found = r.headers.find(([n, v]) => n === name && v !== "");
+      if (found) headers[name] = found[1];
+    }
+    return {
+      method: r.method,
+      path: r.path,
+      query: r.query,
+      headers,
+      body: r.body ?? (r.rawBody === "" ? null : { unparsedBody: r.rawBody }),
+    };
+  });
+
+// ------------------------------------------------------------------------------------------------
+// Running one case on one side.
+
+const identityHeaders = (identity) => {
+  const headers = {};
+  if (identity === null || identity === undefined) return headers;
+  if (identity.id !== undefined) headers["x-customer-id"] = identity.id;
+  if (identity.name !== undefined) headers["x-customer-name"] = identity.name;
+  if (identity.email !== undefined) headers["x-customer-email"] = identity.email;
+  return headers;
+};
+
+/** What the browser sees through autumn-js's client: a value, or an AutumnClientError. */
+const runClient = async (baseUrl, c) => {
+  const client = createAutumnClient({
+    backendUrl: baseUrl,
+    pathPrefix: PREFIX,
+    headers: { ...identityHeaders(c.identity), ...(c.headers ?? {}) },
+  });
+  try {
+    const value = "params" in c ? await client[c.route](c.params) : await client[c.route]();
+    return { ok: true, value };
+  } catch (error) {
+    return { ok: false, statusCode: error.statusCode, code: error.code, message: error.message };
+  }
+};
+
+/** What a raw HTTP client sees: status, media type, body (JSON when it parses). */
+const runRaw = async (baseUrl, c) => {
+  const response = await fetch(`${baseUrl}${c.raw.path}`, {
+    method: c.raw.method,
+    headers: { ...identityHeaders(c.identity), ...(c.raw.headers ?? {}) },
+    body: c.raw.body,
+  });
+  const text = await response.text();
+  let body = text;
+  try {
+    body = text === "" ? null : JSON.parse(text);
+  } catch {
+    // keep the text
+  }
+  const contentType = (response.headers.get("content-type") ?? "").split(";")[0].trim() || null;
+  const result = { status: response.status, contentType, body };
+  for (const name of c.raw.compareHeaders ?? []) result[`header:${name}`] = response.headers.get(name);
+  return result;
+};
+
+const runSide = async (baseUrl, c) => {
+  await control("POST", "reset");
+  for (const [path, fault] of Object.entries(c.upstream ?? {})) {
+    await control("POST", "script", { path, fault });
+  }
+  const result = c.raw ? await runRaw(baseUrl, c) : await runClient(baseUrl, c);
+  // Give a server a moment to finish anything it does after answering (it should not).
+  const recorded = await control("GET", "requests");
+  return {
+    result,
+    upstream: normalizeUpstream(recorded),
+    violations: recorded.flatMap((r) => r.violations.map((v) => `${r.path}: ${v}`)),
+  };
+};
+
+// ------------------------------------------------------------------------------------------------
+// Comparison.
+
+const typeOf = (v) => (v === null ? "null" : Array.isArray(v) ? "array" : typeof v);
+
+/** The first JSON path where `a` and `b` differ, or null when they are equal. */
+const firstDifference = (a, b, path = "$") => {
+  if (typeOf(a) !== typeOf(b)) return { path, ours: a, reference: b };
+  if (Array.isArray(a)) {
+    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+      if (i >= a.length || i >= b.length) return { path: `${path}[${i}]`, ours: a[i], reference: b[i] };
+      const d = firstDifference(a[i], b[i], `${path}[${i}]`);
+      if (d) return d;
+    }
+    return null;
+  }
+  if (a !== null && typeof a === "object") {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    for (const key of keys) {
+      const sub = /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+      if (!(key in a) || !(key in b)) return { path: sub, ours: a[key], reference: b[key], missing: !(key in a) ? "ours" : "reference" };
+      const d = firstDifference(a[key], b[key], sub);
+      if (d) return d;
+    }
+    return null;
+  }
+  return Object.is(a, b) ? null : { path, ours: a, reference: b };
+};
+
+const show = (value, limit = 1500) => {
+  const text = JSON.stringify(value);
+  if (text === undefined) return "(absent)";
+  return text.length > limit ? `${text.slice(0, limit)}... (${text.length} chars)` : text;
+};
+
+/** The status and error code a result shows (for allow-list expectations). */
+const statusAndCode = (c, result) =>
+  c.raw
+    ? { status: result.status, code: result.body?.code }
+    : result.ok
+      ? { status: 200, code: undefined }
+      : { status: result.statusCode, code: result.code };
+
+const allowlist = JSON.parse(readFileSync(join(here, "allowlist.json"), "utf8"));
+
+const checkCase = (c, ours, reference) => {
+  const problems = [];
+  const entry = SELF_CHECK ? undefined : allowlist.cases[c.name];
+  const resultDiff = firstDifference(ours.result, reference.result);
+  const upstreamDiff = firstDifference(ours.upstream, reference.upstream);
+
+  const newViolations = ours.violations.filter((v) => !reference.violations.includes(v));
+  if (newViolations.length) problems.push(`our upstream requests violate the spec:\n      ${newViolations.join("\n      ")}`);
+
+  if (entry) {
+    const seen = statusAndCode(c, ours.result);
+    if (seen.status !== entry.expect.status || (entry.expect.code && seen.code !== entry.expect.code)) {
+      problems.push(
+        `allow-listed, but ours does not show the documented behaviour: expected ${entry.expect.status} ${entry.expect.code ?? ""}, got ${seen.status} ${seen.code ?? ""}`,
+      );
+    }
+    if (entry.upstream === "none" && ours.upstream.length) {
+      problems.push(`allow-listed with no upstream call, but ours made ${ours.upstream.length}`);
+    }
+    if (entry.upstream === "same" && upstreamDiff) {
+      problems.push(`upstream requests differ at ${upstreamDiff.path}`);
+    }
+    if (!resultDiff && !upstreamDiff) {
+      problems.push("allow-listed, but both sides now behave the same: remove the entry");
+    }
+  } else {
+    if (resultDiff) problems.push(`client-visible result differs at ${resultDiff.path}`);
+    if (upstreamDiff) problems.push(`upstream requests differ at ${upstreamDiff.path}`);
+  }
+  return { problems, resultDiff, upstreamDiff, allowListed: !!entry };
+};
+
+// ------------------------------------------------------------------------------------------------
+// Main.
+
+const main = async () => {
+  const referenceUrl = process.env.REFERENCE_URL || (await startReference());
+  const oursUrl = SELF_CHECK ? await startReference() : env("OURS_URL").replace(/\/$/, "");
+  const filter = process.env.CASES;
+  const selected = cases.filter((c) => !filter || c.name.includes(filter));
+
+  const names = new Set();
+  for (const c of cases) {
+    if (names.has(c.name)) throw new Error(`duplicate case name: ${c.name}`);
+    names.add(c.name);
+  }
+  const staleEntries = Object.keys(allowlist.cases).filter((name) => !names.has(name));
+  for (const [name, entry] of Object.entries(allowlist.cases)) {
+    if (!entry.reason || !entry.expect?.status || !["none", "same", "any"].includes(entry.upstream)) {
+      throw new Error(`allow-list entry ${name} needs reason, expect.status and upstream (none|same|any)`);
+    }
+  }
+
+  out(`differential: ${selected.length} cases; ours ${oursUrl}${SELF_CHECK ? " (a second reference: self-check)" : ""}, reference ${referenceUrl}, fake ${FAKE_URL}`);
+  const failures = [];
+  let allowed = 0;
+  const routes = new Set();
+  for (const c of selected) {
+    if (!c.raw) routes.add(c.route);
+    const ours = await runSide(oursUrl, c);
+    const reference = await runSide(referenceUrl, c);
+    const verdict = checkCase(c, ours, reference);
+    if (verdict.problems.length) {
+      failures.push(c.name);
+      out(`FAIL ${c.name}`);
+      for (const p of verdict.problems) out(`    ${p}`);
+      const describe = (d) =>
+        d ? `${d.path}: ours ${d.missing === "ours" ? "(absent)" : show(d.ours, 400)} | reference ${d.missing === "reference" ? "(absent)" : show(d.reference, 400)}` : "equal";
+      out(`    first difference in result:   ${describe(verdict.resultDiff)}`);
+      out(`    first difference in upstream: ${describe(verdict.upstreamDiff)}`);
+      out(`    request:   ${show(c.raw ?? { route: c.route, params: c.params, identity: c.identity, headers: c.headers, upstream: c.upstream }, 800)}`);
+      out(`    ours:      result ${show(ours.result)}`);
+      out(`               upstream ${show(ours.upstream)}`);
+      out(`    reference: result ${show(reference.result)}`);
+      out(`               upstream ${show(reference.upstream)}`);
+      if (reference.violations.length) out(`    (the reference's own upstream requests violate the spec too: ${reference.violations.join("; ")})`);
+    } else {
+      if (verdict.allowListed) allowed++;
+      out(`ok   ${c.name}${verdict.allowListed ? " (allow-listed deliberate difference)" : ""}`);
+    }
+  }
+  if (!filter) {
+    for (const name of staleEntries) {
+      failures.push(`allow-list: ${name}`);
+      out(`FAIL allow-list entry "${name}" names no case`);
+    }
+  }
+  out();
+  out(`differential: ${selected.length} cases over ${routes.size} routes: ${selected.length - failures.length} passed (${allowed} as allow-listed deliberate differences), ${failures.length} failed`);
+  if (failures.length) {
+    out(`failed: ${failures.join(", ")}`);
+    process.exitCode = 1;
+  }
+};
+
+main()
+  .catch((error) => {
+    out(`differential: ${error?.stack ?? error}`);
+    process.exitCode = 2;
+  })
+  .finally(() => {
+    children.forEach((child) => child.kill());
+    // Leave the event loop even if a keep-alive socket lingers.
+    setTimeout(() => process.exit(), 100).unref();
+  });
