@@ -222,7 +222,22 @@ const checkCase = (c, ours, reference) => {
   const resultDiff = firstDifference(ours.result, reference.result);
   const upstreamDiff = firstDifference(ours.upstream, reference.upstream);
 
-  const newViolations = ours.violations.filter((v) => !reference.violations.includes(v));
+  // With no fault scripted, the fake's generated answer must satisfy autumn-js's response parser;
+  // if it does not, the reference's answer is a 200 error body and the case proves nothing.
+  if (!c.upstream) {
+    for (const [side, r] of [["ours", ours.result], ["reference", reference.result]]) {
+      const value = r.ok ? r.value : r.body;
+      if (value && value.statusCode === 200 && value.code === "autumn_api_error") {
+        problems.push(`harness: autumn-js rejected the fake's generated response (${side}): ${value.message}`);
+      }
+    }
+  }
+
+  // Against itself, autumn-js must send only spec-valid requests (else the fake or spec drifted);
+  // against ours, what counts is what ours sends beyond what autumn-js sends.
+  const newViolations = SELF_CHECK
+    ? [...ours.violations, ...reference.violations]
+    : ours.violations.filter((v) => !reference.violations.includes(v));
   if (newViolations.length) problems.push(`our upstream requests violate the spec:\n      ${newViolations.join("\n      ")}`);
 
   if (entry) {
@@ -272,12 +287,15 @@ const main = async () => {
   out(`differential: ${selected.length} cases; ours ${oursUrl}${SELF_CHECK ? " (a second reference: self-check)" : ""}, reference ${referenceUrl}, fake ${FAKE_URL}`);
   const failures = [];
   let allowed = 0;
+  const violationCount = { ours: 0, reference: 0 };
   const routes = new Set();
   for (const c of selected) {
     if (!c.raw) routes.add(c.route);
     const ours = await runSide(oursUrl, c);
     const reference = await runSide(referenceUrl, c);
     const verdict = checkCase(c, ours, reference);
+    violationCount.ours += ours.violations.length;
+    violationCount.reference += reference.violations.length;
     if (verdict.problems.length) {
       failures.push(c.name);
       out(`FAIL ${c.name}`);
@@ -304,6 +322,7 @@ const main = async () => {
     }
   }
   out();
+  out(`upstream requests that violate the spec: ours ${violationCount.ours}, reference ${violationCount.reference}`);
   out(`differential: ${selected.length} cases over ${routes.size} routes: ${selected.length - failures.length} passed (${allowed} as allow-listed deliberate differences), ${failures.length} failed`);
   if (failures.length) {
     out(`failed: ${failures.join(", ")}`);
