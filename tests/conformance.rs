@@ -44,8 +44,8 @@ fn profile_dir() -> PathBuf {
         .to_path_buf()
 }
 
-/// Runs `npm ci` in `tests/js` unless `node_modules` is there; fails if node or npm is missing.
-fn ensure_node_modules() {
+/// Runs `npm ci` in `dir` unless its `node_modules` has `marker`; fails if node or npm is missing.
+fn ensure_node_modules_in(dir: &Path, marker: &str) {
     static ONCE: Mutex<()> = Mutex::new(());
     let _guard = ONCE.lock().unwrap_or_else(|e| e.into_inner());
     for tool in ["node", "npm"] {
@@ -61,13 +61,12 @@ fn ensure_node_modules() {
              (they run autumn-js, the reference implementation)"
         );
     }
-    let dir = js_dir();
-    if dir.join("node_modules/autumn-js/package.json").exists() {
+    if dir.join("node_modules").join(marker).exists() {
         return;
     }
     let output = std::process::Command::new("npm")
         .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(&dir)
+        .current_dir(dir)
         .output()
         .expect("run npm ci");
     assert!(
@@ -77,6 +76,11 @@ fn ensure_node_modules() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// `tests/js`'s packages (autumn-js).
+fn ensure_node_modules() {
+    ensure_node_modules_in(&js_dir(), "autumn-js/package.json");
 }
 
 /// A child process killed when dropped (so a failing test leaves nothing behind).
@@ -90,6 +94,11 @@ impl Drop for Guard {
 
 /// Starts our quickstart example against `upstream`; returns it and its base URL.
 async fn start_quickstart(upstream: &str) -> (Guard, String) {
+    start_quickstart_with(upstream, &[]).await
+}
+
+/// [`start_quickstart`] with extra environment variables.
+async fn start_quickstart_with(upstream: &str, extra_env: &[(&str, &str)]) -> (Guard, String) {
     let binary = profile_dir()
         .join("examples")
         .join(format!("quickstart{}", std::env::consts::EXE_SUFFIX));
@@ -98,7 +107,10 @@ async fn start_quickstart(upstream: &str) -> (Guard, String) {
         "{} is missing: `cargo test` builds the examples (or run `cargo build --example quickstart`)",
         binary.display()
     );
-    let log_path = profile_dir().join("conformance-quickstart.log");
+    let log_path = profile_dir().join(format!(
+        "conformance-quickstart-{}.log",
+        upstream.rsplit(':').next().unwrap_or("0")
+    ));
     let log = std::fs::File::create(&log_path).expect("create the quickstart log");
     let mut child = Command::new(&binary)
         .env("HOST", "127.0.0.1")
@@ -106,6 +118,7 @@ async fn start_quickstart(upstream: &str) -> (Guard, String) {
         .env("AUTUMN_SECRET_KEY", SECRET_KEY)
         .env("AUTUMN_API_URL", upstream)
         .env("RUST_LOG", "warn")
+        .envs(extra_env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::from(log))
@@ -325,4 +338,63 @@ async fn fake_records_validates_and_injects_faults() {
 
     assert_eq!(fake.connections(), 5);
     assert_eq!(fake.requests().len(), 5);
+}
+
+/// The React page in `tests/js/browser` (autumn-js's `AutumnProvider`, `useCustomer`,
+/// `useListPlans` and `attach`), built with Vite and opened in headless Chromium, against our
+/// quickstart and the fake Autumn API: the customer and its balances render, the plans render,
+/// attach lands on the fake's checkout page, and an anonymous visitor gets `no_customer_id`.
+/// Screenshots of failures go to `target/<profile>/browser-e2e/`.
+///
+/// Needs Chromium (`/usr/bin/chromium`, or `CHROMIUM`); fails without it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_end_to_end() {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+    assert!(
+        Path::new(&chromium).exists(),
+        "{chromium} is missing: the browser test needs Chromium (`apt-get install chromium`, or set CHROMIUM)"
+    );
+    let browser_dir = js_dir().join("browser");
+    {
+        let dir = browser_dir.clone();
+        tokio::task::spawn_blocking(move || {
+            ensure_node_modules_in(&dir, "playwright-core/package.json")
+        })
+        .await
+        .expect("npm ci");
+    }
+    let fake = FakeAutumn::start().await;
+    // The page's origin must be known before the quickstart starts (its CORS allows one origin).
+    let page_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("reserve a port")
+        .port();
+    let origin = format!("http://127.0.0.1:{page_port}");
+    let (_ours, ours_url) =
+        start_quickstart_with(&fake.url(), &[("FRONTEND_ORIGIN", origin.as_str())]).await;
+    let artifacts = profile_dir().join("browser-e2e");
+    let output = Command::new("node")
+        .arg("e2e.mjs")
+        .current_dir(&browser_dir)
+        .env("BACKEND_URL", &ours_url)
+        .env("FAKE_URL", fake.url())
+        .env("PAGE_PORT", page_port.to_string())
+        .env("ARTIFACT_DIR", &artifacts)
+        .env("CHROMIUM", &chromium)
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("run node tests/js/browser/e2e.mjs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "the browser end-to-end test failed ({}):\n{text}",
+        output.status
+    );
+    println!("{text}");
 }
