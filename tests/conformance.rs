@@ -398,3 +398,33 @@ async fn browser_end_to_end() {
     );
     println!("{text}");
 }
+
+/// autumn-js's own response parsers accept the fake's generated answers, for every path the
+/// SDK calls that the spec has (`tests/js/fake-parse.mjs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fake_responses_parse_in_autumn_js() {
+    tokio::task::spawn_blocking(ensure_node_modules)
+        .await
+        .expect("npm ci");
+    let fake = FakeAutumn::start().await;
+    let output = Command::new("node")
+        .arg("fake-parse.mjs")
+        .current_dir(js_dir())
+        .env("FAKE_URL", fake.url())
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("run node tests/js/fake-parse.mjs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "autumn-js rejects answers of the fake ({}):\n{text}",
+        output.status
+    );
+    println!("{text}");
+}
