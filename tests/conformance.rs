@@ -340,43 +340,54 @@ async fn fake_records_validates_and_injects_faults() {
     assert_eq!(fake.requests().len(), 5);
 }
 
-/// The React page in `tests/js/browser` (autumn-js's `AutumnProvider`, `useCustomer`,
-/// `useListPlans` and `attach`), built with Vite and opened in headless Chromium, against our
-/// quickstart and the fake Autumn API: the customer and its balances render, the plans render,
-/// attach lands on the fake's checkout page, and an anonymous visitor gets `no_customer_id`.
-/// Screenshots of failures go to `target/<profile>/browser-e2e/`.
-///
-/// Needs Chromium (`/usr/bin/chromium`, or `CHROMIUM`); fails without it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn browser_end_to_end() {
+/// Which backend the browser test's page talks to.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Backend {
+    /// Our quickstart example.
+    Ours,
+    /// autumn-js's own backend (`tests/js/reference-server.mjs`) with an app-level CORS answer.
+    Reference,
+}
+
+/// Runs `tests/js/browser/e2e.mjs` against `backend`; fails the test with its report on failure.
+async fn browser_e2e(backend: Backend) {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
     assert!(
         Path::new(&chromium).exists(),
-        "{chromium} is missing: the browser test needs Chromium (`apt-get install chromium`, or set CHROMIUM)"
+        "{chromium} is missing: the browser test needs Chromium \
+         (`apt-get install chromium`, or set CHROMIUM)"
     );
     let browser_dir = js_dir().join("browser");
     {
         let dir = browser_dir.clone();
         tokio::task::spawn_blocking(move || {
-            ensure_node_modules_in(&dir, "playwright-core/package.json")
+            ensure_node_modules();
+            ensure_node_modules_in(&dir, "playwright-core/package.json");
         })
         .await
         .expect("npm ci");
     }
     let fake = FakeAutumn::start().await;
-    // The page's origin must be known before the quickstart starts (its CORS allows one origin).
+    // The page's origin must be known before the backend starts (its CORS allows one origin).
     let page_port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("reserve a port")
         .port();
     let origin = format!("http://127.0.0.1:{page_port}");
-    let (_ours, ours_url) =
-        start_quickstart_with(&fake.url(), &[("FRONTEND_ORIGIN", origin.as_str())]).await;
-    let artifacts = profile_dir().join("browser-e2e");
+    let (_backend, backend_url) = match backend {
+        Backend::Ours => {
+            start_quickstart_with(&fake.url(), &[("FRONTEND_ORIGIN", origin.as_str())]).await
+        }
+        Backend::Reference => start_reference(&fake.url(), &origin).await,
+    };
+    let artifacts = profile_dir().join(match backend {
+        Backend::Ours => "browser-e2e",
+        Backend::Reference => "browser-e2e-reference",
+    });
     let output = Command::new("node")
         .arg("e2e.mjs")
         .current_dir(&browser_dir)
-        .env("BACKEND_URL", &ours_url)
+        .env("BACKEND_URL", &backend_url)
         .env("FAKE_URL", fake.url())
         .env("PAGE_PORT", page_port.to_string())
         .env("ARTIFACT_DIR", &artifacts)
@@ -393,10 +404,62 @@ async fn browser_end_to_end() {
     );
     assert!(
         output.status.success(),
-        "the browser end-to-end test failed ({}):\n{text}",
+        "the browser end-to-end test against {backend:?} failed ({}):\n{text}",
         output.status
     );
     println!("{text}");
+}
+
+/// Starts autumn-js's backend (`tests/js/reference-server.mjs`) against `upstream`, answering
+/// CORS for `cors_origin`; returns it and its base URL.
+async fn start_reference(upstream: &str, cors_origin: &str) -> (Guard, String) {
+    let mut child = Command::new("node")
+        .arg("reference-server.mjs")
+        .current_dir(js_dir())
+        .env("PORT", "0")
+        .env("AUTUMN_SECRET_KEY", SECRET_KEY)
+        .env("AUTUMN_API_URL", upstream)
+        .env("CORS_ORIGIN", cors_origin)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start node tests/js/reference-server.mjs");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let url = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.expect("read reference stdout") {
+            if let Some(url) = line.strip_prefix("autumn reference listening on ") {
+                return Some(url.trim().to_owned());
+            }
+        }
+        None
+    })
+    .await
+    .ok()
+    .flatten()
+    .expect("the reference server did not start within 30 s");
+    (Guard(child), url)
+}
+
+/// The React page in `tests/js/browser` (autumn-js's `AutumnProvider`, `useCustomer`,
+/// `useListPlans` and `attach`), built with Vite and opened in headless Chromium, against our
+/// quickstart and the fake Autumn API: the customer and its balances render, the plans render,
+/// attach lands on the fake's checkout page, and an anonymous visitor gets `no_customer_id`.
+/// Screenshots of failures go to `target/<profile>/browser-e2e/`.
+///
+/// Needs Chromium (`/usr/bin/chromium`, or `CHROMIUM`); fails without it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_end_to_end() {
+    browser_e2e(Backend::Ours).await;
+}
+
+/// The same browser scenarios against autumn-js's own backend: they pass there, so a failure of
+/// [`browser_end_to_end`] is our server's, not the page's or the harness's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_harness_against_reference() {
+    browser_e2e(Backend::Reference).await;
 }
 
 /// autumn-js's own response parsers accept the fake's generated answers, for every path the

@@ -5,6 +5,9 @@
 //   AUTUMN_SECRET_KEY  the secret key sent upstream (required)
 //   AUTUMN_API_URL     the upstream base URL, without /v1 (the SDK adds /v1 to every path)
 //   HOST, PORT         where to listen (default 127.0.0.1, 0 = any free port)
+//   CORS_ORIGIN        optional: answer CORS for this browser origin, as an app would in front of
+//                      autumn-js's handler (the handler itself adds no CORS); used when the
+//                      browser test runs against the reference
 //
 // Identify rule (the same as our quickstart's demo rule): header `x-customer-id` names the
 // customer (absent or empty: anonymous); `x-customer-name` and `x-customer-email` become the
@@ -53,7 +56,25 @@ const handle = autumnHandler({
   },
 });
 
+const corsOrigin = process.env.CORS_ORIGIN;
+const corsHeaders = corsOrigin
+  ? {
+      "access-control-allow-origin": corsOrigin,
+      "access-control-allow-credentials": "true",
+      vary: "origin",
+    }
+  : {};
+
 const server = http.createServer(async (req, res) => {
+  if (corsOrigin && req.method === "OPTIONS" && req.headers["access-control-request-method"]) {
+    res.writeHead(204, {
+      ...corsHeaders,
+      "access-control-allow-methods": "GET, POST, OPTIONS",
+      "access-control-allow-headers": "content-type, x-customer-id, x-customer-name, x-customer-email",
+    });
+    res.end();
+    return;
+  }
   try {
     const chunks = [];
     for await (const chunk of req) chunks.push(chunk);
@@ -71,7 +92,7 @@ const server = http.createServer(async (req, res) => {
     });
     const response = await handle(request);
     const out = Buffer.from(await response.arrayBuffer());
-    const outHeaders = {};
+    const outHeaders = { ...corsHeaders };
     response.headers.forEach((value, name) => {
       outHeaders[name] = value;
     });
