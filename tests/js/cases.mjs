@@ -67,6 +67,7 @@ export const cases = [
   client("getOrCreateCustomer: identified with name and email", "getOrCreateCustomer", ada, {}),
   client("getOrCreateCustomer: identified, no customer data", "getOrCreateCustomer", bare, {}),
   client("getOrCreateCustomer: no params at all", "getOrCreateCustomer", ada),
+  client("getOrCreateCustomer: name without email", "getOrCreateCustomer", { id: "cus_named", name: "Grace" }, {}),
   client("getOrCreateCustomer: expand invoices and entities", "getOrCreateCustomer", ada, {
     expand: ["invoices", "entities"],
   }),
@@ -186,6 +187,9 @@ export const cases = [
   }),
   client("attach: upstream 200 JSON that fails its schema", "attach", ada, { planId: "pro" }, {
     upstream: { "*": { kind: "status", status: 200, body: { surprise: true } } },
+  }),
+  client("attach: upstream 500 JSON error", "attach", ada, { planId: "pro" }, {
+    upstream: upstreamError(500, { message: "Stripe is down", code: "stripe_error" }),
   }),
   client("attach: upstream 503 HTML", "attach", ada, { planId: "pro" }, {
     upstream: { "*": { kind: "raw", status: 503, body: "<html>Service Unavailable</html>" } },

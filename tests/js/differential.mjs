@@ -200,6 +200,26 @@ const firstDifference = (a, b, path = "$") => {
   return Object.is(a, b) ? null : { path, ours: a, reference: b };
 };
 
+/** Every differing JSON path (up to `limit`), to show the whole extent of a difference. */
+const allDifferences = (a, b, path = "$", found = [], limit = 12) => {
+  if (found.length >= limit) return found;
+  if (typeOf(a) !== typeOf(b)) {
+    found.push(path);
+  } else if (Array.isArray(a)) {
+    for (let i = 0; i < Math.max(a.length, b.length); i++) allDifferences(a[i], b[i], `${path}[${i}]`, found, limit);
+  } else if (a !== null && typeof a === "object") {
+    for (const key of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+      const sub = /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+      if (!(key in a)) found.push(`${sub} (absent in ours)`);
+      else if (!(key in b)) found.push(`${sub} (absent in reference)`);
+      else allDifferences(a[key], b[key], sub, found, limit);
+    }
+  } else if (!Object.is(a, b)) {
+    found.push(path);
+  }
+  return found.slice(0, limit);
+};
+
 const show = (value, limit = 1500) => {
   const text = JSON.stringify(value);
   if (text === undefined) return "(absent)";
@@ -304,6 +324,8 @@ const main = async () => {
         d ? `${d.path}: ours ${d.missing === "ours" ? "(absent)" : show(d.ours, 400)} | reference ${d.missing === "reference" ? "(absent)" : show(d.reference, 400)}` : "equal";
       out(`    first difference in result:   ${describe(verdict.resultDiff)}`);
       out(`    first difference in upstream: ${describe(verdict.upstreamDiff)}`);
+      if (verdict.resultDiff) out(`    all differing result paths:   ${allDifferences(ours.result, reference.result).join(", ")}`);
+      if (verdict.upstreamDiff) out(`    all differing upstream paths: ${allDifferences(ours.upstream, reference.upstream).join(", ")}`);
       out(`    request:   ${show(c.raw ?? { route: c.route, params: c.params, identity: c.identity, headers: c.headers, upstream: c.upstream }, 800)}`);
       out(`    ours:      result ${show(ours.result)}`);
       out(`               upstream ${show(ours.upstream)}`);
