@@ -336,8 +336,21 @@ async fn fake_records_validates_and_injects_faults() {
     let (status, _) = raw_post(addr, attach, valid).await.expect("an answer");
     assert!(status == 200 && started.elapsed() >= Duration::from_millis(300));
 
-    assert_eq!(fake.connections(), 5);
-    assert_eq!(fake.requests().len(), 5);
+    let unavailable = serde_json::json!({"message": "busy", "code": "unavailable"});
+    fake.script_times(
+        attach,
+        Fault::Status {
+            status: 503,
+            body: unavailable,
+        },
+        1,
+    );
+    let first = raw_post(addr, attach, valid).await.expect("an answer");
+    let second = raw_post(addr, attach, valid).await.expect("an answer");
+    assert_eq!((first.0, second.0), (503, 200), "the fault applies once");
+
+    assert_eq!(fake.connections(), 7);
+    assert_eq!(fake.requests().len(), 7);
 }
 
 /// Which backend the browser test's page talks to.

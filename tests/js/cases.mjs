@@ -203,6 +203,11 @@ export const cases = [
   client("attach: slow upstream within the timeout", "attach", ada, { planId: "pro" }, {
     upstream: { "*": { kind: "delay", ms: 300 } },
   }),
+  // Our upstream timeout is 10 s by default; autumn-js has none (the driver stops waiting after 2 s).
+  client("attach: upstream slower than our timeout", "attach", ada, { planId: "pro" }, {
+    upstream: { "*": { kind: "delay", ms: 12000 } },
+    referenceGivesUpAfterMs: 2000,
+  }),
 
   // previewAttach ------------------------------------------------------------------------------
   client("previewAttach: plan id", "previewAttach", ada, { planId: "pro" }),

@@ -156,12 +156,20 @@ const runRaw = async (baseUrl, c) => {
   return result;
 };
 
-const runSide = async (baseUrl, c) => {
+// autumn-js has no upstream timeout: on a case with `referenceGivesUpAfterMs` the driver stops
+// waiting for the reference after that long and records that it gave no answer.
+const withDeadline = (promise, ms) =>
+  ms
+    ? Promise.race([promise, new Promise((resolve) => setTimeout(() => resolve({ noAnswerWithinMs: ms }), ms))])
+    : promise;
+
+const runSide = async (baseUrl, c, side) => {
   await control("POST", "reset");
   for (const [path, fault] of Object.entries(c.upstream ?? {})) {
     await control("POST", "script", { path, fault });
   }
-  const result = c.raw ? await runRaw(baseUrl, c) : await runClient(baseUrl, c);
+  const run = c.raw ? runRaw(baseUrl, c) : runClient(baseUrl, c);
+  const result = await withDeadline(run, side === "reference" ? c.referenceGivesUpAfterMs : undefined);
   // Give a server a moment to finish anything it does after answering (it should not).
   const recorded = await control("GET", "requests");
   return {
@@ -311,8 +319,8 @@ const main = async () => {
   const routes = new Set();
   for (const c of selected) {
     if (!c.raw) routes.add(c.route);
-    const ours = await runSide(oursUrl, c);
-    const reference = await runSide(referenceUrl, c);
+    const ours = await runSide(oursUrl, c, SELF_CHECK ? "reference" : "ours");
+    const reference = await runSide(referenceUrl, c, "reference");
     const verdict = checkCase(c, ours, reference);
     violationCount.ours += ours.violations.length;
     violationCount.reference += reference.violations.length;

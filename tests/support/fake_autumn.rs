@@ -27,7 +27,7 @@
 //! | `GET /__fake/violations` | JSON array of strings, one per violation |
 //! | `GET /__fake/connections` | `{"connections": <accepted TCP connections>}` |
 //! | `POST /__fake/reset` | forget requests, scripts and the connection count |
-//! | `POST /__fake/script` | body `{"path": "/v1/billing.attach" or "*", "fault": <Fault as JSON>}` |
+//! | `POST /__fake/script` | body `{"path": "/v1/billing.attach" or "*", "fault": <Fault as JSON>, "times": <optional count>}` |
 //! | `GET /__fake/checkout/...` | an HTML page standing for a Stripe checkout or portal |
 //!
 //! ```ignore
@@ -151,7 +151,8 @@ impl Recorded {
 #[derive(Default)]
 struct State {
     requests: Mutex<Vec<Recorded>>,
-    scripts: Mutex<HashMap<String, Fault>>,
+    /// Per path (or `*`): the fault, and how many more requests it applies to (`None`: all).
+    scripts: Mutex<HashMap<String, (Fault, Option<usize>)>>,
     connections: AtomicUsize,
     base_url: String,
 }
@@ -224,7 +225,17 @@ impl FakeAutumn {
             .scripts
             .lock()
             .unwrap()
-            .insert(path.to_owned(), fault);
+            .insert(path.to_owned(), (fault, None));
+    }
+
+    /// Like [`script`](Self::script), but only for the next `times` requests to `path`; later
+    /// ones are answered normally (e.g. "fail twice, then succeed" for retry tests).
+    pub fn script_times(&self, path: &str, fault: Fault, times: usize) {
+        self.state
+            .scripts
+            .lock()
+            .unwrap()
+            .insert(path.to_owned(), (fault, Some(times)));
     }
 
     /// Forgets recorded requests, scripts and the connection count.
@@ -920,8 +931,26 @@ async fn handle(
     });
 
     let fault = {
-        let scripts = state.scripts.lock().unwrap();
-        scripts.get(&path).or_else(|| scripts.get("*")).cloned()
+        let mut scripts = state.scripts.lock().unwrap();
+        let key = if scripts.contains_key(&path) {
+            Some(path.clone())
+        } else if scripts.contains_key("*") {
+            Some("*".to_owned())
+        } else {
+            None
+        };
+        key.and_then(|key| {
+            let (fault, remaining) = scripts.get_mut(&key)?;
+            let fault = fault.clone();
+            match remaining {
+                Some(0) => None,
+                Some(n) => {
+                    *n -= 1;
+                    Some(fault)
+                }
+                None => Some(fault),
+            }
+        })
     };
     let normal = || -> Option<(u16, String)> {
         let op = op?;
@@ -1004,6 +1033,9 @@ fn control_request(method: &Method, what: &str, raw: &[u8], state: &State) -> Re
             struct Script {
                 path: String,
                 fault: Fault,
+                /// How many requests the fault applies to; absent: all until the next reset.
+                #[serde(default)]
+                times: Option<usize>,
             }
             match serde_json::from_slice::<Script>(raw) {
                 Ok(script) => {
@@ -1011,7 +1043,7 @@ fn control_request(method: &Method, what: &str, raw: &[u8], state: &State) -> Re
                         .scripts
                         .lock()
                         .unwrap()
-                        .insert(script.path, script.fault);
+                        .insert(script.path, (script.fault, script.times));
                     json_response(200, &json!({"ok": true}))
                 }
                 Err(e) => json_response(400, &json!({"message": e.to_string(), "code": "bad_script"})),
