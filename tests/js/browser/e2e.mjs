@@ -11,7 +11,7 @@
 // Exit status 0 when every scenario passes.
 
 import http from "node:http";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, extname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -45,6 +45,18 @@ const expect = (condition, message) => {
 let problems = [];
 const check = (condition, message) => {
   if (!condition) problems.push(message);
+};
+// Screenshots the page as it is when new problems were recorded since the last checkpoint, so
+// the artifact shows the state that was wrong, not only where the scenario ended.
+let shots = 0;
+let reported = 0;
+const checkpoint = async (page, label) => {
+  if (problems.length === reported) return;
+  reported = problems.length;
+  const path = join(ARTIFACT_DIR, `browser-e2e-${++shots}-${label}.png`);
+  await page.screenshot({ path, fullPage: true }).catch(() => {});
+  problems.push(`(screenshot of the page at "${label}": ${path})`);
+  reported = problems.length;
 };
 
 // --- build and serve the page --------------------------------------------------------------------
@@ -98,6 +110,7 @@ const scenarios = {
     await page.getByTestId("plan-fake_id").waitFor({ timeout: 15000 });
     check((await page.getByTestId("plan-name").first().textContent()) === "fake_name", "the plan name renders");
 
+    await checkpoint(page, "customer-and-plans");
     const calls = await upstream();
     const create = calls.find((c) => c.path === "/v1/customers.get_or_create");
     expect(create, `the backend called customers.get_or_create (calls: ${JSON.stringify(calls)})`);
@@ -136,6 +149,7 @@ const scenarios = {
 
 let failed = 0;
 mkdirSync(ARTIFACT_DIR, { recursive: true });
+for (const old of readdirSync(ARTIFACT_DIR)) if (old.endsWith(".png")) rmSync(join(ARTIFACT_DIR, old));
 for (const [name, run] of Object.entries(scenarios)) {
   await control("POST", "reset");
   const page = await context.newPage();
@@ -143,6 +157,7 @@ for (const [name, run] of Object.entries(scenarios)) {
   page.on("console", (m) => console_.push(`${m.type()}: ${m.text()}`));
   page.on("pageerror", (e) => console_.push(`pageerror: ${e.message}`));
   problems = [];
+  reported = 0;
   try {
     await run(page);
     if (problems.length) throw new Error(problems.join("\n    "));
@@ -150,7 +165,7 @@ for (const [name, run] of Object.entries(scenarios)) {
   } catch (error) {
     failed++;
     if (problems.length && !error.message.startsWith(problems[0])) error.message = [...problems, error.message].join("\n    ");
-    const shot = join(ARTIFACT_DIR, `browser-e2e-failure-${failed}.png`);
+    const shot = join(ARTIFACT_DIR, `browser-e2e-${++shots}-failure-end.png`);
     await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
     process.stdout.write(`FAIL ${name}\n    ${error.message}\n    screenshot: ${shot}\n    page: ${page.url()}\n`);
     process.stdout.write(`    page console:\n      ${console_.join("\n      ") || "(empty)"}\n`);
