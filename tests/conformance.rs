@@ -1,8 +1,8 @@
 //! Differential conformance with autumn-js 1.3.13, the reference implementation.
 //!
 //! `differential_against_autumn_js` starts the fake Autumn API (`support::fake_autumn`) in
-//! process, starts our quickstart example (`examples/quickstart.rs`, already built by
-//! `cargo test`) against it, and runs `tests/js/differential.mjs`: every case goes through
+//! process, starts our quickstart example (`examples/quickstart.rs`, built into the same
+//! `target/<profile>` first) against it, and runs `tests/js/differential.mjs`: every case goes through
 //! autumn-js's own browser client to our server and to autumn-js's own backend
 //! (`tests/js/reference-server.mjs`), and the client-visible results and the requests the fake
 //! received must be the same, except for the deliberate differences listed in
@@ -92,6 +92,51 @@ impl Drop for Guard {
     }
 }
 
+/// Builds `examples/quickstart.rs` into this test binary's `target/<profile>` (once per process).
+///
+/// A plain `cargo test` builds the examples already, but `cargo test --test conformance` does
+/// not, and a stale binary would test old code. Cargo does not hold its build lock while tests
+/// run, so a nested `cargo build` is safe; when it is fresh it only checks timestamps.
+fn build_quickstart() {
+    static BUILT: Mutex<bool> = Mutex::new(false);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if *built {
+        return;
+    }
+    let profile = profile_dir();
+    let target_dir = profile.parent().expect("target/<profile> has a parent");
+    let mut cargo = std::process::Command::new(env!("CARGO"));
+    cargo
+        .args([
+            "build",
+            "--quiet",
+            "--example",
+            "quickstart",
+            "--target-dir",
+        ])
+        .arg(target_dir)
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    match profile.file_name().and_then(|n| n.to_str()) {
+        Some("debug") => {}
+        Some("release") => {
+            cargo.arg("--release");
+        }
+        Some(other) => {
+            cargo.args(["--profile", other]);
+        }
+        None => {}
+    }
+    let output = cargo
+        .output()
+        .expect("run cargo build --example quickstart");
+    assert!(
+        output.status.success(),
+        "`cargo build --example quickstart` failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    *built = true;
+}
+
 /// Starts our quickstart example against `upstream`; returns it and its base URL.
 async fn start_quickstart(upstream: &str) -> (Guard, String) {
     start_quickstart_with(upstream, &[]).await
@@ -99,12 +144,15 @@ async fn start_quickstart(upstream: &str) -> (Guard, String) {
 
 /// [`start_quickstart`] with extra environment variables.
 async fn start_quickstart_with(upstream: &str, extra_env: &[(&str, &str)]) -> (Guard, String) {
+    tokio::task::spawn_blocking(build_quickstart)
+        .await
+        .expect("build the quickstart");
     let binary = profile_dir()
         .join("examples")
         .join(format!("quickstart{}", std::env::consts::EXE_SUFFIX));
     assert!(
         binary.exists(),
-        "{} is missing: `cargo test` builds the examples (or run `cargo build --example quickstart`)",
+        "{} is missing after `cargo build --example quickstart`",
         binary.display()
     );
     let log_path = profile_dir().join(format!(
