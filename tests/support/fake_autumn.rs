@@ -126,7 +126,7 @@ pub struct Recorded {
     pub path: String,
     /// Raw query string, if any.
     pub query: Option<String>,
-    /// Headers, names lowercased, in arrival order (repeated names appear repeatedly).
+    /// Headers, names lowercased (a repeated header appears once per value).
     pub headers: Vec<(String, String)>,
     /// The body as text (lossy UTF-8).
     pub raw_body: String,
