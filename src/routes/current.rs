@@ -111,6 +111,8 @@ static ROUTES: &[Route] = &[
 
 /// Body fields the browser may not set: the customer comes from `Identify` only.
 const PROTECTED: &[&str] = &["customerId", "customerData", "name", "email", "stripeId"];
+/// The same fields in the upstream's spelling, removed again after the body is converted.
+const PROTECTED_UPSTREAM: &[&str] = &["customer_id", "customer_data", "name", "email", "stripe_id"];
 
 /// Finds the route for the path segments after the prefix.
 pub(crate) fn find(segments: &[&str]) -> Option<&'static Route> {
@@ -208,13 +210,29 @@ where
             )
         }
     };
-    // Whatever the conversion did, the customer sent upstream is the identified one, or none.
+    // Whatever the conversion did (a browser may send `stripe_id` or `customer_data` already in the
+    // upstream's spelling), the customer and its details sent upstream are the identified ones, or none.
+    for key in PROTECTED_UPSTREAM {
+        upstream.remove(*key);
+    }
+    if route.op == Op::CustomersGetOrCreate {
+        upstream.remove("metadata");
+    }
     match &identity {
         Some(identity) => {
             upstream.insert(
                 "customer_id".to_owned(),
                 Value::String(identity.customer_id.clone()),
             );
+            if route.op == Op::CustomersGetOrCreate {
+                let data = &identity.customer_data;
+                if let Some(name) = &data.name {
+                    upstream.insert("name".to_owned(), Value::String(name.clone()));
+                }
+                if let Some(email) = &data.email {
+                    upstream.insert("email".to_owned(), Value::String(email.clone()));
+                }
+            }
         }
         None => {
             upstream.remove("customer_id");
