@@ -1,0 +1,382 @@
+//! Impersonation, as a property: whatever the browser sends (any JSON body, query string, path, headers,
+//! method, on every route), the customer id in every upstream request is exactly the one `Identify`
+//! returned, and an anonymous caller reaches Autumn only on the routes that allow it (listPlans).
+//!
+//! Runs with an in-memory transport that records every upstream request.
+
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+
+use autumn::{AutumnService, Identity};
+use bytes::Bytes;
+use http::request::Parts;
+use http::{HeaderName, HeaderValue, Request, Response};
+use http_body_util::{BodyExt, Full};
+use proptest::prelude::*;
+use serde_json::{Map, Value};
+use tower::ServiceExt;
+
+const SECRET: &str = "am_sk_test_impersonation";
+
+/// Every route of the current protocol, with its upstream path and whether an anonymous caller is served.
+const ROUTES: &[(&str, &str, bool)] = &[
+    ("getOrCreateCustomer", "/v1/customers.get_or_create", false),
+    ("getEntity", "/v1/entities.get", false),
+    ("attach", "/v1/billing.attach", false),
+    ("previewAttach", "/v1/billing.preview_attach", false),
+    ("updateSubscription", "/v1/billing.update", false),
+    (
+        "previewUpdateSubscription",
+        "/v1/billing.preview_update",
+        false,
+    ),
+    ("multiAttach", "/v1/billing.multi_attach", false),
+    (
+        "previewMultiAttach",
+        "/v1/billing.preview_multi_attach",
+        false,
+    ),
+    ("setupPayment", "/v1/billing.setup_payment", false),
+    (
+        "openCustomerPortal",
+        "/v1/billing.open_customer_portal",
+        false,
+    ),
+    ("createReferralCode", "/v1/referrals.create_code", false),
+    ("redeemReferralCode", "/v1/referrals.redeem_code", false),
+    ("listPlans", "/v1/plans.list", true),
+    ("listEvents", "/v1/events.list", false),
+    ("aggregateEvents", "/v1/events.aggregate", false),
+];
+
+/// The sessions the app knows: the only way to be somebody.
+const SESSIONS: &[(&str, &str, Option<&str>, Option<&str>)] = &[
+    (
+        "sess_alice",
+        "cus_alice",
+        Some("Alice"),
+        Some("alice@example.com"),
+    ),
+    ("sess_bob", "cus_bob", None, None),
+    (
+        "sess_weird",
+        "cus with spaces/and?query=1&customer_id=x",
+        Some(""),
+        None,
+    ),
+    ("sess_empty", "", None, None),
+];
+
+/// Names a hostile browser would try to smuggle a customer through.
+const SPOOF_KEYS: &[&str] = &[
+    "customerId",
+    "customer_id",
+    "customerData",
+    "customer_data",
+    "CustomerId",
+    "customerID",
+    "name",
+    "email",
+    "stripeId",
+    "stripe_id",
+    "metadata",
+    "entityId",
+    "entityData",
+    "errorOnNotFound",
+    "expand",
+    "planId",
+    "plans",
+    "__proto__",
+];
+
+#[derive(Clone, Debug)]
+struct Upstream {
+    path: String,
+    query: Option<String>,
+    headers: http::HeaderMap,
+    body: Value,
+}
+
+type Identifier = fn(&Parts) -> std::future::Ready<Result<Option<Identity>, Infallible>>;
+
+/// Reads the app's session cookie-like header and nothing else.
+fn identify(parts: &Parts) -> std::future::Ready<Result<Option<Identity>, Infallible>> {
+    let session = parts.headers.get("x-session").and_then(|v| v.to_str().ok());
+    let id = session
+        .and_then(|s| SESSIONS.iter().find(|(k, ..)| *k == s))
+        .map(|(_, id, name, email)| {
+            let mut i = Identity::new(*id);
+            i.customer_data.name = name.map(str::to_owned);
+            i.customer_data.email = email.map(str::to_owned);
+            i
+        });
+    std::future::ready(Ok(id))
+}
+
+fn service(log: Arc<Mutex<Vec<Upstream>>>) -> AutumnService<Identifier> {
+    let transport = tower::service_fn(move |req: Request<Full<Bytes>>| {
+        let log = log.clone();
+        async move {
+            let (parts, body) = req.into_parts();
+            let bytes = body.collect().await.unwrap().to_bytes();
+            let body: Value = serde_json::from_slice(&bytes).expect("upstream bodies are JSON");
+            log.lock().unwrap().push(Upstream {
+                path: parts.uri.path().to_owned(),
+                query: parts.uri.query().map(str::to_owned),
+                headers: parts.headers,
+                body,
+            });
+            Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"{}"))))
+        }
+    });
+    AutumnService::builder()
+        .secret_key(SECRET)
+        .base_url("http://autumn.invalid")
+        .transport(transport)
+        .configure_client(|c| c.retry(autumn::RetryPolicy::none()))
+        .identify(identify as Identifier)
+        .build()
+        .unwrap()
+}
+
+fn key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => proptest::sample::select(SPOOF_KEYS).prop_map(str::to_owned),
+        1 => "[a-zA-Z_]{1,12}",
+    ]
+}
+
+fn json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        proptest::sample::select(vec!["cus_victim", "cus_alice", "cus_bob", "", "admin"])
+            .prop_map(Value::from),
+        ".{0,12}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            proptest::collection::vec((key(), inner), 0..6)
+                .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<_, _>>())),
+        ]
+    })
+}
+
+fn body() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        8 => proptest::collection::vec((key(), json()), 0..8).prop_map(|kv| {
+            serde_json::to_vec(&Value::Object(kv.into_iter().collect())).unwrap()
+        }),
+        1 => json().prop_map(|v| serde_json::to_vec(&v).unwrap()),
+        1 => proptest::collection::vec(any::<u8>(), 0..64),
+    ]
+}
+
+fn path() -> impl Strategy<Value = String> {
+    let name = prop_oneof![
+        6 => proptest::sample::select(ROUTES).prop_map(|r| r.0.to_owned()),
+        1 => "[a-zA-Z%./_]{0,12}",
+    ];
+    let prefix = proptest::sample::select(vec![
+        "/api/autumn/",
+        "/",
+        "//api//autumn//",
+        "/API/autumn/",
+        "/api/autumn/cus_victim/",
+        "/api/autumn/../",
+    ]);
+    let suffix = proptest::sample::select(vec!["", "/", "//", "/cus_victim", "/..", "%2Fx"]);
+    let query = prop_oneof![
+        Just(String::new()),
+        "[a-zA-Z_=&%0-9]{0,24}".prop_map(|q| format!("?{q}")),
+        Just("?customerId=cus_victim&customer_id=cus_victim".to_owned()),
+    ];
+    (prefix, name, suffix, query).prop_map(|(p, n, s, q)| format!("{p}{n}{s}{q}"))
+}
+
+fn headers() -> impl Strategy<Value = Vec<(String, String)>> {
+    let name = proptest::sample::select(vec![
+        "x-session",
+        "x-customer-id",
+        "customer-id",
+        "authorization",
+        "cookie",
+        "x-forwarded-user",
+        "x-autumn-customer",
+        "idempotency-key",
+        "x-api-version",
+        "content-type",
+    ]);
+    let value = prop_oneof![
+        proptest::sample::select(SESSIONS.iter().map(|s| s.0).collect::<Vec<_>>())
+            .prop_map(str::to_owned),
+        Just("cus_victim".to_owned()),
+        Just(format!("Bearer {SECRET}x")),
+        "[ -~]{0,16}",
+    ];
+    proptest::collection::vec((name.prop_map(str::to_owned), value), 0..6)
+}
+
+fn method() -> impl Strategy<Value = &'static str> {
+    prop_oneof![
+        8 => Just("POST"),
+        1 => proptest::sample::select(vec!["GET", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]),
+    ]
+}
+
+fn run(method: &str, path: &str, headers: &[(String, String)], body: Vec<u8>) -> Vec<Upstream> {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let svc = service(log.clone());
+    let mut req = Request::builder().method(method).uri(path);
+    for (n, v) in headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(n.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
+            req = req.header(n, v);
+        }
+    }
+    let req = req.body(Full::new(Bytes::from(body))).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let resp = rt.block_on(async { svc.oneshot(req).await.unwrap() });
+    let status = resp.status();
+    let bytes = rt.block_on(resp.into_body().collect()).unwrap().to_bytes();
+    assert!(
+        status.as_u16() == 204 || serde_json::from_slice::<Value>(&bytes).is_ok(),
+        "every answer is JSON: {status} {bytes:?}"
+    );
+    let seen = log.lock().unwrap().clone();
+    seen
+}
+
+/// Who the identify hook says the caller is, for these headers (the first `x-session` header counts).
+fn expected_identity(headers: &[(String, String)]) -> Option<Identity> {
+    let mut map = http::HeaderMap::new();
+    for (n, v) in headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(n.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
+            map.append(n, v);
+        }
+    }
+    let (mut parts, ()) = Request::new(()).into_parts();
+    parts.headers = map;
+    match identify(&parts).into_inner().unwrap() {
+        Some(i) if !i.customer_id.is_empty() => Some(i),
+        _ => None,
+    }
+}
+
+fn check(headers: &[(String, String)], seen: &[Upstream]) -> Result<(), TestCaseError> {
+    prop_assert!(
+        seen.len() <= 1,
+        "one browser request, one upstream call: {seen:?}"
+    );
+    let Some(up) = seen.first() else {
+        return Ok(());
+    };
+    let route = ROUTES.iter().find(|r| r.1 == up.path);
+    prop_assert!(route.is_some(), "unknown upstream path {}", up.path);
+    let (_, _, anonymous_ok) = *route.unwrap();
+    prop_assert_eq!(
+        up.query.as_deref(),
+        None,
+        "nothing from the browser's URL goes upstream"
+    );
+    prop_assert_eq!(&up.headers["authorization"], &format!("Bearer {SECRET}"));
+    for h in [
+        "cookie",
+        "x-session",
+        "x-customer-id",
+        "customer-id",
+        "x-forwarded-user",
+    ] {
+        prop_assert!(up.headers.get(h).is_none(), "browser header {h} forwarded");
+    }
+    let body = up.body.as_object().expect("upstream bodies are objects");
+    match expected_identity(headers) {
+        Some(identity) => {
+            prop_assert_eq!(
+                body.get("customer_id"),
+                Some(&Value::String(identity.customer_id.clone())),
+                "the identified customer, exactly"
+            );
+            prop_assert!(body.get("customerId").is_none());
+            if up.path == "/v1/customers.get_or_create" {
+                let d = &identity.customer_data;
+                prop_assert_eq!(body.get("name").and_then(Value::as_str), d.name.as_deref());
+                prop_assert_eq!(
+                    body.get("email").and_then(Value::as_str),
+                    d.email.as_deref()
+                );
+                prop_assert!(body.get("metadata").is_none() && body.get("stripe_id").is_none());
+            }
+        }
+        None => {
+            prop_assert!(anonymous_ok, "anonymous caller reached {}", up.path);
+            prop_assert!(body.get("customer_id").is_none(), "{body:?}");
+            prop_assert!(body.get("customerId").is_none(), "{body:?}");
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn upstream_customer_is_always_the_identified_one(
+        method in method(),
+        path in path(),
+        headers in headers(),
+        body in body(),
+    ) {
+        let seen = run(method, &path, &headers, body);
+        check(&headers, &seen)?;
+    }
+
+    /// The same on well-formed calls to every route, so that most cases do reach upstream.
+    #[test]
+    fn every_route_forwards_only_the_identified_customer(
+        route in proptest::sample::select(ROUTES),
+        session in proptest::option::of(proptest::sample::select(SESSIONS)),
+        spoof in proptest::collection::vec((key(), json()), 0..8),
+        extra_headers in headers(),
+    ) {
+        let mut headers: Vec<(String, String)> = Vec::new();
+        if let Some(s) = session {
+            headers.push(("x-session".into(), s.0.into()));
+        }
+        headers.extend(extra_headers.into_iter().filter(|(n, _)| n != "x-session"));
+        let body = serde_json::to_vec(&Value::Object(spoof.into_iter().collect())).unwrap();
+        let seen = run("POST", &format!("/api/autumn/{}", route.0), &headers, body);
+        check(&headers, &seen)?;
+        let identified = expected_identity(&headers).is_some();
+        if !identified && !route.2 {
+            prop_assert!(seen.is_empty(), "anonymous caller reached {}", route.1);
+        }
+    }
+}
+
+/// The property test is only as good as its reach: well-formed identified calls do get upstream.
+#[test]
+fn identified_calls_reach_every_route() {
+    for (route, upstream, _) in ROUTES {
+        let headers = vec![("x-session".to_owned(), "sess_alice".to_owned())];
+        let seen = run(
+            "POST",
+            &format!("/api/autumn/{route}"),
+            &headers,
+            b"{}".to_vec(),
+        );
+        assert_eq!(seen.len(), 1, "{route}");
+        assert_eq!(seen[0].path, *upstream);
+        assert_eq!(seen[0].body["customer_id"], "cus_alice");
+    }
+}
