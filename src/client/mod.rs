@@ -497,7 +497,7 @@ impl<T: HttpTransport> Client<T> {
                     Some(serde_json::Value::String(s)) => s,
                     _ => "autumn_api_error".to_owned(),
                 };
-                ApiError::new(status, code, scrub(message, secret))
+                ApiError::new(status, scrub(code, secret), scrub(message, secret))
             }
             Err(_) => ApiError::new(status, "autumn_api_error", excerpt(body, 200, secret)),
         }
