@@ -151,7 +151,7 @@ fn expected(fault: &Fault) -> (u16, &'static str) {
         Fault::Status(502) => (502, "upstream_502"),
         Fault::Status(503) => (503, "upstream_503"),
         Fault::Status(504) => (504, "upstream_504"),
-        Fault::Status(_) => unreachable!(),
+        Fault::Status(_) | Fault::Raw(..) => unreachable!(),
         Fault::StatusHtml(s) => (*s, "autumn_api_error"),
         Fault::InvalidJson
         | Fault::Huge(_)

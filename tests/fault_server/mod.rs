@@ -48,6 +48,8 @@ pub enum Fault {
     WrongContentTypeHtml,
     /// 200 with a valid JSON body labelled `text/plain`.
     WrongContentTypeJson,
+    /// This status, content type and body, as given.
+    Raw(u16, &'static str, String),
 }
 
 impl Fault {
@@ -436,6 +438,9 @@ async fn serve_connection(mut stream: TcpStream, state: Arc<State>) -> std::io::
             }
             Fault::WrongContentTypeJson => {
                 answer(&mut stream, 200, "text/plain", &ok, "").await?;
+            }
+            Fault::Raw(status, ct, body) => {
+                answer(&mut stream, status, ct, body.as_bytes(), "").await?;
             }
         }
     }

@@ -1,0 +1,272 @@
+//! The secret key never leaves the process except in the `Authorization` header to Autumn: not in a
+//! response body or header to the browser, not in any tracing output at any level (captured here at
+//! TRACE, spans included), and not in the `Debug`/`Display` of the client, the service, the layer, the
+//! builders or errors. Upstream answers that echo the key back are part of the test.
+
+mod fault_server;
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use autumn::{AutumnLayer, AutumnService, Client, Identity, RetryPolicy};
+use bytes::Bytes;
+use fault_server::{Fault, FaultServer};
+use http::request::Parts;
+use http::Request;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client as HttpClient;
+use hyper_util::rt::TokioExecutor;
+use tracing_subscriber::fmt::format::FmtSpan;
+
+const SECRET: &str = "am_sk_test_S3CR3T_9f8e7d6c5b4a";
+
+/// Everything written by the tracing subscriber, process-wide.
+fn log() -> &'static Arc<Mutex<Vec<u8>>> {
+    static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let sink = buf.clone();
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_span_events(FmtSpan::FULL)
+            .with_ansi(false)
+            .with_writer(move || Sink(sink.clone()))
+            .init();
+        buf
+    })
+}
+
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Sink {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+type Identifier = fn(&Parts) -> std::future::Ready<Result<Option<Identity>, std::io::Error>>;
+
+fn identify(parts: &Parts) -> std::future::Ready<Result<Option<Identity>, std::io::Error>> {
+    if parts.headers.contains_key("x-identify-fails") {
+        return std::future::ready(Err(std::io::Error::other("session store down")));
+    }
+    let id = parts
+        .headers
+        .get("x-customer-id")
+        .and_then(|v| v.to_str().ok())
+        .map(|id| Identity::new(id).with_email("someone@example.com"));
+    std::future::ready(Ok(id))
+}
+
+fn service(upstream: &str) -> AutumnService<Identifier> {
+    let mut retry = RetryPolicy::default();
+    retry.initial_backoff = Duration::from_millis(5);
+    retry.max_elapsed = Duration::from_secs(2);
+    AutumnService::builder()
+        .secret_key(SECRET)
+        .base_url(upstream)
+        .configure_client(|c| c.timeout(Duration::from_millis(300)).retry(retry))
+        .identify(identify as Identifier)
+        .build()
+        .unwrap()
+}
+
+fn assert_clean(what: &str, text: &str) {
+    assert!(
+        !text.contains(SECRET),
+        "{what} contains the secret key: {text}"
+    );
+    // Nor a recognisable part of it.
+    assert!(
+        !text.contains("S3CR3T"),
+        "{what} contains part of the secret key: {text}"
+    );
+}
+
+/// What the fake Autumn answers, chosen by the plan id the browser sent.
+fn policy(seen: &fault_server::Seen) -> Fault {
+    let echo = format!("Invalid secret key: {SECRET} (Authorization: Bearer {SECRET})");
+    match seen.body["plan_id"].as_str().unwrap_or("") {
+        "echo_json_error" => Fault::Raw(
+            401,
+            "application/json",
+            serde_json::json!({"message": echo, "code": "invalid_secret_key"}).to_string(),
+        ),
+        "echo_json_code" => Fault::Raw(
+            400,
+            "application/json",
+            serde_json::json!({"message": "bad", "code": echo}).to_string(),
+        ),
+        "echo_text_error" => Fault::Raw(500, "text/plain", echo),
+        "echo_text_ok" => Fault::Raw(200, "text/plain", echo),
+        "echo_broken_json_ok" => Fault::Raw(200, "application/json", format!("{{\"x\":\"{echo}")),
+        "reset" => Fault::ResetBeforeResponse,
+        "slow" => Fault::Slow(Duration::from_secs(2)),
+        "huge" => Fault::HugeChunked(20 * 1024 * 1024),
+        _ => Fault::Ok,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_key_is_in_no_response_and_no_log() {
+    let log = log();
+    let up = FaultServer::start().await;
+    up.set_policy(policy);
+    let svc = service(&up.url());
+    let app = axum::Router::new().nest_service("/api/autumn", svc);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let browser = HttpClient::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+
+    let mut cases: Vec<(String, Vec<(&str, &str)>, String)> = Vec::new();
+    for plan in [
+        "ok",
+        "echo_json_error",
+        "echo_json_code",
+        "echo_text_error",
+        "echo_text_ok",
+        "echo_broken_json_ok",
+        "reset",
+        "slow",
+        "huge",
+    ] {
+        for route in ["attach", "previewAttach"] {
+            cases.push((
+                route.to_owned(),
+                vec![("x-customer-id", "cus_secret_test")],
+                format!(r#"{{"planId":"{plan}"}}"#),
+            ));
+        }
+    }
+    // The browser trying to get the key reflected, and the failure paths of the service itself.
+    cases.push((
+        "getOrCreateCustomer".into(),
+        vec![
+            ("x-customer-id", "cus_secret_test"),
+            ("authorization", "Bearer am_sk_guess"),
+        ],
+        r#"{"customerId":"x","expand":["secret_key"]}"#.into(),
+    ));
+    cases.push((
+        "attach".into(),
+        vec![("x-identify-fails", "1")],
+        "{}".into(),
+    ));
+    cases.push(("attach".into(), vec![], r#"{"planId":"pro"}"#.into()));
+    cases.push(("listPlans".into(), vec![], "{not json".into()));
+    cases.push(("nope".into(), vec![], "{}".into()));
+
+    for (route, headers, body) in &cases {
+        let mut req = Request::builder()
+            .method("POST")
+            .uri(format!("http://{addr}/api/autumn/{route}"));
+        for (n, v) in headers {
+            req = req.header(*n, *v);
+        }
+        let resp = browser
+            .request(req.body(Full::new(Bytes::from(body.clone()))).unwrap())
+            .await
+            .unwrap();
+        let (parts, body_bytes) = resp.into_parts();
+        let text =
+            String::from_utf8_lossy(&body_bytes.collect().await.unwrap().to_bytes()).into_owned();
+        let what = format!("{route} {body}: {}", parts.status);
+        assert_clean(&format!("the body of {what}"), &text);
+        for (name, value) in &parts.headers {
+            assert_clean(
+                &format!("header {name} of {what}"),
+                &String::from_utf8_lossy(value.as_bytes()),
+            );
+        }
+    }
+
+    // The key did reach Autumn, in the Authorization header only: the test would see it if it leaked.
+    let seen = up.seen();
+    assert!(!seen.is_empty());
+    for s in &seen {
+        assert_eq!(
+            s.header("authorization"),
+            Some(format!("Bearer {SECRET}").as_str())
+        );
+        assert_clean("the upstream body", &s.body.to_string());
+    }
+
+    // Give the spans of the last requests time to close, then read everything logged.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let text = String::from_utf8_lossy(&log.lock().unwrap()).into_owned();
+    // The capture works: the service's spans and warnings are there, at every level.
+    assert!(text.contains("cus_secret_test"), "spans were captured");
+    assert!(text.contains("WARN"), "warnings were captured");
+    assert!(
+        text.contains("DEBUG") || text.contains("TRACE"),
+        "debug output was captured"
+    );
+    assert_clean("the tracing output", &text);
+}
+
+#[test]
+fn the_key_is_in_no_debug_or_display() {
+    let svc = AutumnService::builder()
+        .secret_key(SECRET)
+        .base_url("http://127.0.0.1:9")
+        .identify(identify as Identifier);
+    let builder_debug = format!("{svc:?} {svc:#?}");
+    assert_clean("AutumnServiceBuilder's Debug", &builder_debug);
+    let svc = svc.build().unwrap();
+    assert_clean("AutumnService's Debug", &format!("{svc:?} {svc:#?}"));
+    assert_clean(
+        "Client's Debug",
+        &format!("{:?} {:#?}", svc.client(), svc.client()),
+    );
+    let layer = AutumnLayer::new(svc.clone());
+    assert_clean("AutumnLayer's Debug", &format!("{layer:?} {layer:#?}"));
+
+    let cb = Client::builder()
+        .secret_key(SECRET)
+        .base_url("http://127.0.0.1:9");
+    assert_clean("ClientBuilder's Debug", &format!("{cb:?} {cb:#?}"));
+    let client = cb.build().unwrap();
+    assert_clean("Client's Debug", &format!("{client:?} {client:#?}"));
+    let client = Client::new(SECRET).unwrap();
+    assert_clean("Client's Debug", &format!("{client:?} {client:#?}"));
+
+    // Keys rejected at build time: the error says why, without quoting the key.
+    for bad in [
+        format!("{SECRET} trailing"),
+        format!("{SECRET}\n"),
+        format!("{SECRET}é"),
+        format!("\u{0}{SECRET}"),
+    ] {
+        let err = Client::builder()
+            .secret_key(bad.clone())
+            .base_url("http://127.0.0.1:9")
+            .build()
+            .expect_err("a malformed key is refused");
+        let text = format!(
+            "{err} | {err:?} | {err:#?} | {:?}",
+            std::error::Error::source(&err)
+        );
+        assert_clean("a configuration error", &text);
+        let err = AutumnService::builder()
+            .secret_key(bad)
+            .base_url("http://127.0.0.1:9")
+            .identify(identify as Identifier)
+            .build()
+            .expect_err("a malformed key is refused");
+        assert_clean("a configuration error", &format!("{err} {err:?}"));
+    }
+    // A bad base URL is quoted in its error, the key is not.
+    let err = Client::builder()
+        .secret_key(SECRET)
+        .base_url("ftp://example.com")
+        .build()
+        .unwrap_err();
+    assert_clean("a base URL error", &format!("{err} {err:?}"));
+}
