@@ -1,10 +1,32 @@
-//! Schema-driven body conversion between the browser's camelCase and the API's snake_case.
+//! Schema-driven body conversion between the browser's camelCase JSON and the Autumn API's
+//! snake_case wire JSON, reproducing what autumn-js 1.3.13's backend does.
 //!
-//! INTERIM (replaced by the table-driven engine generated from the API spec): converts object keys
-//! recursively, leaving user-data maps (`metadata`, `properties`, ...) untouched.
-#![allow(dead_code)]
+//! autumn-js hands every browser body to its bundled API SDK, which validates it against the
+//! operation's request schema and renames the known fields; the SDK then parses Autumn's answer
+//! with a lenient response schema and renames the fields back. This module does the same from
+//! static tables generated out of the API spec (`tables.rs`, written by `tools/gen_schema.py`):
+//!
+//! * the request side ([`request_to_upstream`]) is strict: known fields are renamed to
+//!   snake_case, unknown keys are dropped, defaults are filled, and a value of the wrong type is an
+//!   error naming the camelCase path of the field;
+//! * the response side ([`response_to_browser`]) is lenient like the SDK's parser: known fields are
+//!   renamed to camelCase, unknown keys are dropped, optional fields that arrived as `null` are
+//!   removed, missing scalars get their zero value, numeric strings become numbers, and only what
+//!   the SDK's parser rejects (for example an object where an array belongs) is an error.
+//!
+//! The contents of user-data maps (`metadata`, `checkoutSessionParams`, `properties`, ...) keep
+//! their keys byte for byte; where such a map's values have a known schema, the values are
+//! converted. Values are moved, never cloned, except where a union has several candidate shapes
+//! and each must be tried.
+#![cfg_attr(not(test), allow(dead_code))]
 
 use serde_json::{Map, Value};
+
+mod request;
+mod response;
+mod tables;
+#[cfg(test)]
+mod tests;
 
 /// The upstream operations the browser routes call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -27,6 +49,25 @@ pub(crate) enum Op {
 }
 
 impl Op {
+    /// Every operation, in declaration order (the order of the generated root tables).
+    pub(crate) const ALL: [Op; 15] = [
+        Op::CustomersGetOrCreate,
+        Op::EntitiesGet,
+        Op::BillingAttach,
+        Op::BillingPreviewAttach,
+        Op::BillingUpdate,
+        Op::BillingPreviewUpdate,
+        Op::BillingMultiAttach,
+        Op::BillingPreviewMultiAttach,
+        Op::BillingSetupPayment,
+        Op::BillingOpenCustomerPortal,
+        Op::ReferralsCreateCode,
+        Op::ReferralsRedeemCode,
+        Op::PlansList,
+        Op::EventsList,
+        Op::EventsAggregate,
+    ];
+
     /// The API path of the operation.
     pub(crate) fn path(self) -> &'static str {
         match self {
@@ -47,86 +88,248 @@ impl Op {
             Op::EventsAggregate => "/v1/events.aggregate",
         }
     }
+
+    fn index(self) -> usize {
+        self as usize
+    }
 }
 
 /// A field that does not fit its schema.
+///
+/// On the request side `path` is the camelCase path the browser used (`featureQuantities[0].quantity`);
+/// on the response side it is the snake_case path in Autumn's answer (`balances.messages.granted`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FieldError {
     pub(crate) path: String,
     pub(crate) message: String,
 }
 
-const USER_MAPS: &[&str] = &[
-    "metadata",
-    "properties",
-    "checkoutSessionParams",
-    "checkout_session_params",
-    "subscriptionParams",
-    "subscription_params",
-    "filterBy",
-    "filter_by",
-];
-
-fn snake(k: &str) -> String {
-    let mut out = String::with_capacity(k.len() + 4);
-    for c in k.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+/// One node of a schema tree. Nodes refer to each other by index into [`tables::NODES`].
+#[derive(Debug)]
+pub(super) enum Node {
+    /// Any JSON value, passed through untouched.
+    Any,
+    /// Only `null` (a member of a union).
+    Null,
+    Str,
+    Num,
+    /// A number without a fractional part.
+    Int,
+    Bool,
+    /// A string from a known set.
+    Enum(&'static [&'static str]),
+    /// Exactly this string.
+    Const(&'static str),
+    Array(u16),
+    /// A map with user-chosen keys (never renamed) whose values have the given schema.
+    Record(u16),
+    Object(&'static [Field]),
+    /// One of several shapes; the best fitting one wins (see `union_better`).
+    Union(&'static [u16]),
 }
 
-fn camel(k: &str) -> String {
-    let mut out = String::with_capacity(k.len());
-    let mut up = false;
-    for c in k.chars() {
-        if c == '_' {
-            up = true;
-        } else if up {
-            out.push(c.to_ascii_uppercase());
-            up = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
+/// A known field of an object node.
+#[derive(Debug)]
+pub(super) struct Field {
+    pub(super) camel: &'static str,
+    pub(super) snake: &'static str,
+    pub(super) node: u16,
+    pub(super) default: Def,
+    pub(super) required: bool,
+    pub(super) nullable: bool,
 }
 
-fn convert(v: Value, f: fn(&str) -> String) -> Value {
-    match v {
-        Value::Object(m) => Value::Object(
-            m.into_iter()
-                .map(|(k, v)| {
-                    let v = if USER_MAPS.contains(&k.as_str()) {
-                        v
+/// A field's default value, as it appears on the wire.
+#[derive(Debug)]
+pub(super) enum Def {
+    None,
+    Bool(bool),
+    Int(i64),
+    // The current spec has no fractional or structured defaults; the generator still emits them
+    // if a later spec does.
+    #[allow(dead_code)]
+    Float(f64),
+    Str(&'static str),
+    /// Any other JSON value, as JSON text.
+    #[allow(dead_code)]
+    Json(&'static str),
+}
+
+impl Def {
+    fn is_some(&self) -> bool {
+        !matches!(self, Def::None)
+    }
+
+    fn is_none(&self) -> bool {
+        matches!(self, Def::None)
+    }
+
+    fn to_value(&self) -> Option<Value> {
+        Some(match *self {
+            Def::None => return None,
+            Def::Bool(b) => Value::Bool(b),
+            Def::Int(i) => Value::from(i),
+            Def::Float(f) => Value::from(f),
+            Def::Str(s) => Value::String(s.to_owned()),
+            Def::Json(s) => serde_json::from_str(s).ok()?,
+        })
+    }
+}
+
+fn node(i: u16) -> &'static Node {
+    // The generator only emits indices into the table; a bad index is a generator bug that the
+    // table test catches. Fall back to `Any` rather than panic.
+    tables::NODES.get(usize::from(i)).unwrap_or(&Node::Any)
+}
+
+/// Deepest schema nesting followed; anything deeper is refused (the schemas are far shallower).
+const MAX_DEPTH: u32 = 64;
+
+/// A step of a path, collected while an error unwinds (nothing is built on the happy path).
+#[derive(Debug)]
+enum Seg {
+    Field(&'static str),
+    Index(usize),
+    Key(String),
+}
+
+/// A conversion failure on its way up; `segs` is in reverse order (innermost first).
+#[derive(Debug)]
+struct Fail {
+    segs: Vec<Seg>,
+    message: &'static str,
+}
+
+impl Fail {
+    fn new(message: &'static str) -> Self {
+        Fail {
+            segs: Vec::new(),
+            message,
+        }
+    }
+
+    fn at(mut self, seg: Seg) -> Self {
+        self.segs.push(seg);
+        self
+    }
+
+    fn into_field_error(self) -> FieldError {
+        let mut path = String::new();
+        for seg in self.segs.iter().rev() {
+            match seg {
+                Seg::Field(name) => {
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(name);
+                }
+                Seg::Index(i) => {
+                    path.push('[');
+                    path.push_str(&i.to_string());
+                    path.push(']');
+                }
+                Seg::Key(k) => {
+                    let plain = !k.is_empty()
+                        && k.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                    if plain {
+                        if !path.is_empty() {
+                            path.push('.');
+                        }
+                        path.push_str(k);
                     } else {
-                        convert(v, f)
-                    };
-                    (f(&k), v)
-                })
-                .collect(),
-        ),
-        Value::Array(a) => Value::Array(a.into_iter().map(|v| convert(v, f)).collect()),
-        other => other,
+                        path.push('[');
+                        path.push_str(&Value::String(k.clone()).to_string());
+                        path.push(']');
+                    }
+                }
+            }
+        }
+        if path.is_empty() {
+            path.push_str("(body)");
+        }
+        FieldError {
+            path,
+            message: self.message.to_owned(),
+        }
     }
 }
 
-/// Converts a browser body to the upstream wire format.
+/// Counts leaf values (`null`, numbers, strings, booleans) the way the SDK's union resolution
+/// does, without recursion.
+fn count_leaves(v: &Value) -> usize {
+    let mut n = 0;
+    let mut stack: Vec<&Value> = vec![v];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Array(a) => stack.extend(a.iter()),
+            Value::Object(m) => stack.extend(m.values()),
+            _ => n += 1,
+        }
+    }
+    n
+}
+
+/// A successful candidate of a union: its output and how loosely it matched.
+struct Candidate {
+    value: Option<Value>,
+    /// Values the lenient parser had to coerce (unknown enum values, numeric strings, ...).
+    inexact: u32,
+    /// Values filled with a zero value because they were missing or `null`.
+    zero: u32,
+    fields: usize,
+}
+
+/// The SDK's rule for choosing among union members that all accept a value: an exact match beats
+/// a coerced one, then more real (non-zero-filled) leaf values, then fewer coercions; on a tie the
+/// earlier member wins.
+fn union_better(a: &Candidate, best: &Candidate) -> bool {
+    let (ae, be) = (a.inexact == 0, best.inexact == 0);
+    if ae != be {
+        return ae;
+    }
+    let af = a.fields as i64 - i64::from(a.zero);
+    let bf = best.fields as i64 - i64::from(best.zero);
+    if af != bf {
+        return af > bf;
+    }
+    a.inexact < best.inexact
+}
+
+/// Converts the browser's body for `op` to the upstream's wire body.
+///
+/// `body` is the browser's camelCase object after the service removed the protected fields and
+/// inserted the identified `customerId` (and, for getOrCreateCustomer, `name`/`email`).
 pub(crate) fn request_to_upstream(
-    _op: Op,
-    body: Map<String, Value>,
+    op: Op,
+    mut body: Map<String, Value>,
 ) -> Result<Map<String, Value>, FieldError> {
-    match convert(Value::Object(body), snake) {
-        Value::Object(m) => Ok(m),
-        _ => unreachable!("objects convert to objects"),
+    if op == Op::CustomersGetOrCreate && body.get("expand").is_some_and(|e| !e.is_array()) {
+        // autumn-js replaces an `expand` that is not an array (the service then adds the one item
+        // autumn-js always asks for), so such a value is no error.
+        body.remove("expand");
     }
+    let root = tables::REQUEST_ROOTS[op.index()];
+    let out = match node(root) {
+        Node::Object(fields) => request::object(fields, body, 0),
+        _ => request::convert(root, Value::Object(body), 0).map(|v| match v {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }),
+    };
+    out.map_err(Fail::into_field_error)
 }
 
-/// Converts an upstream answer to what the browser receives.
-pub(crate) fn response_to_browser(_op: Op, body: Value) -> Result<Value, FieldError> {
-    Ok(convert(body, camel))
+/// Converts Autumn's 2xx JSON answer for `op` to what autumn-js's backend sends to the browser.
+///
+/// Errs when autumn-js's response parser would reject the body.
+pub(crate) fn response_to_browser(op: Op, body: Value) -> Result<Value, FieldError> {
+    let root = tables::RESPONSE_ROOTS[op.index()];
+    let mut ctx = response::Ctx::default();
+    match response::convert(root, Some(body), &mut ctx, 0) {
+        Ok(Some(v)) => Ok(v),
+        // Only a free-form root could yield nothing, and a body is never absent.
+        Ok(None) => Ok(Value::Null),
+        Err(f) => Err(f.into_field_error()),
+    }
 }

@@ -1,0 +1,180 @@
+//! The strict request side: the browser's camelCase body to the upstream's snake_case body.
+//!
+//! Mirrors the SDK's request validation: every known field must have exactly its type (integers
+//! must be whole, enums must use a known value), unknown keys are dropped and defaults are filled.
+
+use serde_json::{Map, Value};
+
+use super::{count_leaves, node, union_better, Candidate, Fail, Field, Node, Seg, MAX_DEPTH};
+
+/// Largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`).
+const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+
+pub(super) fn object(
+    fields: &'static [Field],
+    mut input: Map<String, Value>,
+    depth: u32,
+) -> Result<Map<String, Value>, Fail> {
+    let mut out = Map::with_capacity(fields.len().min(input.len() + 4));
+    for f in fields {
+        match input.remove(f.camel) {
+            None => {
+                if let Some(d) = f.default.to_value() {
+                    out.insert(f.snake.to_owned(), d);
+                } else if f.required && !matches!(node(f.node), Node::Any) {
+                    return Err(Fail::new("is required").at(Seg::Field(f.camel)));
+                }
+            }
+            Some(Value::Null) if f.nullable => {
+                out.insert(f.snake.to_owned(), Value::Null);
+            }
+            Some(v) => {
+                let v = convert(f.node, v, depth + 1).map_err(|e| e.at(Seg::Field(f.camel)))?;
+                out.insert(f.snake.to_owned(), v);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a value of this JSON kind can possibly satisfy the node (used to skip union members).
+fn may_accept(n: u16, v: &Value, depth: u32) -> bool {
+    match (node(n), v) {
+        (Node::Any, _) => true,
+        (Node::Null, Value::Null) => true,
+        (Node::Str | Node::Enum(_) | Node::Const(_), Value::String(_)) => true,
+        (Node::Num | Node::Int, Value::Number(_)) => true,
+        (Node::Bool, Value::Bool(_)) => true,
+        (Node::Array(_), Value::Array(_)) => true,
+        (Node::Record(_) | Node::Object(_), Value::Object(_)) => true,
+        (Node::Union(members), _) => {
+            depth < MAX_DEPTH && members.iter().any(|&m| may_accept(m, v, depth + 1))
+        }
+        _ => false,
+    }
+}
+
+pub(super) fn convert(n: u16, v: Value, depth: u32) -> Result<Value, Fail> {
+    if depth > MAX_DEPTH {
+        return Err(Fail::new("is nested too deeply"));
+    }
+    match node(n) {
+        Node::Any => Ok(v),
+        Node::Null => match v {
+            Value::Null => Ok(v),
+            _ => Err(Fail::new("expected null")),
+        },
+        Node::Str => match v {
+            Value::String(_) => Ok(v),
+            _ => Err(Fail::new("expected a string")),
+        },
+        Node::Num => match v {
+            Value::Number(_) => Ok(v),
+            _ => Err(Fail::new("expected a number")),
+        },
+        Node::Int => match v {
+            Value::Number(ref num) => {
+                if let Some(i) = num.as_i64() {
+                    if (i as f64).abs() <= MAX_SAFE {
+                        return Ok(v);
+                    }
+                } else if let Some(f) = num.as_f64() {
+                    if f.fract() == 0.0 && f.abs() <= MAX_SAFE {
+                        // A whole number written with a fraction (`3.0`) is the integer 3.
+                        return Ok(Value::from(f as i64));
+                    }
+                }
+                Err(Fail::new("expected an integer"))
+            }
+            _ => Err(Fail::new("expected an integer")),
+        },
+        Node::Bool => match v {
+            Value::Bool(_) => Ok(v),
+            _ => Err(Fail::new("expected a boolean")),
+        },
+        Node::Enum(values) => match v {
+            Value::String(ref s) if values.contains(&s.as_str()) => Ok(v),
+            _ => Err(Fail::new("expected one of the allowed values")),
+        },
+        Node::Const(c) => match v {
+            Value::String(ref s) if s == c => Ok(v),
+            _ => Err(Fail::new("expected the one allowed value")),
+        },
+        Node::Array(item) => match v {
+            Value::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, it) in items.into_iter().enumerate() {
+                    out.push(convert(*item, it, depth + 1).map_err(|e| e.at(Seg::Index(i)))?);
+                }
+                Ok(Value::Array(out))
+            }
+            _ => Err(Fail::new("expected an array")),
+        },
+        Node::Record(val) => match v {
+            Value::Object(m) => {
+                if matches!(node(*val), Node::Any) {
+                    return Ok(Value::Object(m));
+                }
+                let mut out = Map::with_capacity(m.len());
+                for (k, it) in m {
+                    match convert(*val, it, depth + 1) {
+                        Ok(it) => {
+                            out.insert(k, it);
+                        }
+                        Err(e) => return Err(e.at(Seg::Key(k))),
+                    }
+                }
+                Ok(Value::Object(out))
+            }
+            _ => Err(Fail::new("expected an object")),
+        },
+        Node::Object(fields) => match v {
+            Value::Object(m) => object(fields, m, depth).map(Value::Object),
+            _ => Err(Fail::new("expected an object")),
+        },
+        Node::Union(members) => union(members, v, depth),
+    }
+}
+
+fn union(members: &'static [u16], v: Value, depth: u32) -> Result<Value, Fail> {
+    let mut fits = members
+        .iter()
+        .copied()
+        .filter(|&m| may_accept(m, &v, depth + 1));
+    let Some(first) = fits.next() else {
+        return Err(Fail::new("does not match any allowed shape"));
+    };
+    let Some(second) = fits.next() else {
+        // Only one member can take a value of this kind: convert it in place.
+        return convert(first, v, depth + 1);
+    };
+    // Several members might: try each on a copy and keep the best, as the SDK does.
+    let mut best: Option<Candidate> = None;
+    let mut first_err = None;
+    for m in [first, second].into_iter().chain(fits) {
+        match convert(m, v.clone(), depth + 1) {
+            Ok(out) => {
+                let c = Candidate {
+                    fields: count_leaves(&out),
+                    value: Some(out),
+                    inexact: 0,
+                    zero: 0,
+                };
+                match &best {
+                    Some(b) if !union_better(&c, b) => {}
+                    _ => best = Some(c),
+                }
+            }
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    match best.and_then(|c| c.value) {
+        Some(v) => Ok(v),
+        None => Err(match first_err {
+            Some(e) if members.len() == 1 => e,
+            _ => Fail::new("does not match any allowed shape"),
+        }),
+    }
+}
