@@ -57,7 +57,7 @@ OPS = [
 # "<req|resp> <op path> <field path>", the field path written in snake_case with `[]` for array
 # items, `{}` for record values and `|N` for the N-th member of a union. A patch is merged into
 # the spec schema at that point; "+properties" adds fields, "+required" / "-required" edit the
-# required list, "-properties" removes fields, "-keys" removes keywords (like "default") and
+# required list, "-properties" removes fields, "-null" makes a nullable schema non-nullable, "-keys" removes keywords (like "default") and
 # "=" replaces the schema.
 # ---------------------------------------------------------------------------------------------
 # Building blocks for the overrides, in the spec's own vocabulary.
@@ -161,20 +161,36 @@ PLAN_OPS = [
 ]
 
 OVERRIDES: list[tuple[str, dict]] = [
+    # A price tier ends at a number or at any string (the spec says "inf" or leaves it open).
+    ("* * *.price.tiers[].to", {"=": any_of(NUM, STR)}),
+    # A balance reset's interval is a known interval or any other string (the spec: "multiple").
+    (
+        "resp * *.breakdown[].reset.interval",
+        {"=": any_of(enum("one_off", "minute", "hour", "day", "week", "month", "quarter", "semi_annual", "year"), STR)},
+    ),
+    (
+        "resp * *.deductions[].reset.interval",
+        {"=": any_of(enum("one_off", "minute", "hour", "day", "week", "month", "quarter", "semi_annual", "year"), STR)},
+    ),
     # Free trials: autumn-js sends card_required false (the spec says true) and on_end "bill".
     ("req * *.free_trial.card_required", {"default": False}),
     ("req * *.free_trial.on_end", {"default": "bill"}),
+    ("resp * *.customize.free_trial.card_required", {"default": False}),
+    ("resp * *.customize.free_trial.on_end", {"default": "bill"}),
     # Prices and resets count their interval once unless told otherwise.
     ("req * *.price.interval_count", {"default": 1}),
     ("req * *.reset.interval_count", {"default": 1}),
+    ("resp * *.customize.price.interval_count", {"default": 1}),
+    ("resp * *.customize.*.reset.interval_count", {"default": 1}),
+    ("resp * *.customize.*.price.interval_count", {"default": 1}),
     # Plan items gained an expiry, per-item feature overrides (credit schemas, AI markups) and
     # threshold billing; removed items can name an included amount.
-    ("req * *.items[]", {"+properties": {"expiry": EXPIRY, "feature_override": FEATURE_OVERRIDE, "threshold_billing": THRESHOLD_BILLING}}),
-    ("req * *.add_items[]", {"+properties": {"expiry": EXPIRY, "feature_override": FEATURE_OVERRIDE, "threshold_billing": THRESHOLD_BILLING}}),
-    ("req * *.remove_items[]", {"+properties": {"included": NUM}}),
+    ("* * *.items[]", {"+properties": {"expiry": EXPIRY, "feature_override": FEATURE_OVERRIDE, "threshold_billing": THRESHOLD_BILLING}}),
+    ("* * *.add_items[]", {"+properties": {"expiry": EXPIRY, "feature_override": FEATURE_OVERRIDE, "threshold_billing": THRESHOLD_BILLING}}),
+    ("* * *.remove_items[]", {"+properties": {"included": NUM}}),
     ("req * *.tiers[]", {"+required": ["to"]}),
-    ("req * *.tiers[].additional_currencies[]", {"=": obj({"currency": STR, "amount": NUM, "flat_amount": NUM}, ("currency",))}),
-    ("req * *.upsert_licenses[]", {"+properties": {"version_slug": STR}}),
+    ("* * *.tiers[].additional_currencies[]", {"=": obj({"currency": STR, "amount": NUM, "flat_amount": NUM}, ("currency",))}),
+    ("* * *.upsert_licenses[]", {"+properties": {"version_slug": STR}}),
     # Usage alerts gained a basis (default "balance") and a property filter.
     (
         "* * *.usage_alerts[]",
@@ -191,6 +207,116 @@ OVERRIDES += [
     ("resp * *line_items[]", {"-required": ["discounts"]}),
     ("resp * *line_items[].discounts", {"-keys": ["default"]}),
 ]
+# Responses: plans, features and previews of API 2.4.0.
+FEATURE_CREDIT_SCHEMA = any_of(
+    CREDIT_SCHEMA_ITEM["anyOf"][0],
+    CREDIT_SCHEMA_ITEM["anyOf"][1],
+    # (a credit cost without a metered feature)
+    obj(
+        {"metered_feature_id": const(""), "credit_cost": NUM, "billing_units": NUM, "dimensions": rec(DIMENSION), "multipliers": rec(MULTIPLIER)},
+        ("metered_feature_id", "credit_cost"),
+    ),
+)
+PRICE_PROCESSORS = obj({"stripe": nullable(obj({"price_id": STR}, ("price_id",)))})
+PLAN_PROCESSORS = obj(
+    {
+        "stripe": nullable(obj({"product_id": STR, "additional_product_ids": arr(STR)}, ("product_id",))),
+        "revenuecat": nullable(
+            obj(
+                {
+                    "products": arr(
+                        obj(
+                            {"product_id": STR, "feature_quantities": arr(obj({"feature_id": STR, "quantity": NUM}, ("feature_id",)))},
+                            ("product_id",),
+                        )
+                    )
+                },
+                ("products",),
+            )
+        ),
+    }
+)
+# Customizations as plans echo them back: a variant's is the plan's own variant customization, a
+# license's is the one a request's `upsert_licenses` item takes.
+ATTACH_PARAMS = "#/paths/~1v1~1billing.attach/post/requestBody/content/application~1json/schema"
+VARIANT_CUSTOMIZE = {"$ref": "#/components/schemas/Plan/properties/variant_details/properties/customize"}
+LICENSE_CUSTOMIZE = {"$ref": ATTACH_PARAMS + "/properties/customize/properties/upsert_licenses/items/properties/customize"}
+PLAN = {"$ref": "#/components/schemas/Plan"}
+PLAN_EXTRAS = {"active": BOOL, "version_slug": nullable(STR), "processors": PLAN_PROCESSORS}
+LICENSE = obj(
+    {
+        "license_plan_id": STR,
+        "included": NUM,
+        "prepaid_only": BOOL,
+        "version": NUM,
+        "version_slug": STR,
+        "metadata": rec(ANY),
+        "customize": LICENSE_CUSTOMIZE,
+        "plan": PLAN,
+    },
+    ("license_plan_id", "included", "prepaid_only", "version"),
+)
+VARIANT = obj(
+    {"variant_plan_id": STR, "name": STR, "customize": VARIANT_CUSTOMIZE, "plan": PLAN},
+    ("variant_plan_id", "name"),
+)
+OVERRIDES += [
+    # Property filters and credit dimension matches read back as strings.
+    ("resp * *.filter.properties", {"=": rec(STR)}),
+    ("resp * *.match", {"=": rec(STR)}),
+    # Features of balances and flags (not those inside plan items) gained credit dimensions,
+    # multipliers and processor ids.
+    ("resp * .balances{}.feature.credit_schema", {"=": arr(FEATURE_CREDIT_SCHEMA)}),
+    ("resp * .flags{}.feature.credit_schema", {"=": arr(FEATURE_CREDIT_SCHEMA)}),
+    ("resp * .balances{}.feature", {"+properties": {"processors": obj({"stripe": obj({"meter_id": STR, "product_id": STR})})}}),
+    ("resp * .flags{}.feature", {"+properties": {"processors": obj({"stripe": obj({"meter_id": STR, "product_id": STR})})}}),
+    # Plan prices carry their Stripe price id.
+    ("resp * *plan.price", {"+properties": {"processors": PRICE_PROCESSORS}}),
+    ("resp * *plan.items[].price", {"+properties": {"processors": PRICE_PROCESSORS}}),
+    ("resp /v1/plans.list .list[].price", {"+properties": {"processors": PRICE_PROCESSORS}}),
+    ("resp /v1/plans.list .list[].items[].price", {"+properties": {"processors": PRICE_PROCESSORS}}),
+    (
+        "resp * *variant_details.customize",
+        {
+            "+properties": {
+                "remove_licenses": arr(obj({"license_plan_id": STR}, ("license_plan_id",))),
+                "upsert_licenses": {"$ref": ATTACH_PARAMS + "/properties/customize/properties/upsert_licenses"},
+            }
+        },
+    ),
+    (
+        "resp * *variants[].customize",
+        {
+            "+properties": {
+                "remove_licenses": arr(obj({"license_plan_id": STR}, ("license_plan_id",))),
+                "upsert_licenses": {"$ref": ATTACH_PARAMS + "/properties/customize/properties/upsert_licenses"},
+            }
+        },
+    ),
+    ("resp * *.customize.add_items[].price.tiers[]", {"+required": ["to", "amount"]}),
+    ("resp /v1/plans.list .list[].licenses[].customize", {"-null": True}),
+    # (one spot where the SDK reads a credit tier's bound as any value, and optionally)
+    (
+        "resp /v1/plans.list .list[].variants[].customize.upsert_licenses[].customize.add_items[].feature_override.credit_schema[]|*.dimensions{}|0.tiers[]",
+        {"-required": ["to"]},
+    ),
+    (
+        "resp /v1/plans.list .list[].variants[].customize.upsert_licenses[].customize.add_items[].feature_override.credit_schema[]|*.dimensions{}|0.tiers[].to",
+        {"=": ANY},
+    ),
+    # Items of a plan (not of a customization) may carry a null expiry.
+    ("resp * *.plan.items[]", {"+properties": {"expiry": nullable(EXPIRY)}}),
+    ("resp /v1/plans.list .list[].items[]", {"+properties": {"expiry": nullable(EXPIRY)}}),
+    # Plans gained an active flag, a version slug and processor ids; listed plans also show
+    # their variants and licenses (whose own plans show neither).
+    ("resp /v1/plans.list .list[]", {"+properties": {**PLAN_EXTRAS, "licenses": arr(LICENSE), "variants": arr(VARIANT)}}),
+    ("resp * *.plan", {"+properties": PLAN_EXTRAS}),
+    ("resp * *.variants[].plan", {"-properties": ["variant_details"]}),
+    # Previews say whether usage resets and how much invoice credit applies.
+    ("resp * .invoice_credits", {"+properties": {"applied": NUM}}),
+]
+for _op in ["/v1/billing.preview_attach", "/v1/billing.preview_update", "/v1/billing.preview_multi_attach"]:
+    OVERRIDES.append(("resp %s " % _op, {"+properties": {"resets_usage": BOOL}}))
 for _op in PLAN_OPS:
     OVERRIDES += [
         # A free trial can be given at the top level too; the cycle anchor is any string or an
@@ -227,8 +353,6 @@ def overrides_for(side: str, op: str, path: str) -> list[dict]:
 
 
 def apply_patch(s: dict, patch: dict) -> dict:
-    if "=" in patch:
-        return patch["="]
     s = dict(s)
     for k, v in patch.items():
         if k == "+properties":
@@ -239,6 +363,10 @@ def apply_patch(s: dict, patch: dict) -> dict:
             s["required"] = [r for r in s.get("required", []) if r not in v]
         elif k == "-properties":
             s["properties"] = {n: p for n, p in s.get("properties", {}).items() if n not in v}
+        elif k == "-null":
+            # not nullable after all
+            if "anyOf" in s:
+                s["anyOf"] = [o for o in s["anyOf"] if o.get("type") != "null"]
         elif k == "-keys":
             s = {n: p for n, p in s.items() if n not in v}
         else:
@@ -276,7 +404,7 @@ class Gen:
             assert ref.startswith("#/"), ref
             cur = self.spec
             for part in ref[2:].split("/"):
-                cur = cur[part]
+                cur = cur[part.replace("~1", "/").replace("~0", "~")]
             extra = {k: v for k, v in s.items() if k != "$ref"}
             s = {**cur, **extra}
             seen += 1
@@ -293,9 +421,17 @@ class Gen:
         return self.add(("union", (self.add(("null",)), i)))
 
     # Returns (node index, nullable, default JSON text or None)
-    def conv(self, s: dict, side: str, op: str, path: str) -> tuple[int, bool, str | None]:
+    def conv(self, s: dict, side: str, op: str, path: str, pending: list | None = None) -> tuple[int, bool, str | None]:
         s = self.resolve(s)
-        for patch in overrides_for(side, op, path):
+        if pending is None:
+            # Overrides apply once per path: a replacement first, then the edits. A nullable
+            # wrapper (anyOf with null) hands the edits on to the schema it wraps.
+            found = overrides_for(side, op, path)
+            for patch in found:
+                if "=" in patch:
+                    s = self.resolve(patch["="])
+            pending = [p for p in found if "=" not in p]
+        for patch in pending:
             s = self.resolve(apply_patch(s, patch))
         default = json.dumps(s["default"], separators=(",", ":")) if "default" in s else None
         if "anyOf" in s:
@@ -306,7 +442,7 @@ class Gen:
                 if "default" in o and default is None:
                     default = json.dumps(o["default"], separators=(",", ":"))
             if len(rest) == 1:
-                idx, n2, d2 = self.conv(rest[0], side, op, path)
+                idx, n2, d2 = self.conv(rest[0], side, op, path, pending)
                 nullable = nullable or n2
                 if default is None:
                     default = d2
@@ -315,6 +451,10 @@ class Gen:
             else:
                 members = []
                 for k, o in enumerate(rest):
+                    if "const" in o and isinstance(o["const"], str):
+                        # The SDK reads a constant string among other shapes as a one-value enum
+                        # (on responses: any string), not as a literal.
+                        o = {**{x: y for x, y in o.items() if x != "const"}, "type": "string", "enum": [o["const"]]}
                     i, n2, _ = self.conv(o, side, op, "%s|%d" % (path, k))
                     if n2:
                         i = self.nullable_of(i)
@@ -381,32 +521,49 @@ class Gen:
         ]
         return "Node::Object(&[%s])" % ", ".join(fields)
 
-    def kind(self, i: int) -> str:
+    def kind(self, i: int, side: str = "req") -> str:
         n = self.nodes[i]
         k = n[0]
+        if k == "int" and side == "resp":
+            return "num"
         if k == "enum":
             return "enum(%s)" % ",".join(n[1])
         if k == "const":
             return "const(%s)" % n[1]
+        if k in ("arr", "rec"):
+            return k
         if k == "union":
             return "union%d" % len(n[1])
         return k
+
+    def ekind(self, i: int, side: str) -> str:
+        n = self.nodes[i]
+        null = self.index.get(("null",))
+        if n[0] == "union" and len(n[1]) == 2 and null in n[1]:
+            return "nullable " + self.kind([m for m in n[1] if m != null][0], side)
+        return self.kind(i, side)
 
     def flatten(self, i: int, side: str, path: str, out: list[str], depth: int = 0) -> None:
         """Debug listing, one line per field, for comparing with what autumn-js does."""
         n = self.nodes[i]
         if depth > 40:
             return
-        if n[0] == "union":
+        null = self.index.get(("null",))
+        if n[0] == "union" and len(n[1]) == 2 and null in n[1]:
+            # a nullable array item or record value
+            self.flatten([m for m in n[1] if m != null][0], side, path, out, depth + 1)
+        elif n[0] == "union":
             members = n[1]
-            null = self.index.get(("null",))
             nonnull = [m for m in members if m != null]
             out.append("%s: union%d" % (path, len(nonnull)))
             for k, m in enumerate(nonnull):
+                out.append("%s|%d kind %s" % (path, k, self.ekind(m, side)))
                 self.flatten(m, side, "%s|%d" % (path, k), out, depth + 1)
         elif n[0] == "arr":
+            out.append("%s[] kind %s" % (path, self.ekind(n[1], side)))
             self.flatten(n[1], side, path + "[]", out, depth + 1)
         elif n[0] == "rec":
+            out.append("%s{} kind %s" % (path, self.ekind(n[1], side)))
             self.flatten(n[1], side, path + "{}", out, depth + 1)
         elif n[0] == "obj":
             for (c, sn, fi, d, r, nl) in n[1]:
@@ -416,7 +573,7 @@ class Gen:
                     extra = " missing->null"
                 if side == "resp" and not nl and not req:
                     extra = " null->absent"
-                out.append("%s.%s: camel=%s req=%s null=%s%s def=%s %s" % (path, sn, c, "true" if req else "false", "true" if nl else "false", extra, d if d is not None else "-", self.kind(fi)))
+                out.append("%s.%s: camel=%s req=%s null=%s%s def=%s %s" % (path, sn, c, "true" if req else "false", "true" if nl else "false", extra, d if d is not None else "-", self.kind(fi, side)))
                 self.flatten(fi, side, path + "." + sn, out, depth + 1)
 
 

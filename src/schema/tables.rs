@@ -5,7 +5,7 @@
 use super::{Def, Field, Node};
 
 /// Every schema node; nodes refer to each other by index.
-pub(super) static NODES: [Node; 299] = [
+pub(super) static NODES: [Node; 331] = [
     /* 0 */ Node::Str,
     /* 1 */ Node::Any,
     /* 2 */ Node::Record(1),
@@ -806,7 +806,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "filter",
             snake: "filter",
-            node: 16,
+            node: 40,
             default: Def::None,
             required: false,
             nullable: false,
@@ -925,6 +925,24 @@ pub(super) static NODES: [Node; 299] = [
         },
     ]),
     /* 52 */
+    Node::Object(&[Field {
+        camel: "priceId",
+        snake: "price_id",
+        node: 0,
+        default: Def::None,
+        required: true,
+        nullable: false,
+    }]),
+    /* 53 */
+    Node::Object(&[Field {
+        camel: "stripe",
+        snake: "stripe",
+        node: 52,
+        default: Def::None,
+        required: false,
+        nullable: true,
+    }]),
+    /* 54 */
     Node::Object(&[
         Field {
             camel: "amount",
@@ -966,8 +984,16 @@ pub(super) static NODES: [Node; 299] = [
             required: false,
             nullable: false,
         },
+        Field {
+            camel: "processors",
+            snake: "processors",
+            node: 53,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
     ]),
-    /* 53 */
+    /* 55 */
     Node::Enum(&[
         "static",
         "boolean",
@@ -976,7 +1002,7 @@ pub(super) static NODES: [Node; 299] = [
         "credit_system",
         "ai_credit_system",
     ]),
-    /* 54 */
+    /* 56 */
     Node::Object(&[
         Field {
             camel: "singular",
@@ -995,7 +1021,7 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 55 */
+    /* 57 */
     Node::Object(&[
         Field {
             camel: "meteredFeatureId",
@@ -1014,8 +1040,8 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 56 */ Node::Array(55),
-    /* 57 */
+    /* 58 */ Node::Array(57),
+    /* 59 */
     Node::Object(&[
         Field {
             camel: "id",
@@ -1036,7 +1062,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "type",
             snake: "type",
-            node: 53,
+            node: 55,
             default: Def::None,
             required: true,
             nullable: false,
@@ -1044,7 +1070,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "display",
             snake: "display",
-            node: 54,
+            node: 56,
             default: Def::None,
             required: false,
             nullable: true,
@@ -1052,7 +1078,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "creditSchema",
             snake: "credit_schema",
-            node: 56,
+            node: 58,
             default: Def::None,
             required: false,
             nullable: true,
@@ -1066,7 +1092,7 @@ pub(super) static NODES: [Node; 299] = [
             nullable: true,
         },
     ]),
-    /* 58 */
+    /* 60 */
     Node::Enum(&[
         "one_off",
         "minute",
@@ -1078,12 +1104,12 @@ pub(super) static NODES: [Node; 299] = [
         "semi_annual",
         "year",
     ]),
-    /* 59 */
+    /* 61 */
     Node::Object(&[
         Field {
             camel: "interval",
             snake: "interval",
-            node: 58,
+            node: 60,
             default: Def::None,
             required: true,
             nullable: false,
@@ -1097,9 +1123,8 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 60 */ Node::Const("inf"),
-    /* 61 */ Node::Union(&[4, 60]),
-    /* 62 */
+    /* 62 */ Node::Union(&[4, 0]),
+    /* 63 */
     Node::Object(&[
         Field {
             camel: "currency",
@@ -1126,13 +1151,13 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 63 */ Node::Array(62),
-    /* 64 */
+    /* 64 */ Node::Array(63),
+    /* 65 */
     Node::Object(&[
         Field {
             camel: "to",
             snake: "to",
-            node: 61,
+            node: 62,
             default: Def::None,
             required: true,
             nullable: false,
@@ -1156,16 +1181,16 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "additionalCurrencies",
             snake: "additional_currencies",
-            node: 63,
+            node: 64,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 65 */ Node::Array(64),
-    /* 66 */ Node::Enum(&["graduated", "volume"]),
-    /* 67 */ Node::Enum(&["prepaid", "usage_based"]),
-    /* 68 */
+    /* 66 */ Node::Array(65),
+    /* 67 */ Node::Enum(&["graduated", "volume"]),
+    /* 68 */ Node::Enum(&["prepaid", "usage_based"]),
+    /* 69 */
     Node::Object(&[
         Field {
             camel: "amount",
@@ -1186,7 +1211,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "tiers",
             snake: "tiers",
-            node: 65,
+            node: 66,
             default: Def::None,
             required: false,
             nullable: false,
@@ -1194,7 +1219,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "tierBehavior",
             snake: "tier_behavior",
-            node: 66,
+            node: 67,
             default: Def::None,
             required: false,
             nullable: false,
@@ -1226,7 +1251,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "billingMethod",
             snake: "billing_method",
-            node: 67,
+            node: 68,
             default: Def::None,
             required: true,
             nullable: false,
@@ -1239,9 +1264,17 @@ pub(super) static NODES: [Node; 299] = [
             required: true,
             nullable: true,
         },
+        Field {
+            camel: "processors",
+            snake: "processors",
+            node: 53,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
     ]),
-    /* 69 */ Node::Enum(&["month", "forever"]),
-    /* 70 */
+    /* 70 */ Node::Enum(&["month", "forever"]),
+    /* 71 */
     Node::Object(&[
         Field {
             camel: "max",
@@ -1262,7 +1295,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "expiryDurationType",
             snake: "expiry_duration_type",
-            node: 69,
+            node: 70,
             default: Def::None,
             required: true,
             nullable: false,
@@ -1276,7 +1309,331 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 71 */
+    /* 72 */
+    Node::Object(&[
+        Field {
+            camel: "duration",
+            snake: "duration",
+            node: 12,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "length",
+            snake: "length",
+            node: 4,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+    ]),
+    /* 73 */ Node::Const("graduated"),
+    /* 74 */ Node::Enum(&["inf"]),
+    /* 75 */ Node::Union(&[4, 74]),
+    /* 76 */
+    Node::Object(&[
+        Field {
+            camel: "to",
+            snake: "to",
+            node: 75,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "creditCost",
+            snake: "credit_cost",
+            node: 4,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+    ]),
+    /* 77 */ Node::Array(76),
+    /* 78 */ Node::Int,
+    /* 79 */
+    Node::Object(&[
+        Field {
+            camel: "match",
+            snake: "match",
+            node: 39,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "priority",
+            snake: "priority",
+            node: 78,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "tierBehavior",
+            snake: "tier_behavior",
+            node: 73,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "tiers",
+            snake: "tiers",
+            node: 77,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+    ]),
+    /* 80 */
+    Node::Object(&[
+        Field {
+            camel: "match",
+            snake: "match",
+            node: 39,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "priority",
+            snake: "priority",
+            node: 78,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "creditCost",
+            snake: "credit_cost",
+            node: 4,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+    ]),
+    /* 81 */ Node::Union(&[79, 80]),
+    /* 82 */ Node::Record(81),
+    /* 83 */
+    Node::Object(&[
+        Field {
+            camel: "match",
+            snake: "match",
+            node: 39,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "factor",
+            snake: "factor",
+            node: 4,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "add",
+            snake: "add",
+            node: 4,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+    ]),
+    /* 84 */ Node::Record(83),
+    /* 85 */
+    Node::Object(&[
+        Field {
+            camel: "meteredFeatureId",
+            snake: "metered_feature_id",
+            node: 0,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "tierBehavior",
+            snake: "tier_behavior",
+            node: 73,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "tiers",
+            snake: "tiers",
+            node: 77,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "billingUnits",
+            snake: "billing_units",
+            node: 4,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "dimensions",
+            snake: "dimensions",
+            node: 82,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "multipliers",
+            snake: "multipliers",
+            node: 84,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+    ]),
+    /* 86 */
+    Node::Object(&[
+        Field {
+            camel: "meteredFeatureId",
+            snake: "metered_feature_id",
+            node: 0,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "creditCost",
+            snake: "credit_cost",
+            node: 4,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "billingUnits",
+            snake: "billing_units",
+            node: 4,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "dimensions",
+            snake: "dimensions",
+            node: 82,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "multipliers",
+            snake: "multipliers",
+            node: 84,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+    ]),
+    /* 87 */ Node::Union(&[85, 86]),
+    /* 88 */ Node::Array(87),
+    /* 89 */
+    Node::Object(&[
+        Field {
+            camel: "inputCost",
+            snake: "input_cost",
+            node: 4,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "outputCost",
+            snake: "output_cost",
+            node: 4,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "markup",
+            snake: "markup",
+            node: 4,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+    ]),
+    /* 90 */ Node::Record(89),
+    /* 91 */
+    Node::Object(&[Field {
+        camel: "markup",
+        snake: "markup",
+        node: 4,
+        default: Def::None,
+        required: true,
+        nullable: false,
+    }]),
+    /* 92 */ Node::Record(91),
+    /* 93 */
+    Node::Object(&[
+        Field {
+            camel: "defaultMarkup",
+            snake: "default_markup",
+            node: 4,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "modelMarkups",
+            snake: "model_markups",
+            node: 90,
+            default: Def::None,
+            required: false,
+            nullable: true,
+        },
+        Field {
+            camel: "providerMarkups",
+            snake: "provider_markups",
+            node: 92,
+            default: Def::None,
+            required: false,
+            nullable: true,
+        },
+    ]),
+    /* 94 */
+    Node::Object(&[
+        Field {
+            camel: "creditSchema",
+            snake: "credit_schema",
+            node: 88,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "markups",
+            snake: "markups",
+            node: 93,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+    ]),
+    /* 95 */
+    Node::Object(&[Field {
+        camel: "threshold",
+        snake: "threshold",
+        node: 4,
+        default: Def::None,
+        required: true,
+        nullable: false,
+    }]),
+    /* 96 */
     Node::Object(&[
         Field {
             camel: "featureId",
@@ -1289,7 +1646,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "feature",
             snake: "feature",
-            node: 57,
+            node: 59,
             default: Def::None,
             required: false,
             nullable: false,
@@ -1321,7 +1678,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "reset",
             snake: "reset",
-            node: 59,
+            node: 61,
             default: Def::None,
             required: true,
             nullable: true,
@@ -1329,7 +1686,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "price",
             snake: "price",
-            node: 68,
+            node: 69,
             default: Def::None,
             required: true,
             nullable: true,
@@ -1345,16 +1702,40 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "rollover",
             snake: "rollover",
-            node: 70,
+            node: 71,
             default: Def::None,
             required: false,
             nullable: false,
         },
+        Field {
+            camel: "expiry",
+            snake: "expiry",
+            node: 72,
+            default: Def::None,
+            required: false,
+            nullable: true,
+        },
+        Field {
+            camel: "featureOverride",
+            snake: "feature_override",
+            node: 94,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "thresholdBilling",
+            snake: "threshold_billing",
+            node: 95,
+            default: Def::None,
+            required: false,
+            nullable: true,
+        },
     ]),
-    /* 72 */ Node::Array(71),
-    /* 73 */ Node::Enum(&["day", "month", "year"]),
-    /* 74 */ Node::Enum(&["bill", "revert"]),
-    /* 75 */
+    /* 97 */ Node::Array(96),
+    /* 98 */ Node::Enum(&["day", "month", "year"]),
+    /* 99 */ Node::Enum(&["bill", "revert"]),
+    /* 100 */
     Node::Object(&[
         Field {
             camel: "durationLength",
@@ -1367,7 +1748,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "durationType",
             snake: "duration_type",
-            node: 73,
+            node: 98,
             default: Def::None,
             required: true,
             nullable: false,
@@ -1383,13 +1764,13 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "onEnd",
             snake: "on_end",
-            node: 74,
+            node: 99,
             default: Def::None,
             required: false,
             nullable: true,
         },
     ]),
-    /* 76 */
+    /* 101 */
     Node::Object(&[
         Field {
             camel: "amount",
@@ -1411,7 +1792,7 @@ pub(super) static NODES: [Node; 299] = [
             camel: "intervalCount",
             snake: "interval_count",
             node: 4,
-            default: Def::None,
+            default: Def::Int(1),
             required: false,
             nullable: false,
         },
@@ -1424,7 +1805,26 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 77 */
+    /* 102 */
+    Node::Object(&[
+        Field {
+            camel: "interval",
+            snake: "interval",
+            node: 60,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "intervalCount",
+            snake: "interval_count",
+            node: 4,
+            default: Def::Int(1),
+            required: false,
+            nullable: false,
+        },
+    ]),
+    /* 103 */
     Node::Object(&[
         Field {
             camel: "amount",
@@ -1445,7 +1845,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "tiers",
             snake: "tiers",
-            node: 65,
+            node: 66,
             default: Def::None,
             required: false,
             nullable: false,
@@ -1453,7 +1853,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "tierBehavior",
             snake: "tier_behavior",
-            node: 66,
+            node: 67,
             default: Def::None,
             required: false,
             nullable: false,
@@ -1485,7 +1885,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "billingMethod",
             snake: "billing_method",
-            node: 67,
+            node: 68,
             default: Def::None,
             required: true,
             nullable: false,
@@ -1499,14 +1899,14 @@ pub(super) static NODES: [Node; 299] = [
             nullable: true,
         },
     ]),
-    /* 78 */
+    /* 104 */
     Node::Enum(&[
         "bill_immediately",
         "prorate_immediately",
         "prorate_next_cycle",
         "bill_next_cycle",
     ]),
-    /* 79 */
+    /* 105 */
     Node::Enum(&[
         "prorate",
         "prorate_immediately",
@@ -1514,12 +1914,12 @@ pub(super) static NODES: [Node; 299] = [
         "none",
         "no_prorations",
     ]),
-    /* 80 */
+    /* 106 */
     Node::Object(&[
         Field {
             camel: "onIncrease",
             snake: "on_increase",
-            node: 78,
+            node: 104,
             default: Def::None,
             required: true,
             nullable: false,
@@ -1527,13 +1927,13 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "onDecrease",
             snake: "on_decrease",
-            node: 79,
+            node: 105,
             default: Def::None,
             required: true,
             nullable: false,
         },
     ]),
-    /* 81 */
+    /* 107 */
     Node::Object(&[
         Field {
             camel: "max",
@@ -1554,7 +1954,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "expiryDurationType",
             snake: "expiry_duration_type",
-            node: 69,
+            node: 70,
             default: Def::None,
             required: true,
             nullable: false,
@@ -1568,7 +1968,7 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 82 */
+    /* 108 */
     Node::Object(&[
         Field {
             camel: "featureId",
@@ -1605,7 +2005,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "reset",
             snake: "reset",
-            node: 59,
+            node: 102,
             default: Def::None,
             required: false,
             nullable: false,
@@ -1613,7 +2013,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "price",
             snake: "price",
-            node: 77,
+            node: 103,
             default: Def::None,
             required: false,
             nullable: false,
@@ -1621,7 +2021,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "proration",
             snake: "proration",
-            node: 80,
+            node: 106,
             default: Def::None,
             required: false,
             nullable: false,
@@ -1629,16 +2029,39 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "rollover",
             snake: "rollover",
-            node: 81,
+            node: 107,
             default: Def::None,
             required: false,
             nullable: false,
         },
+        Field {
+            camel: "expiry",
+            snake: "expiry",
+            node: 72,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "featureOverride",
+            snake: "feature_override",
+            node: 94,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "thresholdBilling",
+            snake: "threshold_billing",
+            node: 95,
+            default: Def::None,
+            required: false,
+            nullable: true,
+        },
     ]),
-    /* 83 */ Node::Array(82),
-    /* 84 */ Node::Union(&[50, 58]),
-    /* 85 */ Node::Int,
-    /* 86 */
+    /* 109 */ Node::Array(108),
+    /* 110 */ Node::Union(&[50, 60]),
+    /* 111 */
     Node::Object(&[
         Field {
             camel: "featureId",
@@ -1651,7 +2074,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "billingMethod",
             snake: "billing_method",
-            node: 67,
+            node: 68,
             default: Def::None,
             required: false,
             nullable: false,
@@ -1659,7 +2082,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "interval",
             snake: "interval",
-            node: 84,
+            node: 110,
             default: Def::None,
             required: false,
             nullable: false,
@@ -1667,14 +2090,22 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "intervalCount",
             snake: "interval_count",
-            node: 85,
+            node: 78,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "included",
+            snake: "included",
+            node: 4,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 87 */ Node::Array(86),
-    /* 88 */
+    /* 112 */ Node::Array(111),
+    /* 113 */
     Node::Object(&[
         Field {
             camel: "durationLength",
@@ -1687,7 +2118,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "durationType",
             snake: "duration_type",
-            node: 73,
+            node: 98,
             default: Def::Str("month"),
             required: false,
             nullable: false,
@@ -1696,20 +2127,20 @@ pub(super) static NODES: [Node; 299] = [
             camel: "cardRequired",
             snake: "card_required",
             node: 3,
-            default: Def::Bool(true),
+            default: Def::Bool(false),
             required: false,
             nullable: false,
         },
         Field {
             camel: "onEnd",
             snake: "on_end",
-            node: 74,
-            default: Def::None,
+            node: 99,
+            default: Def::Str("bill"),
             required: false,
             nullable: false,
         },
     ]),
-    /* 89 */
+    /* 114 */
     Node::Object(&[
         Field {
             camel: "featureId",
@@ -1760,8 +2191,68 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 90 */ Node::Array(89),
-    /* 91 */
+    /* 115 */ Node::Array(114),
+    /* 116 */
+    Node::Object(&[
+        Field {
+            camel: "featureId",
+            snake: "feature_id",
+            node: 0,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "enabled",
+            snake: "enabled",
+            node: 3,
+            default: Def::Bool(true),
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "threshold",
+            snake: "threshold",
+            node: 4,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "thresholdType",
+            snake: "threshold_type",
+            node: 19,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "name",
+            snake: "name",
+            node: 0,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "basis",
+            snake: "basis",
+            node: 20,
+            default: Def::Str("balance"),
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "filter",
+            snake: "filter",
+            node: 40,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+    ]),
+    /* 117 */ Node::Array(116),
+    /* 118 */
     Node::Object(&[
         Field {
             camel: "autoTopups",
@@ -1782,7 +2273,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "usageLimits",
             snake: "usage_limits",
-            node: 90,
+            node: 115,
             default: Def::None,
             required: false,
             nullable: false,
@@ -1790,7 +2281,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "usageAlerts",
             snake: "usage_alerts",
-            node: 22,
+            node: 117,
             default: Def::None,
             required: false,
             nullable: false,
@@ -1804,12 +2295,22 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 92 */
+    /* 119 */
+    Node::Object(&[Field {
+        camel: "licensePlanId",
+        snake: "license_plan_id",
+        node: 0,
+        default: Def::None,
+        required: true,
+        nullable: false,
+    }]),
+    /* 120 */ Node::Array(119),
+    /* 121 */
     Node::Object(&[
         Field {
             camel: "price",
             snake: "price",
-            node: 76,
+            node: 101,
             default: Def::None,
             required: false,
             nullable: true,
@@ -1817,7 +2318,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "addItems",
             snake: "add_items",
-            node: 83,
+            node: 109,
             default: Def::None,
             required: false,
             nullable: false,
@@ -1825,7 +2326,86 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "removeItems",
             snake: "remove_items",
-            node: 87,
+            node: 112,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+    ]),
+    /* 122 */
+    Node::Object(&[
+        Field {
+            camel: "licensePlanId",
+            snake: "license_plan_id",
+            node: 0,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "included",
+            snake: "included",
+            node: 78,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "prepaidOnly",
+            snake: "prepaid_only",
+            node: 3,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "customize",
+            snake: "customize",
+            node: 121,
+            default: Def::None,
+            required: false,
+            nullable: true,
+        },
+        Field {
+            camel: "metadata",
+            snake: "metadata",
+            node: 2,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "versionSlug",
+            snake: "version_slug",
+            node: 0,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+    ]),
+    /* 123 */ Node::Array(122),
+    /* 124 */
+    Node::Object(&[
+        Field {
+            camel: "price",
+            snake: "price",
+            node: 101,
+            default: Def::None,
+            required: false,
+            nullable: true,
+        },
+        Field {
+            camel: "addItems",
+            snake: "add_items",
+            node: 109,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "removeItems",
+            snake: "remove_items",
+            node: 112,
             default: Def::None,
             required: false,
             nullable: false,
@@ -1833,7 +2413,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "freeTrial",
             snake: "free_trial",
-            node: 88,
+            node: 113,
             default: Def::None,
             required: false,
             nullable: true,
@@ -1841,13 +2421,29 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "billingControls",
             snake: "billing_controls",
-            node: 91,
+            node: 118,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "removeLicenses",
+            snake: "remove_licenses",
+            node: 120,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "upsertLicenses",
+            snake: "upsert_licenses",
+            node: 123,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 93 */
+    /* 125 */
     Node::Object(&[
         Field {
             camel: "basePlanId",
@@ -1860,13 +2456,13 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "customize",
             snake: "customize",
-            node: 92,
+            node: 124,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 94 */
+    /* 126 */
     Node::Object(&[Field {
         camel: "ignorePastDue",
         snake: "ignore_past_due",
@@ -1875,7 +2471,7 @@ pub(super) static NODES: [Node; 299] = [
         required: false,
         nullable: false,
     }]),
-    /* 95 */
+    /* 127 */
     Node::Object(&[
         Field {
             camel: "featureId",
@@ -1926,13 +2522,13 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 96 */ Node::Array(95),
-    /* 97 */
+    /* 128 */ Node::Array(127),
+    /* 129 */
     Node::Object(&[
         Field {
             camel: "autoTopups",
             snake: "auto_topups",
-            node: 96,
+            node: 128,
             default: Def::None,
             required: false,
             nullable: false,
@@ -1948,7 +2544,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "usageLimits",
             snake: "usage_limits",
-            node: 90,
+            node: 115,
             default: Def::None,
             required: false,
             nullable: false,
@@ -1956,7 +2552,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "usageAlerts",
             snake: "usage_alerts",
-            node: 22,
+            node: 117,
             default: Def::None,
             required: false,
             nullable: false,
@@ -1970,9 +2566,9 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 98 */ Node::Enum(&["active", "scheduled"]),
-    /* 99 */ Node::Enum(&["activate", "upgrade", "downgrade", "none", "purchase"]),
-    /* 100 */
+    /* 130 */ Node::Enum(&["active", "scheduled"]),
+    /* 131 */ Node::Enum(&["activate", "upgrade", "downgrade", "none", "purchase"]),
+    /* 132 */
     Node::Object(&[
         Field {
             camel: "trialAvailable",
@@ -1985,7 +2581,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "status",
             snake: "status",
-            node: 98,
+            node: 130,
             default: Def::None,
             required: false,
             nullable: false,
@@ -2009,13 +2605,101 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "attachAction",
             snake: "attach_action",
-            node: 99,
+            node: 131,
             default: Def::None,
             required: true,
             nullable: false,
         },
     ]),
-    /* 101 */
+    /* 133 */ Node::Array(0),
+    /* 134 */
+    Node::Object(&[
+        Field {
+            camel: "productId",
+            snake: "product_id",
+            node: 0,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "additionalProductIds",
+            snake: "additional_product_ids",
+            node: 133,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+    ]),
+    /* 135 */
+    Node::Object(&[
+        Field {
+            camel: "featureId",
+            snake: "feature_id",
+            node: 0,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "quantity",
+            snake: "quantity",
+            node: 4,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+    ]),
+    /* 136 */ Node::Array(135),
+    /* 137 */
+    Node::Object(&[
+        Field {
+            camel: "productId",
+            snake: "product_id",
+            node: 0,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "featureQuantities",
+            snake: "feature_quantities",
+            node: 136,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+    ]),
+    /* 138 */ Node::Array(137),
+    /* 139 */
+    Node::Object(&[Field {
+        camel: "products",
+        snake: "products",
+        node: 138,
+        default: Def::None,
+        required: true,
+        nullable: false,
+    }]),
+    /* 140 */
+    Node::Object(&[
+        Field {
+            camel: "stripe",
+            snake: "stripe",
+            node: 134,
+            default: Def::None,
+            required: false,
+            nullable: true,
+        },
+        Field {
+            camel: "revenuecat",
+            snake: "revenuecat",
+            node: 139,
+            default: Def::None,
+            required: false,
+            nullable: true,
+        },
+    ]),
+    /* 141 */
     Node::Object(&[
         Field {
             camel: "id",
@@ -2076,7 +2760,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "price",
             snake: "price",
-            node: 52,
+            node: 54,
             default: Def::None,
             required: true,
             nullable: true,
@@ -2084,7 +2768,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "items",
             snake: "items",
-            node: 72,
+            node: 97,
             default: Def::None,
             required: true,
             nullable: false,
@@ -2092,7 +2776,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "freeTrial",
             snake: "free_trial",
-            node: 75,
+            node: 100,
             default: Def::None,
             required: false,
             nullable: false,
@@ -2132,7 +2816,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "variantDetails",
             snake: "variant_details",
-            node: 93,
+            node: 125,
             default: Def::None,
             required: false,
             nullable: false,
@@ -2140,7 +2824,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "config",
             snake: "config",
-            node: 94,
+            node: 126,
             default: Def::None,
             required: true,
             nullable: false,
@@ -2148,7 +2832,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "billingControls",
             snake: "billing_controls",
-            node: 97,
+            node: 129,
             default: Def::None,
             required: false,
             nullable: false,
@@ -2164,14 +2848,38 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "customerEligibility",
             snake: "customer_eligibility",
-            node: 100,
+            node: 132,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "active",
+            snake: "active",
+            node: 3,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "versionSlug",
+            snake: "version_slug",
+            node: 0,
+            default: Def::None,
+            required: false,
+            nullable: true,
+        },
+        Field {
+            camel: "processors",
+            snake: "processors",
+            node: 140,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 102 */ Node::Enum(&["customer", "entity"]),
-    /* 103 */
+    /* 142 */ Node::Enum(&["customer", "entity"]),
+    /* 143 */
     Node::Object(&[
         Field {
             camel: "id",
@@ -2184,7 +2892,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "plan",
             snake: "plan",
-            node: 101,
+            node: 141,
             default: Def::None,
             required: false,
             nullable: false,
@@ -2216,7 +2924,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "status",
             snake: "status",
-            node: 98,
+            node: 130,
             default: Def::None,
             required: true,
             nullable: false,
@@ -2288,19 +2996,19 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "scope",
             snake: "scope",
-            node: 102,
+            node: 142,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 104 */ Node::Array(103),
-    /* 105 */
+    /* 144 */ Node::Array(143),
+    /* 145 */
     Node::Object(&[
         Field {
             camel: "plan",
             snake: "plan",
-            node: 101,
+            node: 141,
             default: Def::None,
             required: false,
             nullable: false,
@@ -2340,14 +3048,14 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "scope",
             snake: "scope",
-            node: 102,
+            node: 142,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 106 */ Node::Array(105),
-    /* 107 */
+    /* 146 */ Node::Array(145),
+    /* 147 */
     Node::Object(&[
         Field {
             camel: "licensePlanId",
@@ -2406,10 +3114,55 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 108 */ Node::Array(107),
-    /* 109 */ Node::Enum(&["boolean", "metered", "credit_system", "ai_credit_system"]),
-    /* 110 */ Node::Array(0),
-    /* 111 */
+    /* 148 */ Node::Array(147),
+    /* 149 */ Node::Enum(&["boolean", "metered", "credit_system", "ai_credit_system"]),
+    /* 150 */ Node::Const(""),
+    /* 151 */
+    Node::Object(&[
+        Field {
+            camel: "meteredFeatureId",
+            snake: "metered_feature_id",
+            node: 150,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "creditCost",
+            snake: "credit_cost",
+            node: 4,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "billingUnits",
+            snake: "billing_units",
+            node: 4,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "dimensions",
+            snake: "dimensions",
+            node: 82,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "multipliers",
+            snake: "multipliers",
+            node: 84,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+    ]),
+    /* 152 */ Node::Union(&[85, 86, 151]),
+    /* 153 */ Node::Array(152),
+    /* 154 */
     Node::Object(&[
         Field {
             camel: "markup",
@@ -2436,18 +3189,8 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 112 */ Node::Record(111),
-    /* 113 */
-    Node::Object(&[Field {
-        camel: "markup",
-        snake: "markup",
-        node: 4,
-        default: Def::None,
-        required: true,
-        nullable: false,
-    }]),
-    /* 114 */ Node::Record(113),
-    /* 115 */
+    /* 155 */ Node::Record(154),
+    /* 156 */
     Node::Object(&[
         Field {
             camel: "singular",
@@ -2466,7 +3209,35 @@ pub(super) static NODES: [Node; 299] = [
             nullable: true,
         },
     ]),
-    /* 116 */
+    /* 157 */
+    Node::Object(&[
+        Field {
+            camel: "meterId",
+            snake: "meter_id",
+            node: 0,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "productId",
+            snake: "product_id",
+            node: 0,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+    ]),
+    /* 158 */
+    Node::Object(&[Field {
+        camel: "stripe",
+        snake: "stripe",
+        node: 157,
+        default: Def::None,
+        required: false,
+        nullable: false,
+    }]),
+    /* 159 */
     Node::Object(&[
         Field {
             camel: "id",
@@ -2487,7 +3258,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "type",
             snake: "type",
-            node: 109,
+            node: 149,
             default: Def::None,
             required: true,
             nullable: false,
@@ -2503,7 +3274,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "eventNames",
             snake: "event_names",
-            node: 110,
+            node: 133,
             default: Def::None,
             required: false,
             nullable: false,
@@ -2511,7 +3282,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "creditSchema",
             snake: "credit_schema",
-            node: 56,
+            node: 153,
             default: Def::None,
             required: false,
             nullable: false,
@@ -2519,7 +3290,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "modelMarkups",
             snake: "model_markups",
-            node: 112,
+            node: 155,
             default: Def::None,
             required: false,
             nullable: true,
@@ -2535,7 +3306,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "providerMarkups",
             snake: "provider_markups",
-            node: 114,
+            node: 92,
             default: Def::None,
             required: false,
             nullable: true,
@@ -2543,7 +3314,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "display",
             snake: "display",
-            node: 115,
+            node: 156,
             default: Def::None,
             required: false,
             nullable: false,
@@ -2556,15 +3327,22 @@ pub(super) static NODES: [Node; 299] = [
             required: true,
             nullable: false,
         },
+        Field {
+            camel: "processors",
+            snake: "processors",
+            node: 158,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
     ]),
-    /* 117 */ Node::Const("multiple"),
-    /* 118 */ Node::Union(&[58, 117]),
-    /* 119 */
+    /* 160 */ Node::Union(&[60, 0]),
+    /* 161 */
     Node::Object(&[
         Field {
             camel: "interval",
             snake: "interval",
-            node: 118,
+            node: 160,
             default: Def::None,
             required: true,
             nullable: false,
@@ -2586,12 +3364,12 @@ pub(super) static NODES: [Node; 299] = [
             nullable: true,
         },
     ]),
-    /* 120 */
+    /* 162 */
     Node::Object(&[
         Field {
             camel: "to",
             snake: "to",
-            node: 61,
+            node: 62,
             default: Def::None,
             required: true,
             nullable: false,
@@ -2613,8 +3391,8 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 121 */ Node::Array(120),
-    /* 122 */
+    /* 163 */ Node::Array(162),
+    /* 164 */
     Node::Object(&[
         Field {
             camel: "amount",
@@ -2627,7 +3405,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "tiers",
             snake: "tiers",
-            node: 121,
+            node: 163,
             default: Def::None,
             required: false,
             nullable: false,
@@ -2635,7 +3413,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "tierBehavior",
             snake: "tier_behavior",
-            node: 66,
+            node: 67,
             default: Def::None,
             required: false,
             nullable: false,
@@ -2651,7 +3429,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "billingMethod",
             snake: "billing_method",
-            node: 67,
+            node: 68,
             default: Def::None,
             required: true,
             nullable: false,
@@ -2665,7 +3443,7 @@ pub(super) static NODES: [Node; 299] = [
             nullable: true,
         },
     ]),
-    /* 123 */
+    /* 165 */
     Node::Object(&[
         Field {
             camel: "id",
@@ -2726,7 +3504,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "reset",
             snake: "reset",
-            node: 119,
+            node: 161,
             default: Def::None,
             required: true,
             nullable: true,
@@ -2734,7 +3512,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "price",
             snake: "price",
-            node: 122,
+            node: 164,
             default: Def::None,
             required: true,
             nullable: true,
@@ -2748,8 +3526,8 @@ pub(super) static NODES: [Node; 299] = [
             nullable: true,
         },
     ]),
-    /* 124 */ Node::Array(123),
-    /* 125 */
+    /* 166 */ Node::Array(165),
+    /* 167 */
     Node::Object(&[
         Field {
             camel: "granted",
@@ -2776,8 +3554,8 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 126 */ Node::Array(125),
-    /* 127 */
+    /* 168 */ Node::Array(167),
+    /* 169 */
     Node::Object(&[
         Field {
             camel: "featureId",
@@ -2790,7 +3568,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "feature",
             snake: "feature",
-            node: 116,
+            node: 159,
             default: Def::None,
             required: false,
             nullable: false,
@@ -2854,7 +3632,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "breakdown",
             snake: "breakdown",
-            node: 124,
+            node: 166,
             default: Def::None,
             required: false,
             nullable: false,
@@ -2862,14 +3640,14 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "rollovers",
             snake: "rollovers",
-            node: 126,
+            node: 168,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 128 */ Node::Record(127),
-    /* 129 */
+    /* 170 */ Node::Record(169),
+    /* 171 */
     Node::Object(&[
         Field {
             camel: "id",
@@ -2906,14 +3684,14 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "feature",
             snake: "feature",
-            node: 116,
+            node: 159,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 130 */ Node::Record(129),
-    /* 131 */
+    /* 172 */ Node::Record(171),
+    /* 173 */
     Node::Object(&[Field {
         camel: "id",
         snake: "id",
@@ -2922,7 +3700,7 @@ pub(super) static NODES: [Node; 299] = [
         required: true,
         nullable: false,
     }]),
-    /* 132 */
+    /* 174 */
     Node::Object(&[
         Field {
             camel: "installationId",
@@ -2941,7 +3719,7 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 133 */
+    /* 175 */
     Node::Object(&[Field {
         camel: "id",
         snake: "id",
@@ -2950,12 +3728,12 @@ pub(super) static NODES: [Node; 299] = [
         required: true,
         nullable: true,
     }]),
-    /* 134 */
+    /* 176 */
     Node::Object(&[
         Field {
             camel: "stripe",
             snake: "stripe",
-            node: 131,
+            node: 173,
             default: Def::None,
             required: false,
             nullable: false,
@@ -2963,7 +3741,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "vercel",
             snake: "vercel",
-            node: 132,
+            node: 174,
             default: Def::None,
             required: false,
             nullable: false,
@@ -2971,19 +3749,19 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "revenuecat",
             snake: "revenuecat",
-            node: 133,
+            node: 175,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 135 */ Node::Enum(&["stripe", "revenuecat"]),
-    /* 136 */
+    /* 177 */ Node::Enum(&["stripe", "revenuecat"]),
+    /* 178 */
     Node::Object(&[
         Field {
             camel: "planIds",
             snake: "plan_ids",
-            node: 110,
+            node: 133,
             default: Def::None,
             required: true,
             nullable: false,
@@ -2999,7 +3777,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "processorType",
             snake: "processor_type",
-            node: 135,
+            node: 177,
             default: Def::Str("stripe"),
             required: false,
             nullable: false,
@@ -3045,8 +3823,8 @@ pub(super) static NODES: [Node; 299] = [
             nullable: true,
         },
     ]),
-    /* 137 */ Node::Array(136),
-    /* 138 */
+    /* 179 */ Node::Array(178),
+    /* 180 */
     Node::Object(&[
         Field {
             camel: "amountOff",
@@ -3081,8 +3859,8 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 139 */ Node::Array(138),
-    /* 140 */
+    /* 181 */ Node::Array(180),
+    /* 182 */
     Node::Object(&[
         Field {
             camel: "start",
@@ -3101,7 +3879,7 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 141 */
+    /* 183 */
     Node::Object(&[
         Field {
             camel: "displayName",
@@ -3138,7 +3916,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "discounts",
             snake: "discounts",
-            node: 139,
+            node: 181,
             default: Def::None,
             required: false,
             nullable: false,
@@ -3162,7 +3940,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "period",
             snake: "period",
-            node: 140,
+            node: 182,
             default: Def::None,
             required: false,
             nullable: false,
@@ -3176,13 +3954,13 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 142 */ Node::Array(141),
-    /* 143 */
+    /* 184 */ Node::Array(183),
+    /* 185 */
     Node::Object(&[
         Field {
             camel: "planIds",
             snake: "plan_ids",
-            node: 110,
+            node: 133,
             default: Def::None,
             required: true,
             nullable: false,
@@ -3222,14 +4000,14 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "lineItems",
             snake: "line_items",
-            node: 142,
+            node: 184,
             default: Def::None,
             required: true,
             nullable: false,
         },
     ]),
-    /* 144 */ Node::Array(143),
-    /* 145 */
+    /* 186 */ Node::Array(185),
+    /* 187 */
     Node::Object(&[
         Field {
             camel: "id",
@@ -3280,8 +4058,8 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 146 */ Node::Array(145),
-    /* 147 */
+    /* 188 */ Node::Array(187),
+    /* 189 */
     Node::Object(&[
         Field {
             camel: "planId",
@@ -3308,8 +4086,8 @@ pub(super) static NODES: [Node; 299] = [
             nullable: true,
         },
     ]),
-    /* 148 */ Node::Array(147),
-    /* 149 */
+    /* 190 */ Node::Array(189),
+    /* 191 */
     Node::Enum(&[
         "percentage_discount",
         "fixed_discount",
@@ -3317,8 +4095,8 @@ pub(super) static NODES: [Node; 299] = [
         "invoice_credits",
         "feature_grant",
     ]),
-    /* 150 */ Node::Enum(&["one_off", "months", "forever"]),
-    /* 151 */
+    /* 192 */ Node::Enum(&["one_off", "months", "forever"]),
+    /* 193 */
     Node::Object(&[
         Field {
             camel: "id",
@@ -3339,7 +4117,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "type",
             snake: "type",
-            node: 149,
+            node: 191,
             default: Def::None,
             required: true,
             nullable: false,
@@ -3355,7 +4133,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "durationType",
             snake: "duration_type",
-            node: 150,
+            node: 192,
             default: Def::None,
             required: true,
             nullable: false,
@@ -3409,17 +4187,17 @@ pub(super) static NODES: [Node; 299] = [
             nullable: true,
         },
     ]),
-    /* 152 */ Node::Array(151),
-    /* 153 */
+    /* 194 */ Node::Array(193),
+    /* 195 */
     Node::Object(&[Field {
         camel: "discounts",
         snake: "discounts",
-        node: 152,
+        node: 194,
         default: Def::None,
         required: true,
         nullable: false,
     }]),
-    /* 154 */
+    /* 196 */
     Node::Object(&[
         Field {
             camel: "id",
@@ -3446,7 +4224,7 @@ pub(super) static NODES: [Node; 299] = [
             nullable: true,
         },
     ]),
-    /* 155 */
+    /* 197 */
     Node::Object(&[
         Field {
             camel: "programId",
@@ -3459,7 +4237,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "customer",
             snake: "customer",
-            node: 154,
+            node: 196,
             default: Def::None,
             required: true,
             nullable: false,
@@ -3481,8 +4259,8 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 156 */ Node::Array(155),
-    /* 157 */
+    /* 198 */ Node::Array(197),
+    /* 199 */
     Node::Object(&[
         Field {
             camel: "id",
@@ -3567,7 +4345,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "subscriptions",
             snake: "subscriptions",
-            node: 104,
+            node: 144,
             default: Def::None,
             required: true,
             nullable: false,
@@ -3575,7 +4353,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "purchases",
             snake: "purchases",
-            node: 106,
+            node: 146,
             default: Def::None,
             required: true,
             nullable: false,
@@ -3583,7 +4361,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "licenses",
             snake: "licenses",
-            node: 108,
+            node: 148,
             default: Def::None,
             required: true,
             nullable: false,
@@ -3591,7 +4369,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "balances",
             snake: "balances",
-            node: 128,
+            node: 170,
             default: Def::None,
             required: true,
             nullable: false,
@@ -3599,7 +4377,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "flags",
             snake: "flags",
-            node: 130,
+            node: 172,
             default: Def::None,
             required: true,
             nullable: false,
@@ -3615,7 +4393,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "processors",
             snake: "processors",
-            node: 134,
+            node: 176,
             default: Def::None,
             required: false,
             nullable: false,
@@ -3623,7 +4401,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "invoices",
             snake: "invoices",
-            node: 137,
+            node: 179,
             default: Def::None,
             required: false,
             nullable: false,
@@ -3631,7 +4409,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "invoicePreviews",
             snake: "invoice_previews",
-            node: 144,
+            node: 186,
             default: Def::None,
             required: false,
             nullable: false,
@@ -3639,7 +4417,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "entities",
             snake: "entities",
-            node: 146,
+            node: 188,
             default: Def::None,
             required: false,
             nullable: false,
@@ -3647,7 +4425,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "trialsUsed",
             snake: "trials_used",
-            node: 148,
+            node: 190,
             default: Def::None,
             required: false,
             nullable: false,
@@ -3655,7 +4433,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "rewards",
             snake: "rewards",
-            node: 153,
+            node: 195,
             default: Def::None,
             required: false,
             nullable: true,
@@ -3663,7 +4441,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "referrals",
             snake: "referrals",
-            node: 156,
+            node: 198,
             default: Def::None,
             required: false,
             nullable: false,
@@ -3677,7 +4455,7 @@ pub(super) static NODES: [Node; 299] = [
             nullable: true,
         },
     ]),
-    /* 158 */
+    /* 200 */
     Node::Object(&[
         Field {
             camel: "customerId",
@@ -3696,7 +4474,7 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 159 */
+    /* 201 */
     Node::Object(&[
         Field {
             camel: "spendLimits",
@@ -3731,7 +4509,7 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 160 */
+    /* 202 */
     Node::Object(&[
         Field {
             camel: "id",
@@ -3784,7 +4562,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "subscriptions",
             snake: "subscriptions",
-            node: 104,
+            node: 144,
             default: Def::None,
             required: true,
             nullable: false,
@@ -3792,7 +4570,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "purchases",
             snake: "purchases",
-            node: 106,
+            node: 146,
             default: Def::None,
             required: true,
             nullable: false,
@@ -3800,7 +4578,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "balances",
             snake: "balances",
-            node: 128,
+            node: 170,
             default: Def::None,
             required: true,
             nullable: false,
@@ -3808,7 +4586,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "flags",
             snake: "flags",
-            node: 130,
+            node: 172,
             default: Def::None,
             required: true,
             nullable: false,
@@ -3816,7 +4594,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "billingControls",
             snake: "billing_controls",
-            node: 159,
+            node: 201,
             default: Def::None,
             required: false,
             nullable: false,
@@ -3824,13 +4602,13 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "invoices",
             snake: "invoices",
-            node: 137,
+            node: 179,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 161 */
+    /* 203 */
     Node::Object(&[
         Field {
             camel: "featureId",
@@ -3857,67 +4635,13 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 162 */ Node::Array(161),
-    /* 163 */
-    Node::Object(&[
-        Field {
-            camel: "amount",
-            snake: "amount",
-            node: 4,
-            default: Def::None,
-            required: true,
-            nullable: false,
-        },
-        Field {
-            camel: "interval",
-            snake: "interval",
-            node: 50,
-            default: Def::None,
-            required: true,
-            nullable: false,
-        },
-        Field {
-            camel: "intervalCount",
-            snake: "interval_count",
-            node: 4,
-            default: Def::Int(1),
-            required: false,
-            nullable: false,
-        },
-        Field {
-            camel: "additionalCurrencies",
-            snake: "additional_currencies",
-            node: 49,
-            default: Def::None,
-            required: false,
-            nullable: false,
-        },
-    ]),
-    /* 164 */
-    Node::Object(&[
-        Field {
-            camel: "interval",
-            snake: "interval",
-            node: 58,
-            default: Def::None,
-            required: true,
-            nullable: false,
-        },
-        Field {
-            camel: "intervalCount",
-            snake: "interval_count",
-            node: 4,
-            default: Def::Int(1),
-            required: false,
-            nullable: false,
-        },
-    ]),
-    /* 165 */
+    /* 204 */ Node::Array(203),
+    /* 205 */
     Node::Object(&[
         Field {
             camel: "to",
             snake: "to",
-            node: 61,
+            node: 62,
             default: Def::None,
             required: true,
             nullable: false,
@@ -3941,14 +4665,14 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "additionalCurrencies",
             snake: "additional_currencies",
-            node: 63,
+            node: 64,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 166 */ Node::Array(165),
-    /* 167 */
+    /* 206 */ Node::Array(205),
+    /* 207 */
     Node::Object(&[
         Field {
             camel: "amount",
@@ -3969,7 +4693,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "tiers",
             snake: "tiers",
-            node: 166,
+            node: 206,
             default: Def::None,
             required: false,
             nullable: false,
@@ -3977,7 +4701,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "tierBehavior",
             snake: "tier_behavior",
-            node: 66,
+            node: 67,
             default: Def::None,
             required: false,
             nullable: false,
@@ -4009,7 +4733,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "billingMethod",
             snake: "billing_method",
-            node: 67,
+            node: 68,
             default: Def::None,
             required: true,
             nullable: false,
@@ -4023,47 +4747,7 @@ pub(super) static NODES: [Node; 299] = [
             nullable: true,
         },
     ]),
-    /* 168 */
-    Node::Object(&[
-        Field {
-            camel: "duration",
-            snake: "duration",
-            node: 12,
-            default: Def::None,
-            required: true,
-            nullable: false,
-        },
-        Field {
-            camel: "length",
-            snake: "length",
-            node: 4,
-            default: Def::None,
-            required: true,
-            nullable: false,
-        },
-    ]),
-    /* 169 */ Node::Const("graduated"),
-    /* 170 */
-    Node::Object(&[
-        Field {
-            camel: "to",
-            snake: "to",
-            node: 61,
-            default: Def::None,
-            required: true,
-            nullable: false,
-        },
-        Field {
-            camel: "creditCost",
-            snake: "credit_cost",
-            node: 4,
-            default: Def::None,
-            required: true,
-            nullable: false,
-        },
-    ]),
-    /* 171 */ Node::Array(170),
-    /* 172 */
+    /* 208 */
     Node::Object(&[
         Field {
             camel: "match",
@@ -4076,7 +4760,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "priority",
             snake: "priority",
-            node: 85,
+            node: 78,
             default: Def::None,
             required: false,
             nullable: false,
@@ -4084,7 +4768,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "tierBehavior",
             snake: "tier_behavior",
-            node: 169,
+            node: 73,
             default: Def::None,
             required: true,
             nullable: false,
@@ -4092,13 +4776,13 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "tiers",
             snake: "tiers",
-            node: 171,
+            node: 77,
             default: Def::None,
             required: true,
             nullable: false,
         },
     ]),
-    /* 173 */
+    /* 209 */
     Node::Object(&[
         Field {
             camel: "match",
@@ -4111,7 +4795,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "priority",
             snake: "priority",
-            node: 85,
+            node: 78,
             default: Def::None,
             required: false,
             nullable: false,
@@ -4125,9 +4809,9 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 174 */ Node::Union(&[172, 173]),
-    /* 175 */ Node::Record(174),
-    /* 176 */
+    /* 210 */ Node::Union(&[208, 209]),
+    /* 211 */ Node::Record(210),
+    /* 212 */
     Node::Object(&[
         Field {
             camel: "match",
@@ -4154,8 +4838,8 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 177 */ Node::Record(176),
-    /* 178 */
+    /* 213 */ Node::Record(212),
+    /* 214 */
     Node::Object(&[
         Field {
             camel: "meteredFeatureId",
@@ -4168,7 +4852,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "tierBehavior",
             snake: "tier_behavior",
-            node: 169,
+            node: 73,
             default: Def::None,
             required: true,
             nullable: false,
@@ -4176,7 +4860,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "tiers",
             snake: "tiers",
-            node: 171,
+            node: 77,
             default: Def::None,
             required: true,
             nullable: false,
@@ -4192,7 +4876,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "dimensions",
             snake: "dimensions",
-            node: 175,
+            node: 211,
             default: Def::None,
             required: false,
             nullable: false,
@@ -4200,13 +4884,13 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "multipliers",
             snake: "multipliers",
-            node: 177,
+            node: 213,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 179 */
+    /* 215 */
     Node::Object(&[
         Field {
             camel: "meteredFeatureId",
@@ -4235,7 +4919,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "dimensions",
             snake: "dimensions",
-            node: 175,
+            node: 211,
             default: Def::None,
             required: false,
             nullable: false,
@@ -4243,75 +4927,20 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "multipliers",
             snake: "multipliers",
-            node: 177,
+            node: 213,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 180 */ Node::Union(&[178, 179]),
-    /* 181 */ Node::Array(180),
-    /* 182 */
-    Node::Object(&[
-        Field {
-            camel: "inputCost",
-            snake: "input_cost",
-            node: 4,
-            default: Def::None,
-            required: false,
-            nullable: false,
-        },
-        Field {
-            camel: "outputCost",
-            snake: "output_cost",
-            node: 4,
-            default: Def::None,
-            required: false,
-            nullable: false,
-        },
-        Field {
-            camel: "markup",
-            snake: "markup",
-            node: 4,
-            default: Def::None,
-            required: false,
-            nullable: false,
-        },
-    ]),
-    /* 183 */ Node::Record(182),
-    /* 184 */
-    Node::Object(&[
-        Field {
-            camel: "defaultMarkup",
-            snake: "default_markup",
-            node: 4,
-            default: Def::None,
-            required: false,
-            nullable: false,
-        },
-        Field {
-            camel: "modelMarkups",
-            snake: "model_markups",
-            node: 183,
-            default: Def::None,
-            required: false,
-            nullable: true,
-        },
-        Field {
-            camel: "providerMarkups",
-            snake: "provider_markups",
-            node: 114,
-            default: Def::None,
-            required: false,
-            nullable: true,
-        },
-    ]),
-    /* 185 */
+    /* 216 */ Node::Union(&[214, 215]),
+    /* 217 */ Node::Array(216),
+    /* 218 */
     Node::Object(&[
         Field {
             camel: "creditSchema",
             snake: "credit_schema",
-            node: 181,
+            node: 217,
             default: Def::None,
             required: false,
             nullable: false,
@@ -4319,22 +4948,13 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "markups",
             snake: "markups",
-            node: 184,
+            node: 93,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 186 */
-    Node::Object(&[Field {
-        camel: "threshold",
-        snake: "threshold",
-        node: 4,
-        default: Def::None,
-        required: true,
-        nullable: false,
-    }]),
-    /* 187 */
+    /* 219 */
     Node::Object(&[
         Field {
             camel: "featureId",
@@ -4371,7 +4991,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "reset",
             snake: "reset",
-            node: 164,
+            node: 102,
             default: Def::None,
             required: false,
             nullable: false,
@@ -4379,7 +4999,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "price",
             snake: "price",
-            node: 167,
+            node: 207,
             default: Def::None,
             required: false,
             nullable: false,
@@ -4387,7 +5007,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "proration",
             snake: "proration",
-            node: 80,
+            node: 106,
             default: Def::None,
             required: false,
             nullable: false,
@@ -4395,7 +5015,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "rollover",
             snake: "rollover",
-            node: 81,
+            node: 107,
             default: Def::None,
             required: false,
             nullable: false,
@@ -4403,7 +5023,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "expiry",
             snake: "expiry",
-            node: 168,
+            node: 72,
             default: Def::None,
             required: false,
             nullable: false,
@@ -4411,7 +5031,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "featureOverride",
             snake: "feature_override",
-            node: 185,
+            node: 218,
             default: Def::None,
             required: false,
             nullable: false,
@@ -4419,302 +5039,19 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "thresholdBilling",
             snake: "threshold_billing",
-            node: 186,
+            node: 95,
             default: Def::None,
             required: false,
             nullable: true,
         },
     ]),
-    /* 188 */ Node::Array(187),
-    /* 189 */
-    Node::Object(&[
-        Field {
-            camel: "featureId",
-            snake: "feature_id",
-            node: 0,
-            default: Def::None,
-            required: false,
-            nullable: false,
-        },
-        Field {
-            camel: "billingMethod",
-            snake: "billing_method",
-            node: 67,
-            default: Def::None,
-            required: false,
-            nullable: false,
-        },
-        Field {
-            camel: "interval",
-            snake: "interval",
-            node: 84,
-            default: Def::None,
-            required: false,
-            nullable: false,
-        },
-        Field {
-            camel: "intervalCount",
-            snake: "interval_count",
-            node: 85,
-            default: Def::None,
-            required: false,
-            nullable: false,
-        },
-        Field {
-            camel: "included",
-            snake: "included",
-            node: 4,
-            default: Def::None,
-            required: false,
-            nullable: false,
-        },
-    ]),
-    /* 190 */ Node::Array(189),
-    /* 191 */
-    Node::Object(&[
-        Field {
-            camel: "durationLength",
-            snake: "duration_length",
-            node: 4,
-            default: Def::None,
-            required: true,
-            nullable: false,
-        },
-        Field {
-            camel: "durationType",
-            snake: "duration_type",
-            node: 73,
-            default: Def::Str("month"),
-            required: false,
-            nullable: false,
-        },
-        Field {
-            camel: "cardRequired",
-            snake: "card_required",
-            node: 3,
-            default: Def::Bool(false),
-            required: false,
-            nullable: false,
-        },
-        Field {
-            camel: "onEnd",
-            snake: "on_end",
-            node: 74,
-            default: Def::Str("bill"),
-            required: false,
-            nullable: false,
-        },
-    ]),
-    /* 192 */ Node::Union(&[1, 1]),
-    /* 193 */
-    Node::Object(&[
-        Field {
-            camel: "to",
-            snake: "to",
-            node: 192,
-            default: Def::None,
-            required: true,
-            nullable: false,
-        },
-        Field {
-            camel: "amount",
-            snake: "amount",
-            node: 4,
-            default: Def::None,
-            required: false,
-            nullable: false,
-        },
-        Field {
-            camel: "flatAmount",
-            snake: "flat_amount",
-            node: 4,
-            default: Def::None,
-            required: false,
-            nullable: false,
-        },
-        Field {
-            camel: "additionalCurrencies",
-            snake: "additional_currencies",
-            node: 63,
-            default: Def::None,
-            required: false,
-            nullable: false,
-        },
-    ]),
-    /* 194 */ Node::Array(193),
-    /* 195 */
-    Node::Object(&[
-        Field {
-            camel: "amount",
-            snake: "amount",
-            node: 4,
-            default: Def::None,
-            required: false,
-            nullable: false,
-        },
-        Field {
-            camel: "additionalCurrencies",
-            snake: "additional_currencies",
-            node: 49,
-            default: Def::None,
-            required: false,
-            nullable: false,
-        },
-        Field {
-            camel: "tiers",
-            snake: "tiers",
-            node: 194,
-            default: Def::None,
-            required: false,
-            nullable: false,
-        },
-        Field {
-            camel: "tierBehavior",
-            snake: "tier_behavior",
-            node: 66,
-            default: Def::None,
-            required: false,
-            nullable: false,
-        },
-        Field {
-            camel: "interval",
-            snake: "interval",
-            node: 50,
-            default: Def::None,
-            required: true,
-            nullable: false,
-        },
-        Field {
-            camel: "intervalCount",
-            snake: "interval_count",
-            node: 4,
-            default: Def::Int(1),
-            required: false,
-            nullable: false,
-        },
-        Field {
-            camel: "billingUnits",
-            snake: "billing_units",
-            node: 4,
-            default: Def::Int(1),
-            required: false,
-            nullable: false,
-        },
-        Field {
-            camel: "billingMethod",
-            snake: "billing_method",
-            node: 67,
-            default: Def::None,
-            required: true,
-            nullable: false,
-        },
-        Field {
-            camel: "maxPurchase",
-            snake: "max_purchase",
-            node: 4,
-            default: Def::None,
-            required: false,
-            nullable: true,
-        },
-    ]),
-    /* 196 */
-    Node::Object(&[
-        Field {
-            camel: "featureId",
-            snake: "feature_id",
-            node: 0,
-            default: Def::None,
-            required: true,
-            nullable: false,
-        },
-        Field {
-            camel: "included",
-            snake: "included",
-            node: 4,
-            default: Def::None,
-            required: false,
-            nullable: false,
-        },
-        Field {
-            camel: "unlimited",
-            snake: "unlimited",
-            node: 3,
-            default: Def::None,
-            required: false,
-            nullable: false,
-        },
-        Field {
-            camel: "pooled",
-            snake: "pooled",
-            node: 3,
-            default: Def::Bool(false),
-            required: false,
-            nullable: false,
-        },
-        Field {
-            camel: "reset",
-            snake: "reset",
-            node: 164,
-            default: Def::None,
-            required: false,
-            nullable: false,
-        },
-        Field {
-            camel: "price",
-            snake: "price",
-            node: 195,
-            default: Def::None,
-            required: false,
-            nullable: false,
-        },
-        Field {
-            camel: "proration",
-            snake: "proration",
-            node: 80,
-            default: Def::None,
-            required: false,
-            nullable: false,
-        },
-        Field {
-            camel: "rollover",
-            snake: "rollover",
-            node: 81,
-            default: Def::None,
-            required: false,
-            nullable: false,
-        },
-        Field {
-            camel: "expiry",
-            snake: "expiry",
-            node: 168,
-            default: Def::None,
-            required: false,
-            nullable: false,
-        },
-        Field {
-            camel: "featureOverride",
-            snake: "feature_override",
-            node: 185,
-            default: Def::None,
-            required: false,
-            nullable: false,
-        },
-        Field {
-            camel: "thresholdBilling",
-            snake: "threshold_billing",
-            node: 186,
-            default: Def::None,
-            required: false,
-            nullable: true,
-        },
-    ]),
-    /* 197 */ Node::Array(196),
-    /* 198 */
+    /* 220 */ Node::Array(219),
+    /* 221 */
     Node::Object(&[
         Field {
             camel: "price",
             snake: "price",
-            node: 163,
+            node: 101,
             default: Def::None,
             required: false,
             nullable: true,
@@ -4722,7 +5059,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "addItems",
             snake: "add_items",
-            node: 197,
+            node: 220,
             default: Def::None,
             required: false,
             nullable: false,
@@ -4730,13 +5067,13 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "removeItems",
             snake: "remove_items",
-            node: 190,
+            node: 112,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 199 */
+    /* 222 */
     Node::Object(&[
         Field {
             camel: "licensePlanId",
@@ -4749,7 +5086,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "included",
             snake: "included",
-            node: 85,
+            node: 78,
             default: Def::None,
             required: false,
             nullable: false,
@@ -4765,7 +5102,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "customize",
             snake: "customize",
-            node: 198,
+            node: 221,
             default: Def::None,
             required: false,
             nullable: true,
@@ -4787,23 +5124,13 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 200 */ Node::Array(199),
-    /* 201 */
-    Node::Object(&[Field {
-        camel: "licensePlanId",
-        snake: "license_plan_id",
-        node: 0,
-        default: Def::None,
-        required: true,
-        nullable: false,
-    }]),
-    /* 202 */ Node::Array(201),
-    /* 203 */
+    /* 223 */ Node::Array(222),
+    /* 224 */
     Node::Object(&[
         Field {
             camel: "price",
             snake: "price",
-            node: 163,
+            node: 101,
             default: Def::None,
             required: false,
             nullable: true,
@@ -4811,7 +5138,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "items",
             snake: "items",
-            node: 188,
+            node: 220,
             default: Def::None,
             required: false,
             nullable: false,
@@ -4819,7 +5146,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "addItems",
             snake: "add_items",
-            node: 188,
+            node: 220,
             default: Def::None,
             required: false,
             nullable: false,
@@ -4827,7 +5154,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "removeItems",
             snake: "remove_items",
-            node: 190,
+            node: 112,
             default: Def::None,
             required: false,
             nullable: false,
@@ -4835,7 +5162,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "freeTrial",
             snake: "free_trial",
-            node: 191,
+            node: 113,
             default: Def::None,
             required: false,
             nullable: true,
@@ -4851,7 +5178,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "upsertLicenses",
             snake: "upsert_licenses",
-            node: 200,
+            node: 223,
             default: Def::None,
             required: false,
             nullable: false,
@@ -4859,13 +5186,13 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "removeLicenses",
             snake: "remove_licenses",
-            node: 202,
+            node: 120,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 204 */
+    /* 225 */
     Node::Object(&[
         Field {
             camel: "enabled",
@@ -4902,15 +5229,15 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "netTermsDays",
             snake: "net_terms_days",
-            node: 85,
+            node: 78,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 205 */ Node::Enum(&["prorate_immediately", "none"]),
-    /* 206 */ Node::Enum(&["always", "if_required", "never"]),
-    /* 207 */
+    /* 226 */ Node::Enum(&["prorate_immediately", "none"]),
+    /* 227 */ Node::Enum(&["always", "if_required", "never"]),
+    /* 228 */
     Node::Object(&[
         Field {
             camel: "rewardId",
@@ -4929,10 +5256,10 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 208 */ Node::Array(207),
-    /* 209 */ Node::Union(&[0, 85]),
-    /* 210 */ Node::Enum(&["immediate", "end_of_cycle"]),
-    /* 211 */
+    /* 229 */ Node::Array(228),
+    /* 230 */ Node::Union(&[0, 78]),
+    /* 231 */ Node::Enum(&["immediate", "end_of_cycle"]),
+    /* 232 */
     Node::Object(&[
         Field {
             camel: "amount",
@@ -4951,8 +5278,8 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 212 */ Node::Array(211),
-    /* 213 */
+    /* 233 */ Node::Array(232),
+    /* 234 */
     Node::Object(&[
         Field {
             camel: "enabled",
@@ -4965,13 +5292,13 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "featureIds",
             snake: "feature_ids",
-            node: 110,
+            node: 133,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 214 */
+    /* 235 */
     Node::Object(&[
         Field {
             camel: "licensePlanId",
@@ -4984,14 +5311,14 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "quantity",
             snake: "quantity",
-            node: 85,
+            node: 78,
             default: Def::None,
             required: true,
             nullable: false,
         },
     ]),
-    /* 215 */ Node::Array(214),
-    /* 216 */
+    /* 236 */ Node::Array(235),
+    /* 237 */
     Node::Object(&[
         Field {
             camel: "customerId",
@@ -5020,7 +5347,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "featureQuantities",
             snake: "feature_quantities",
-            node: 162,
+            node: 204,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5036,7 +5363,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "customize",
             snake: "customize",
-            node: 203,
+            node: 224,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5044,7 +5371,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "invoiceMode",
             snake: "invoice_mode",
-            node: 204,
+            node: 225,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5052,7 +5379,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "prorationBehavior",
             snake: "proration_behavior",
-            node: 205,
+            node: 226,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5060,7 +5387,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "redirectMode",
             snake: "redirect_mode",
-            node: 206,
+            node: 227,
             default: Def::Str("if_required"),
             required: false,
             nullable: false,
@@ -5076,7 +5403,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "discounts",
             snake: "discounts",
-            node: 208,
+            node: 229,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5100,7 +5427,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "billingCycleAnchor",
             snake: "billing_cycle_anchor",
-            node: 209,
+            node: 230,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5108,7 +5435,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "planSchedule",
             snake: "plan_schedule",
-            node: 210,
+            node: 231,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5116,7 +5443,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "startsAt",
             snake: "starts_at",
-            node: 85,
+            node: 78,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5124,7 +5451,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "endsAt",
             snake: "ends_at",
-            node: 85,
+            node: 78,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5148,7 +5475,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "customLineItems",
             snake: "custom_line_items",
-            node: 212,
+            node: 233,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5164,7 +5491,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "carryOverBalances",
             snake: "carry_over_balances",
-            node: 213,
+            node: 234,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5172,7 +5499,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "carryOverUsages",
             snake: "carry_over_usages",
-            node: 213,
+            node: 234,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5180,7 +5507,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "licenseQuantities",
             snake: "license_quantities",
-            node: 215,
+            node: 236,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5228,7 +5555,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "removePlanIds",
             snake: "remove_plan_ids",
-            node: 110,
+            node: 133,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5236,13 +5563,13 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "freeTrial",
             snake: "free_trial",
-            node: 191,
+            node: 113,
             default: Def::None,
             required: false,
             nullable: true,
         },
     ]),
-    /* 217 */
+    /* 238 */
     Node::Object(&[
         Field {
             camel: "status",
@@ -5285,19 +5612,19 @@ pub(super) static NODES: [Node; 299] = [
             nullable: true,
         },
     ]),
-    /* 218 */
+    /* 239 */
     Node::Enum(&[
         "3ds_required",
         "payment_method_required",
         "payment_failed",
         "payment_processing",
     ]),
-    /* 219 */
+    /* 240 */
     Node::Object(&[
         Field {
             camel: "code",
             snake: "code",
-            node: 218,
+            node: 239,
             default: Def::None,
             required: true,
             nullable: false,
@@ -5311,7 +5638,7 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 220 */
+    /* 241 */
     Node::Object(&[
         Field {
             camel: "customerId",
@@ -5332,7 +5659,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "invoice",
             snake: "invoice",
-            node: 217,
+            node: 238,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5348,13 +5675,13 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "requiredAction",
             snake: "required_action",
-            node: 219,
+            node: 240,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 221 */
+    /* 242 */
     Node::Object(&[
         Field {
             camel: "displayName",
@@ -5383,14 +5710,14 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "period",
             snake: "period",
-            node: 140,
+            node: 182,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 222 */ Node::Array(221),
-    /* 223 */
+    /* 243 */ Node::Array(242),
+    /* 244 */
     Node::Object(&[
         Field {
             camel: "startsAt",
@@ -5419,7 +5746,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "lineItems",
             snake: "line_items",
-            node: 142,
+            node: 184,
             default: Def::None,
             required: true,
             nullable: false,
@@ -5427,13 +5754,13 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "usageLineItems",
             snake: "usage_line_items",
-            node: 222,
+            node: 243,
             default: Def::None,
             required: true,
             nullable: false,
         },
     ]),
-    /* 224 */
+    /* 245 */
     Node::Object(&[
         Field {
             camel: "featureId",
@@ -5452,8 +5779,8 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 225 */ Node::Array(224),
-    /* 226 */
+    /* 246 */ Node::Array(245),
+    /* 247 */
     Node::Object(&[
         Field {
             camel: "planId",
@@ -5466,7 +5793,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "plan",
             snake: "plan",
-            node: 101,
+            node: 141,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5474,7 +5801,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "featureQuantities",
             snake: "feature_quantities",
-            node: 225,
+            node: 246,
             default: Def::None,
             required: true,
             nullable: false,
@@ -5504,10 +5831,10 @@ pub(super) static NODES: [Node; 299] = [
             nullable: true,
         },
     ]),
-    /* 227 */ Node::Array(226),
-    /* 228 */ Node::Enum(&["stripe_checkout", "autumn_checkout"]),
-    /* 229 */ Node::Enum(&["complete", "incomplete"]),
-    /* 230 */
+    /* 248 */ Node::Array(247),
+    /* 249 */ Node::Enum(&["stripe_checkout", "autumn_checkout"]),
+    /* 250 */ Node::Enum(&["complete", "incomplete"]),
+    /* 251 */
     Node::Object(&[
         Field {
             camel: "total",
@@ -5544,13 +5871,13 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "status",
             snake: "status",
-            node: 229,
+            node: 250,
             default: Def::None,
             required: true,
             nullable: false,
         },
     ]),
-    /* 231 */
+    /* 252 */
     Node::Object(&[
         Field {
             camel: "balance",
@@ -5568,8 +5895,16 @@ pub(super) static NODES: [Node; 299] = [
             required: true,
             nullable: false,
         },
+        Field {
+            camel: "applied",
+            snake: "applied",
+            node: 4,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
     ]),
-    /* 232 */
+    /* 253 */
     Node::Object(&[
         Field {
             camel: "customerId",
@@ -5582,7 +5917,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "lineItems",
             snake: "line_items",
-            node: 142,
+            node: 184,
             default: Def::None,
             required: true,
             nullable: false,
@@ -5614,7 +5949,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "nextCycle",
             snake: "next_cycle",
-            node: 223,
+            node: 244,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5622,7 +5957,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "expand",
             snake: "expand",
-            node: 110,
+            node: 133,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5630,7 +5965,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "incoming",
             snake: "incoming",
-            node: 227,
+            node: 248,
             default: Def::None,
             required: true,
             nullable: false,
@@ -5638,7 +5973,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "outgoing",
             snake: "outgoing",
-            node: 227,
+            node: 248,
             default: Def::None,
             required: true,
             nullable: false,
@@ -5654,7 +5989,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "checkoutType",
             snake: "checkout_type",
-            node: 228,
+            node: 249,
             default: Def::None,
             required: true,
             nullable: true,
@@ -5662,7 +5997,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "tax",
             snake: "tax",
-            node: 230,
+            node: 251,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5670,15 +6005,23 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "invoiceCredits",
             snake: "invoice_credits",
-            node: 231,
+            node: 252,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "resetsUsage",
+            snake: "resets_usage",
+            node: 3,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 233 */ Node::Enum(&["cancel_immediately", "cancel_end_of_cycle", "uncancel"]),
-    /* 234 */ Node::Enum(&["prorated", "full"]),
-    /* 235 */
+    /* 254 */ Node::Enum(&["cancel_immediately", "cancel_end_of_cycle", "uncancel"]),
+    /* 255 */ Node::Enum(&["prorated", "full"]),
+    /* 256 */
     Node::Object(&[Field {
         camel: "enabled",
         snake: "enabled",
@@ -5687,7 +6030,7 @@ pub(super) static NODES: [Node; 299] = [
         required: true,
         nullable: false,
     }]),
-    /* 236 */
+    /* 257 */
     Node::Object(&[
         Field {
             camel: "customerId",
@@ -5716,7 +6059,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "featureQuantities",
             snake: "feature_quantities",
-            node: 162,
+            node: 204,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5732,7 +6075,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "customize",
             snake: "customize",
-            node: 203,
+            node: 224,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5740,7 +6083,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "invoiceMode",
             snake: "invoice_mode",
-            node: 204,
+            node: 225,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5748,7 +6091,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "prorationBehavior",
             snake: "proration_behavior",
-            node: 205,
+            node: 226,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5756,7 +6099,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "redirectMode",
             snake: "redirect_mode",
-            node: 206,
+            node: 227,
             default: Def::Str("if_required"),
             required: false,
             nullable: false,
@@ -5772,7 +6115,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "discounts",
             snake: "discounts",
-            node: 208,
+            node: 229,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5780,7 +6123,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "cancelAction",
             snake: "cancel_action",
-            node: 233,
+            node: 254,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5788,7 +6131,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "billingCycleAnchor",
             snake: "billing_cycle_anchor",
-            node: 209,
+            node: 230,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5804,7 +6147,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "refundLastPayment",
             snake: "refund_last_payment",
-            node: 234,
+            node: 255,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5812,7 +6155,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "recalculateBalances",
             snake: "recalculate_balances",
-            node: 235,
+            node: 256,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5820,7 +6163,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "carryOverUsages",
             snake: "carry_over_usages",
-            node: 213,
+            node: 234,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5828,7 +6171,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "licenseQuantities",
             snake: "license_quantities",
-            node: 215,
+            node: 236,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5836,7 +6179,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "freeTrial",
             snake: "free_trial",
-            node: 191,
+            node: 113,
             default: Def::None,
             required: false,
             nullable: true,
@@ -5844,7 +6187,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "customLineItems",
             snake: "custom_line_items",
-            node: 212,
+            node: 233,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5858,7 +6201,7 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 237 */
+    /* 258 */
     Node::Enum(&[
         "update_plan",
         "update_quantity",
@@ -5867,7 +6210,7 @@ pub(super) static NODES: [Node; 299] = [
         "uncancel",
         "none",
     ]),
-    /* 238 */
+    /* 259 */
     Node::Object(&[
         Field {
             camel: "customerId",
@@ -5880,7 +6223,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "lineItems",
             snake: "line_items",
-            node: 142,
+            node: 184,
             default: Def::None,
             required: true,
             nullable: false,
@@ -5912,7 +6255,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "nextCycle",
             snake: "next_cycle",
-            node: 223,
+            node: 244,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5920,7 +6263,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "expand",
             snake: "expand",
-            node: 110,
+            node: 133,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5928,7 +6271,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "incoming",
             snake: "incoming",
-            node: 227,
+            node: 248,
             default: Def::None,
             required: true,
             nullable: false,
@@ -5936,7 +6279,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "outgoing",
             snake: "outgoing",
-            node: 227,
+            node: 248,
             default: Def::None,
             required: true,
             nullable: false,
@@ -5944,7 +6287,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "intent",
             snake: "intent",
-            node: 237,
+            node: 258,
             default: Def::None,
             required: true,
             nullable: false,
@@ -5952,7 +6295,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "tax",
             snake: "tax",
-            node: 230,
+            node: 251,
             default: Def::None,
             required: false,
             nullable: false,
@@ -5960,18 +6303,26 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "invoiceCredits",
             snake: "invoice_credits",
-            node: 231,
+            node: 252,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "resetsUsage",
+            snake: "resets_usage",
+            node: 3,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 239 */
+    /* 260 */
     Node::Object(&[
         Field {
             camel: "price",
             snake: "price",
-            node: 163,
+            node: 101,
             default: Def::None,
             required: false,
             nullable: true,
@@ -5979,13 +6330,13 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "items",
             snake: "items",
-            node: 188,
+            node: 220,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 240 */
+    /* 261 */
     Node::Object(&[
         Field {
             camel: "planId",
@@ -5998,7 +6349,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "customize",
             snake: "customize",
-            node: 239,
+            node: 260,
             default: Def::None,
             required: false,
             nullable: false,
@@ -6006,7 +6357,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "featureQuantities",
             snake: "feature_quantities",
-            node: 162,
+            node: 204,
             default: Def::None,
             required: false,
             nullable: false,
@@ -6036,8 +6387,8 @@ pub(super) static NODES: [Node; 299] = [
             nullable: true,
         },
     ]),
-    /* 241 */ Node::Array(240),
-    /* 242 */
+    /* 262 */ Node::Array(261),
+    /* 263 */
     Node::Object(&[
         Field {
             camel: "name",
@@ -6128,7 +6479,7 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 243 */
+    /* 264 */
     Node::Object(&[
         Field {
             camel: "spendLimits",
@@ -6163,7 +6514,7 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 244 */
+    /* 265 */
     Node::Object(&[
         Field {
             camel: "featureId",
@@ -6184,14 +6535,14 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "billingControls",
             snake: "billing_controls",
-            node: 243,
+            node: 264,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 245 */ Node::Const("now"),
-    /* 246 */
+    /* 266 */ Node::Const("now"),
+    /* 267 */
     Node::Object(&[
         Field {
             camel: "customerId",
@@ -6212,7 +6563,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "plans",
             snake: "plans",
-            node: 241,
+            node: 262,
             default: Def::None,
             required: true,
             nullable: false,
@@ -6220,7 +6571,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "freeTrial",
             snake: "free_trial",
-            node: 191,
+            node: 113,
             default: Def::None,
             required: false,
             nullable: true,
@@ -6228,7 +6579,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "startsAt",
             snake: "starts_at",
-            node: 85,
+            node: 78,
             default: Def::None,
             required: false,
             nullable: false,
@@ -6244,7 +6595,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "invoiceMode",
             snake: "invoice_mode",
-            node: 204,
+            node: 225,
             default: Def::None,
             required: false,
             nullable: false,
@@ -6252,7 +6603,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "discounts",
             snake: "discounts",
-            node: 208,
+            node: 229,
             default: Def::None,
             required: false,
             nullable: false,
@@ -6260,7 +6611,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "billingBehavior",
             snake: "billing_behavior",
-            node: 205,
+            node: 226,
             default: Def::None,
             required: false,
             nullable: false,
@@ -6284,7 +6635,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "redirectMode",
             snake: "redirect_mode",
-            node: 206,
+            node: 227,
             default: Def::Str("if_required"),
             required: false,
             nullable: false,
@@ -6308,7 +6659,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "customerData",
             snake: "customer_data",
-            node: 242,
+            node: 263,
             default: Def::None,
             required: false,
             nullable: false,
@@ -6316,7 +6667,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "entityData",
             snake: "entity_data",
-            node: 244,
+            node: 265,
             default: Def::None,
             required: false,
             nullable: false,
@@ -6324,13 +6675,13 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "billingCycleAnchor",
             snake: "billing_cycle_anchor",
-            node: 245,
+            node: 266,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 247 */
+    /* 268 */
     Node::Object(&[
         Field {
             camel: "customerId",
@@ -6359,7 +6710,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "featureQuantities",
             snake: "feature_quantities",
-            node: 162,
+            node: 204,
             default: Def::None,
             required: false,
             nullable: false,
@@ -6375,7 +6726,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "customize",
             snake: "customize",
-            node: 203,
+            node: 224,
             default: Def::None,
             required: false,
             nullable: false,
@@ -6383,7 +6734,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "prorationBehavior",
             snake: "proration_behavior",
-            node: 205,
+            node: 226,
             default: Def::None,
             required: false,
             nullable: false,
@@ -6399,7 +6750,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "discounts",
             snake: "discounts",
-            node: 208,
+            node: 229,
             default: Def::None,
             required: false,
             nullable: false,
@@ -6415,7 +6766,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "billingCycleAnchor",
             snake: "billing_cycle_anchor",
-            node: 209,
+            node: 230,
             default: Def::None,
             required: false,
             nullable: false,
@@ -6423,7 +6774,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "startsAt",
             snake: "starts_at",
-            node: 85,
+            node: 78,
             default: Def::None,
             required: false,
             nullable: false,
@@ -6431,7 +6782,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "endsAt",
             snake: "ends_at",
-            node: 85,
+            node: 78,
             default: Def::None,
             required: false,
             nullable: false,
@@ -6447,7 +6798,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "customLineItems",
             snake: "custom_line_items",
-            node: 212,
+            node: 233,
             default: Def::None,
             required: false,
             nullable: false,
@@ -6463,7 +6814,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "carryOverBalances",
             snake: "carry_over_balances",
-            node: 213,
+            node: 234,
             default: Def::None,
             required: false,
             nullable: false,
@@ -6471,7 +6822,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "carryOverUsages",
             snake: "carry_over_usages",
-            node: 213,
+            node: 234,
             default: Def::None,
             required: false,
             nullable: false,
@@ -6479,7 +6830,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "licenseQuantities",
             snake: "license_quantities",
-            node: 215,
+            node: 236,
             default: Def::None,
             required: false,
             nullable: false,
@@ -6527,7 +6878,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "removePlanIds",
             snake: "remove_plan_ids",
-            node: 110,
+            node: 133,
             default: Def::None,
             required: false,
             nullable: false,
@@ -6535,13 +6886,13 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "freeTrial",
             snake: "free_trial",
-            node: 191,
+            node: 113,
             default: Def::None,
             required: false,
             nullable: true,
         },
     ]),
-    /* 248 */
+    /* 269 */
     Node::Object(&[
         Field {
             camel: "customerId",
@@ -6568,7 +6919,7 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 249 */
+    /* 270 */
     Node::Object(&[
         Field {
             camel: "customerId",
@@ -6595,7 +6946,7 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 250 */
+    /* 271 */
     Node::Object(&[
         Field {
             camel: "customerId",
@@ -6614,7 +6965,7 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 251 */
+    /* 272 */
     Node::Object(&[
         Field {
             camel: "customerId",
@@ -6633,7 +6984,7 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 252 */
+    /* 273 */
     Node::Object(&[
         Field {
             camel: "code",
@@ -6660,7 +7011,7 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 253 */
+    /* 274 */
     Node::Object(&[
         Field {
             camel: "code",
@@ -6679,7 +7030,7 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 254 */
+    /* 275 */
     Node::Object(&[
         Field {
             camel: "id",
@@ -6706,7 +7057,7 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 255 */
+    /* 276 */
     Node::Object(&[
         Field {
             camel: "customerId",
@@ -6741,67 +7092,108 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 256 */ Node::Null,
-    /* 257 */ Node::Union(&[256, 1]),
-    /* 258 */ Node::Array(257),
-    /* 259 */
+    /* 277 */
     Node::Object(&[
         Field {
-            camel: "to",
-            snake: "to",
-            node: 192,
+            camel: "licensePlanId",
+            snake: "license_plan_id",
+            node: 0,
             default: Def::None,
-            required: false,
+            required: true,
             nullable: false,
         },
         Field {
-            camel: "amount",
-            snake: "amount",
+            camel: "included",
+            snake: "included",
             node: 4,
             default: Def::None,
             required: true,
             nullable: false,
         },
         Field {
-            camel: "flatAmount",
-            snake: "flat_amount",
+            camel: "prepaidOnly",
+            snake: "prepaid_only",
+            node: 3,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "version",
+            snake: "version",
             node: 4,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "versionSlug",
+            snake: "version_slug",
+            node: 0,
             default: Def::None,
             required: false,
             nullable: false,
         },
         Field {
-            camel: "additionalCurrencies",
-            snake: "additional_currencies",
-            node: 258,
+            camel: "metadata",
+            snake: "metadata",
+            node: 2,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "customize",
+            snake: "customize",
+            node: 121,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "plan",
+            snake: "plan",
+            node: 141,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 260 */ Node::Array(259),
-    /* 261 */
+    /* 278 */ Node::Array(277),
+    /* 279 */
     Node::Object(&[
         Field {
-            camel: "amount",
-            snake: "amount",
+            camel: "to",
+            snake: "to",
+            node: 1,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "creditCost",
+            snake: "credit_cost",
             node: 4,
             default: Def::None,
-            required: false,
+            required: true,
             nullable: false,
         },
+    ]),
+    /* 280 */ Node::Array(279),
+    /* 281 */
+    Node::Object(&[
         Field {
-            camel: "additionalCurrencies",
-            snake: "additional_currencies",
-            node: 49,
+            camel: "match",
+            snake: "match",
+            node: 39,
             default: Def::None,
-            required: false,
+            required: true,
             nullable: false,
         },
         Field {
-            camel: "tiers",
-            snake: "tiers",
-            node: 260,
+            camel: "priority",
+            snake: "priority",
+            node: 78,
             default: Def::None,
             required: false,
             nullable: false,
@@ -6809,53 +7201,138 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "tierBehavior",
             snake: "tier_behavior",
-            node: 66,
-            default: Def::None,
-            required: false,
-            nullable: false,
-        },
-        Field {
-            camel: "interval",
-            snake: "interval",
-            node: 50,
+            node: 73,
             default: Def::None,
             required: true,
             nullable: false,
         },
         Field {
-            camel: "intervalCount",
-            snake: "interval_count",
-            node: 4,
-            default: Def::Int(1),
-            required: false,
+            camel: "tiers",
+            snake: "tiers",
+            node: 280,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+    ]),
+    /* 282 */ Node::Union(&[281, 80]),
+    /* 283 */ Node::Record(282),
+    /* 284 */
+    Node::Object(&[
+        Field {
+            camel: "meteredFeatureId",
+            snake: "metered_feature_id",
+            node: 0,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "tierBehavior",
+            snake: "tier_behavior",
+            node: 73,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "tiers",
+            snake: "tiers",
+            node: 77,
+            default: Def::None,
+            required: true,
             nullable: false,
         },
         Field {
             camel: "billingUnits",
             snake: "billing_units",
             node: 4,
-            default: Def::Int(1),
+            default: Def::None,
             required: false,
             nullable: false,
         },
         Field {
-            camel: "billingMethod",
-            snake: "billing_method",
-            node: 67,
+            camel: "dimensions",
+            snake: "dimensions",
+            node: 283,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "multipliers",
+            snake: "multipliers",
+            node: 84,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+    ]),
+    /* 285 */
+    Node::Object(&[
+        Field {
+            camel: "meteredFeatureId",
+            snake: "metered_feature_id",
+            node: 0,
             default: Def::None,
             required: true,
             nullable: false,
         },
         Field {
-            camel: "maxPurchase",
-            snake: "max_purchase",
+            camel: "creditCost",
+            snake: "credit_cost",
+            node: 4,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "billingUnits",
+            snake: "billing_units",
             node: 4,
             default: Def::None,
             required: false,
-            nullable: true,
+            nullable: false,
+        },
+        Field {
+            camel: "dimensions",
+            snake: "dimensions",
+            node: 283,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "multipliers",
+            snake: "multipliers",
+            node: 84,
+            default: Def::None,
+            required: false,
+            nullable: false,
         },
     ]),
-    /* 262 */
+    /* 286 */ Node::Union(&[284, 285]),
+    /* 287 */ Node::Array(286),
+    /* 288 */
+    Node::Object(&[
+        Field {
+            camel: "creditSchema",
+            snake: "credit_schema",
+            node: 287,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "markups",
+            snake: "markups",
+            node: 93,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+    ]),
+    /* 289 */
     Node::Object(&[
         Field {
             camel: "featureId",
@@ -6892,7 +7369,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "reset",
             snake: "reset",
-            node: 59,
+            node: 102,
             default: Def::None,
             required: false,
             nullable: false,
@@ -6900,7 +7377,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "price",
             snake: "price",
-            node: 261,
+            node: 103,
             default: Def::None,
             required: false,
             nullable: false,
@@ -6908,7 +7385,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "proration",
             snake: "proration",
-            node: 80,
+            node: 106,
             default: Def::None,
             required: false,
             nullable: false,
@@ -6916,19 +7393,43 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "rollover",
             snake: "rollover",
-            node: 81,
+            node: 107,
             default: Def::None,
             required: false,
             nullable: false,
         },
+        Field {
+            camel: "expiry",
+            snake: "expiry",
+            node: 72,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "featureOverride",
+            snake: "feature_override",
+            node: 288,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "thresholdBilling",
+            snake: "threshold_billing",
+            node: 95,
+            default: Def::None,
+            required: false,
+            nullable: true,
+        },
     ]),
-    /* 263 */ Node::Array(262),
-    /* 264 */
+    /* 290 */ Node::Array(289),
+    /* 291 */
     Node::Object(&[
         Field {
             camel: "price",
             snake: "price",
-            node: 76,
+            node: 101,
             default: Def::None,
             required: false,
             nullable: true,
@@ -6936,7 +7437,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "addItems",
             snake: "add_items",
-            node: 263,
+            node: 290,
             default: Def::None,
             required: false,
             nullable: false,
@@ -6944,7 +7445,86 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "removeItems",
             snake: "remove_items",
-            node: 87,
+            node: 112,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+    ]),
+    /* 292 */
+    Node::Object(&[
+        Field {
+            camel: "licensePlanId",
+            snake: "license_plan_id",
+            node: 0,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "included",
+            snake: "included",
+            node: 78,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "prepaidOnly",
+            snake: "prepaid_only",
+            node: 3,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "customize",
+            snake: "customize",
+            node: 291,
+            default: Def::None,
+            required: false,
+            nullable: true,
+        },
+        Field {
+            camel: "metadata",
+            snake: "metadata",
+            node: 2,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "versionSlug",
+            snake: "version_slug",
+            node: 0,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+    ]),
+    /* 293 */ Node::Array(292),
+    /* 294 */
+    Node::Object(&[
+        Field {
+            camel: "price",
+            snake: "price",
+            node: 101,
+            default: Def::None,
+            required: false,
+            nullable: true,
+        },
+        Field {
+            camel: "addItems",
+            snake: "add_items",
+            node: 109,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "removeItems",
+            snake: "remove_items",
+            node: 112,
             default: Def::None,
             required: false,
             nullable: false,
@@ -6952,7 +7532,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "freeTrial",
             snake: "free_trial",
-            node: 88,
+            node: 113,
             default: Def::None,
             required: false,
             nullable: true,
@@ -6960,32 +7540,29 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "billingControls",
             snake: "billing_controls",
-            node: 91,
+            node: 118,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "removeLicenses",
+            snake: "remove_licenses",
+            node: 120,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "upsertLicenses",
+            snake: "upsert_licenses",
+            node: 293,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 265 */
-    Node::Object(&[
-        Field {
-            camel: "basePlanId",
-            snake: "base_plan_id",
-            node: 0,
-            default: Def::None,
-            required: true,
-            nullable: false,
-        },
-        Field {
-            camel: "customize",
-            snake: "customize",
-            node: 264,
-            default: Def::None,
-            required: false,
-            nullable: false,
-        },
-    ]),
-    /* 266 */
+    /* 295 */
     Node::Object(&[
         Field {
             camel: "id",
@@ -7046,7 +7623,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "price",
             snake: "price",
-            node: 52,
+            node: 54,
             default: Def::None,
             required: true,
             nullable: true,
@@ -7054,7 +7631,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "items",
             snake: "items",
-            node: 72,
+            node: 97,
             default: Def::None,
             required: true,
             nullable: false,
@@ -7062,7 +7639,214 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "freeTrial",
             snake: "free_trial",
-            node: 75,
+            node: 100,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "createdAt",
+            snake: "created_at",
+            node: 4,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "env",
+            snake: "env",
+            node: 30,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "archived",
+            snake: "archived",
+            node: 3,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "baseVariantId",
+            snake: "base_variant_id",
+            node: 0,
+            default: Def::None,
+            required: true,
+            nullable: true,
+        },
+        Field {
+            camel: "config",
+            snake: "config",
+            node: 126,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "billingControls",
+            snake: "billing_controls",
+            node: 129,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "metadata",
+            snake: "metadata",
+            node: 2,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "customerEligibility",
+            snake: "customer_eligibility",
+            node: 132,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "active",
+            snake: "active",
+            node: 3,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "versionSlug",
+            snake: "version_slug",
+            node: 0,
+            default: Def::None,
+            required: false,
+            nullable: true,
+        },
+        Field {
+            camel: "processors",
+            snake: "processors",
+            node: 140,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+    ]),
+    /* 296 */
+    Node::Object(&[
+        Field {
+            camel: "variantPlanId",
+            snake: "variant_plan_id",
+            node: 0,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "name",
+            snake: "name",
+            node: 0,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "customize",
+            snake: "customize",
+            node: 294,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "plan",
+            snake: "plan",
+            node: 295,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+    ]),
+    /* 297 */ Node::Array(296),
+    /* 298 */
+    Node::Object(&[
+        Field {
+            camel: "id",
+            snake: "id",
+            node: 0,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "name",
+            snake: "name",
+            node: 0,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "description",
+            snake: "description",
+            node: 0,
+            default: Def::None,
+            required: true,
+            nullable: true,
+        },
+        Field {
+            camel: "group",
+            snake: "group",
+            node: 0,
+            default: Def::None,
+            required: true,
+            nullable: true,
+        },
+        Field {
+            camel: "version",
+            snake: "version",
+            node: 4,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "addOn",
+            snake: "add_on",
+            node: 3,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "autoEnable",
+            snake: "auto_enable",
+            node: 3,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "price",
+            snake: "price",
+            node: 54,
+            default: Def::None,
+            required: true,
+            nullable: true,
+        },
+        Field {
+            camel: "items",
+            snake: "items",
+            node: 97,
+            default: Def::None,
+            required: true,
+            nullable: false,
+        },
+        Field {
+            camel: "freeTrial",
+            snake: "free_trial",
+            node: 100,
             default: Def::None,
             required: false,
             nullable: false,
@@ -7102,7 +7886,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "variantDetails",
             snake: "variant_details",
-            node: 265,
+            node: 125,
             default: Def::None,
             required: false,
             nullable: false,
@@ -7110,7 +7894,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "config",
             snake: "config",
-            node: 94,
+            node: 126,
             default: Def::None,
             required: true,
             nullable: false,
@@ -7118,7 +7902,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "billingControls",
             snake: "billing_controls",
-            node: 97,
+            node: 129,
             default: Def::None,
             required: false,
             nullable: false,
@@ -7134,24 +7918,64 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "customerEligibility",
             snake: "customer_eligibility",
-            node: 100,
+            node: 132,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "active",
+            snake: "active",
+            node: 3,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "versionSlug",
+            snake: "version_slug",
+            node: 0,
+            default: Def::None,
+            required: false,
+            nullable: true,
+        },
+        Field {
+            camel: "processors",
+            snake: "processors",
+            node: 140,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "licenses",
+            snake: "licenses",
+            node: 278,
+            default: Def::None,
+            required: false,
+            nullable: false,
+        },
+        Field {
+            camel: "variants",
+            snake: "variants",
+            node: 297,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 267 */ Node::Array(266),
-    /* 268 */
+    /* 299 */ Node::Array(298),
+    /* 300 */
     Node::Object(&[Field {
         camel: "list",
         snake: "list",
-        node: 267,
+        node: 299,
         default: Def::None,
         required: true,
         nullable: false,
     }]),
-    /* 269 */ Node::Union(&[0, 110]),
-    /* 270 */
+    /* 301 */ Node::Union(&[0, 133]),
+    /* 302 */
     Node::Object(&[
         Field {
             camel: "start",
@@ -7170,7 +7994,7 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 271 */
+    /* 303 */
     Node::Object(&[
         Field {
             camel: "startCursor",
@@ -7183,7 +8007,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "limit",
             snake: "limit",
-            node: 85,
+            node: 78,
             default: Def::Int(50),
             required: false,
             nullable: false,
@@ -7207,7 +8031,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "featureId",
             snake: "feature_id",
-            node: 269,
+            node: 301,
             default: Def::None,
             required: false,
             nullable: false,
@@ -7215,13 +8039,13 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "customRange",
             snake: "custom_range",
-            node: 270,
+            node: 302,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 272 */
+    /* 304 */
     Node::Object(&[
         Field {
             camel: "balanceId",
@@ -7250,7 +8074,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "reset",
             snake: "reset",
-            node: 119,
+            node: 161,
             default: Def::None,
             required: true,
             nullable: true,
@@ -7264,8 +8088,8 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 273 */ Node::Array(272),
-    /* 274 */
+    /* 305 */ Node::Array(304),
+    /* 306 */
     Node::Object(&[
         Field {
             camel: "id",
@@ -7318,19 +8142,19 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "deductions",
             snake: "deductions",
-            node: 273,
+            node: 305,
             default: Def::None,
             required: true,
             nullable: true,
         },
     ]),
-    /* 275 */ Node::Array(274),
-    /* 276 */
+    /* 307 */ Node::Array(306),
+    /* 308 */
     Node::Object(&[
         Field {
             camel: "list",
             snake: "list",
-            node: 275,
+            node: 307,
             default: Def::None,
             required: true,
             nullable: false,
@@ -7344,10 +8168,10 @@ pub(super) static NODES: [Node; 299] = [
             nullable: true,
         },
     ]),
-    /* 277 */ Node::Enum(&["24h", "7d", "30d", "90d", "last_cycle", "1bc", "3bc"]),
-    /* 278 */ Node::Enum(&["day", "hour", "week", "month"]),
-    /* 279 */ Node::Enum(&["deducted"]),
-    /* 280 */
+    /* 309 */ Node::Enum(&["24h", "7d", "30d", "90d", "last_cycle", "1bc", "3bc"]),
+    /* 310 */ Node::Enum(&["day", "hour", "week", "month"]),
+    /* 311 */ Node::Enum(&["deducted"]),
+    /* 312 */
     Node::Object(&[
         Field {
             camel: "customerId",
@@ -7368,7 +8192,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "featureId",
             snake: "feature_id",
-            node: 269,
+            node: 301,
             default: Def::None,
             required: true,
             nullable: false,
@@ -7384,7 +8208,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "range",
             snake: "range",
-            node: 277,
+            node: 309,
             default: Def::None,
             required: false,
             nullable: false,
@@ -7392,7 +8216,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "binSize",
             snake: "bin_size",
-            node: 278,
+            node: 310,
             default: Def::Str("day"),
             required: false,
             nullable: false,
@@ -7400,7 +8224,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "customRange",
             snake: "custom_range",
-            node: 140,
+            node: 182,
             default: Def::None,
             required: false,
             nullable: false,
@@ -7416,7 +8240,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "maxGroups",
             snake: "max_groups",
-            node: 85,
+            node: 78,
             default: Def::None,
             required: false,
             nullable: false,
@@ -7424,15 +8248,15 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "aggregateOn",
             snake: "aggregate_on",
-            node: 279,
+            node: 311,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 281 */ Node::Record(4),
-    /* 282 */ Node::Record(281),
-    /* 283 */
+    /* 313 */ Node::Record(4),
+    /* 314 */ Node::Record(313),
+    /* 315 */
     Node::Object(&[
         Field {
             camel: "period",
@@ -7445,7 +8269,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "values",
             snake: "values",
-            node: 281,
+            node: 313,
             default: Def::None,
             required: true,
             nullable: false,
@@ -7453,14 +8277,14 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "groupedValues",
             snake: "grouped_values",
-            node: 282,
+            node: 314,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 284 */ Node::Array(283),
-    /* 285 */
+    /* 316 */ Node::Array(315),
+    /* 317 */
     Node::Object(&[
         Field {
             camel: "count",
@@ -7479,9 +8303,9 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 286 */ Node::Record(285),
-    /* 287 */ Node::Enum(&["metered", "credit_system"]),
-    /* 288 */
+    /* 318 */ Node::Record(317),
+    /* 319 */ Node::Enum(&["metered", "credit_system"]),
+    /* 320 */
     Node::Object(&[
         Field {
             camel: "interval",
@@ -7500,7 +8324,7 @@ pub(super) static NODES: [Node; 299] = [
             nullable: true,
         },
     ]),
-    /* 289 */
+    /* 321 */
     Node::Object(&[
         Field {
             camel: "balanceId",
@@ -7529,7 +8353,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "reset",
             snake: "reset",
-            node: 288,
+            node: 320,
             default: Def::None,
             required: true,
             nullable: true,
@@ -7559,13 +8383,13 @@ pub(super) static NODES: [Node; 299] = [
             nullable: false,
         },
     ]),
-    /* 290 */ Node::Array(289),
-    /* 291 */
+    /* 322 */ Node::Array(321),
+    /* 323 */
     Node::Object(&[
         Field {
             camel: "featureType",
             snake: "feature_type",
-            node: 287,
+            node: 319,
             default: Def::None,
             required: true,
             nullable: false,
@@ -7589,14 +8413,14 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "balances",
             snake: "balances",
-            node: 290,
+            node: 322,
             default: Def::None,
             required: true,
             nullable: false,
         },
     ]),
-    /* 292 */ Node::Record(291),
-    /* 293 */
+    /* 324 */ Node::Record(323),
+    /* 325 */
     Node::Object(&[
         Field {
             camel: "deducted",
@@ -7615,9 +8439,9 @@ pub(super) static NODES: [Node; 299] = [
             nullable: true,
         },
     ]),
-    /* 294 */ Node::Record(293),
-    /* 295 */ Node::Record(294),
-    /* 296 */
+    /* 326 */ Node::Record(325),
+    /* 327 */ Node::Record(326),
+    /* 328 */
     Node::Object(&[
         Field {
             camel: "period",
@@ -7630,7 +8454,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "values",
             snake: "values",
-            node: 292,
+            node: 324,
             default: Def::None,
             required: true,
             nullable: false,
@@ -7638,19 +8462,19 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "groupedValues",
             snake: "grouped_values",
-            node: 295,
+            node: 327,
             default: Def::None,
             required: false,
             nullable: false,
         },
     ]),
-    /* 297 */ Node::Array(296),
-    /* 298 */
+    /* 329 */ Node::Array(328),
+    /* 330 */
     Node::Object(&[
         Field {
             camel: "list",
             snake: "list",
-            node: 284,
+            node: 316,
             default: Def::None,
             required: true,
             nullable: false,
@@ -7658,7 +8482,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "total",
             snake: "total",
-            node: 286,
+            node: 318,
             default: Def::None,
             required: true,
             nullable: false,
@@ -7666,7 +8490,7 @@ pub(super) static NODES: [Node; 299] = [
         Field {
             camel: "deductions",
             snake: "deductions",
-            node: 297,
+            node: 329,
             default: Def::None,
             required: false,
             nullable: false,
@@ -7676,9 +8500,9 @@ pub(super) static NODES: [Node; 299] = [
 
 /// Request body root node of each `Op`, in declaration order.
 pub(super) static REQUEST_ROOTS: [u16; 15] = [
-    29, 158, 216, 216, 236, 236, 246, 246, 247, 249, 251, 253, 255, 271, 280,
+    29, 200, 237, 237, 257, 257, 267, 267, 268, 270, 272, 274, 276, 303, 312,
 ];
 /// Response body root node of each `Op`, in declaration order.
 pub(super) static RESPONSE_ROOTS: [u16; 15] = [
-    157, 160, 220, 232, 220, 238, 220, 232, 248, 250, 252, 254, 268, 276, 298,
+    199, 202, 241, 253, 241, 259, 241, 253, 269, 271, 273, 275, 300, 308, 330,
 ];
