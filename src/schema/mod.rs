@@ -255,6 +255,18 @@ impl Fail {
     }
 }
 
+/// A number as JavaScript writes it: a float without a fractional part (`1000.0`, `1e3`, `-0.0`)
+/// becomes the integer, so the JSON we send matches autumn-js's byte for byte. Integers and
+/// fractional numbers are kept as they are.
+fn js_number_value(n: serde_json::Number) -> Value {
+    match n.as_f64() {
+        Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 => {
+            Value::from(f as i64)
+        }
+        _ => Value::Number(n),
+    }
+}
+
 /// Counts leaf values (`null`, numbers, strings, booleans) the way the SDK's union resolution
 /// does, without recursion.
 fn count_leaves(v: &Value) -> usize {

@@ -69,7 +69,7 @@ pub(super) fn convert(n: u16, v: Value, depth: u32) -> Result<Value, Fail> {
             _ => Err(Fail::new("expected a string")),
         },
         Node::Num => match v {
-            Value::Number(_) => Ok(v),
+            Value::Number(n) => Ok(super::js_number_value(n)),
             _ => Err(Fail::new("expected a number")),
         },
         Node::Int => match v {
@@ -80,7 +80,8 @@ pub(super) fn convert(n: u16, v: Value, depth: u32) -> Result<Value, Fail> {
                     }
                 } else if let Some(f) = num.as_f64() {
                     if f.fract() == 0.0 && f.abs() <= MAX_SAFE {
-                        // A whole number written with a fraction (`3.0`) is the integer 3.
+                        // A whole number written with a fraction (`3.0`) is the integer 3
+                        // (and `-0.0` is 0), as JavaScript writes them.
                         return Ok(Value::from(f as i64));
                     }
                 }
@@ -145,36 +146,35 @@ fn union(members: &'static [u16], v: Value, depth: u32) -> Result<Value, Fail> {
         return Err(Fail::new("does not match any allowed shape"));
     };
     let Some(second) = fits.next() else {
-        // Only one member can take a value of this kind: convert it in place.
-        return convert(first, v, depth + 1);
+        // Only one member can take a value of this kind: convert it in place. Like the SDK, a
+        // union that fails is reported at its own path, unless it only adds `null` to one shape.
+        let nullable = members.len() == 2 && members.iter().any(|&m| matches!(node(m), Node::Null));
+        return convert(first, v, depth + 1).map_err(|e| {
+            if nullable {
+                e
+            } else {
+                Fail::new("does not match any allowed shape")
+            }
+        });
     };
     // Several members might: try each on a copy and keep the best, as the SDK does.
     let mut best: Option<Candidate> = None;
-    let mut first_err = None;
     for m in [first, second].into_iter().chain(fits) {
-        match convert(m, v.clone(), depth + 1) {
-            Ok(out) => {
-                let c = Candidate {
-                    fields: count_leaves(&out),
-                    value: Some(out),
-                    inexact: 0,
-                    zero: 0,
-                };
-                match &best {
-                    Some(b) if !union_better(&c, b) => {}
-                    _ => best = Some(c),
-                }
-            }
-            Err(e) => {
-                first_err.get_or_insert(e);
+        if let Ok(out) = convert(m, v.clone(), depth + 1) {
+            let c = Candidate {
+                fields: count_leaves(&out),
+                value: Some(out),
+                inexact: 0,
+                zero: 0,
+            };
+            match &best {
+                Some(b) if !union_better(&c, b) => {}
+                _ => best = Some(c),
             }
         }
     }
     match best.and_then(|c| c.value) {
         Some(v) => Ok(v),
-        None => Err(match first_err {
-            Some(e) if members.len() == 1 => e,
-            _ => Fail::new("does not match any allowed shape"),
-        }),
+        None => Err(Fail::new("does not match any allowed shape")),
     }
 }

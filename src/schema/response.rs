@@ -128,13 +128,9 @@ fn js_number(s: &str) -> Option<Value> {
     Some(num_value(f))
 }
 
-/// A JavaScript number as JSON: whole numbers without a fraction, `-0` as `0`.
+/// A number parsed from a string, as JSON.
 fn num_value(f: f64) -> Value {
-    if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 {
-        Value::from(f as i64)
-    } else {
-        Number::from_f64(f).map_or(Value::Null, Value::Number)
-    }
+    Number::from_f64(f).map_or(Value::Null, |n| super::js_number_value(n))
 }
 
 pub(super) fn convert(
@@ -160,12 +156,17 @@ pub(super) fn convert(
                 Some(Value::String(String::new()))
             }
             Some(other) => {
+                // Anything else becomes its JSON text, numbers written as JavaScript does.
                 ctx.inexact += 1;
-                Some(Value::String(other.to_string()))
+                let text = match other {
+                    Value::Number(n) => super::js_number_value(n).to_string(),
+                    other => other.to_string(),
+                };
+                Some(Value::String(text))
             }
         },
         Node::Num | Node::Int => match v {
-            Some(Value::Number(_)) => v,
+            Some(Value::Number(n)) => Some(super::js_number_value(n)),
             Some(Value::String(s)) => match js_number(&s) {
                 Some(num) => {
                     ctx.inexact += 1;
@@ -274,8 +275,16 @@ fn union(
         return Err(Fail::new("does not match any allowed shape"));
     };
     let Some(second) = fits.next() else {
-        // Only one member can take this value: convert it in place.
-        return convert(first, v, ctx, depth + 1);
+        // Only one member can take this value: convert it in place. A union that fails is
+        // reported at its own path, unless it only adds `null` to one shape.
+        let nullable = members.len() == 2 && members.iter().any(|&m| matches!(node(m), Node::Null));
+        return convert(first, v, ctx, depth + 1).map_err(|e| {
+            if nullable {
+                e
+            } else {
+                Fail::new("does not match any allowed shape")
+            }
+        });
     };
     let mut best: Option<Candidate> = None;
     for m in [first, second].into_iter().chain(fits) {
