@@ -130,7 +130,7 @@ fn js_number(s: &str) -> Option<Value> {
 
 /// A number parsed from a string, as JSON.
 fn num_value(f: f64) -> Value {
-    Number::from_f64(f).map_or(Value::Null, |n| super::js_number_value(n))
+    Number::from_f64(f).map_or(Value::Null, super::js_number_value)
 }
 
 pub(super) fn convert(
