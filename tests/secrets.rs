@@ -125,7 +125,9 @@ async fn the_key_is_in_no_response_and_no_log() {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let browser = HttpClient::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
 
-    let mut cases: Vec<(String, Vec<(&str, &str)>, String)> = Vec::new();
+    // (route, headers, body)
+    type Case = (String, Vec<(&'static str, &'static str)>, String);
+    let mut cases: Vec<Case> = Vec::new();
     for plan in [
         "ok",
         "echo_json_error",
