@@ -545,9 +545,9 @@ async fn big_but_legal_bodies_are_served() {
     assert_eq!(w.status, 200, "{w:?}");
     let mut wide = String::from(r#"{"planId":"pro","metadata":{"#);
     for i in 0..3000 {
-        wide.push_str(&format!(r#""k{i}":{i},"#));
+        wide.push_str(&format!(r#""k{i}":"{i}","#));
     }
-    wide.push_str(r#""end":0}}"#);
+    wide.push_str(r#""end":"0"}}"#);
     let w = raw(s.bare, &post("/api/autumn/attach", wide.as_bytes())).await;
     assert_eq!(w.status, 200, "{w:?}");
     assert_eq!(s.calls.load(Ordering::SeqCst), 2);

@@ -18,35 +18,95 @@ use tower::ServiceExt;
 
 const SECRET: &str = "am_sk_test_impersonation";
 
-/// Every route of the current protocol, with its upstream path and whether an anonymous caller is served.
-const ROUTES: &[(&str, &str, bool)] = &[
-    ("getOrCreateCustomer", "/v1/customers.get_or_create", false),
-    ("getEntity", "/v1/entities.get", false),
-    ("attach", "/v1/billing.attach", false),
-    ("previewAttach", "/v1/billing.preview_attach", false),
-    ("updateSubscription", "/v1/billing.update", false),
+/// Every route of the current protocol: name, upstream path, whether an anonymous caller is served, and a
+/// minimal valid body.
+const ROUTES: &[(&str, &str, bool, &str)] = &[
+    (
+        "getOrCreateCustomer",
+        "/v1/customers.get_or_create",
+        false,
+        "{}",
+    ),
+    (
+        "getEntity",
+        "/v1/entities.get",
+        false,
+        r#"{"entityId":"seat_1"}"#,
+    ),
+    ("attach", "/v1/billing.attach", false, r#"{"planId":"pro"}"#),
+    (
+        "previewAttach",
+        "/v1/billing.preview_attach",
+        false,
+        r#"{"planId":"pro"}"#,
+    ),
+    (
+        "updateSubscription",
+        "/v1/billing.update",
+        false,
+        r#"{"planId":"pro"}"#,
+    ),
     (
         "previewUpdateSubscription",
         "/v1/billing.preview_update",
         false,
+        r#"{"planId":"pro"}"#,
     ),
-    ("multiAttach", "/v1/billing.multi_attach", false),
+    (
+        "multiAttach",
+        "/v1/billing.multi_attach",
+        false,
+        r#"{"plans":[{"planId":"pro"}]}"#,
+    ),
     (
         "previewMultiAttach",
         "/v1/billing.preview_multi_attach",
         false,
+        r#"{"plans":[{"planId":"pro"}]}"#,
     ),
-    ("setupPayment", "/v1/billing.setup_payment", false),
+    ("setupPayment", "/v1/billing.setup_payment", false, "{}"),
     (
         "openCustomerPortal",
         "/v1/billing.open_customer_portal",
         false,
+        "{}",
     ),
-    ("createReferralCode", "/v1/referrals.create_code", false),
-    ("redeemReferralCode", "/v1/referrals.redeem_code", false),
-    ("listPlans", "/v1/plans.list", true),
-    ("listEvents", "/v1/events.list", false),
-    ("aggregateEvents", "/v1/events.aggregate", false),
+    (
+        "createReferralCode",
+        "/v1/referrals.create_code",
+        false,
+        r#"{"programId":"p1"}"#,
+    ),
+    (
+        "redeemReferralCode",
+        "/v1/referrals.redeem_code",
+        false,
+        r#"{"code":"ABC"}"#,
+    ),
+    ("listPlans", "/v1/plans.list", true, "{}"),
+    ("listEvents", "/v1/events.list", false, "{}"),
+    (
+        "aggregateEvents",
+        "/v1/events.aggregate",
+        false,
+        r#"{"featureId":"messages"}"#,
+    ),
+];
+
+/// Keys that are the browser's attempt at naming a customer: stripped, or unknown and dropped, so that a
+/// valid body with any of them added stays valid.
+const IMPERSONATION_KEYS: &[&str] = &[
+    "customerId",
+    "customer_id",
+    "customerData",
+    "customer_data",
+    "CustomerId",
+    "customerID",
+    "name",
+    "email",
+    "stripeId",
+    "stripe_id",
+    "__proto__",
 ];
 
 /// The sessions the app knows: the only way to be somebody.
@@ -165,7 +225,19 @@ fn json() -> impl Strategy<Value = Value> {
 }
 
 fn body() -> impl Strategy<Value = Vec<u8>> {
+    let valid_with_spoof = (
+        proptest::sample::select(ROUTES),
+        proptest::collection::vec((proptest::sample::select(IMPERSONATION_KEYS), json()), 0..4),
+    )
+        .prop_map(|(route, spoof)| {
+            let mut body: Map<String, Value> = serde_json::from_str(route.3).unwrap();
+            for (k, v) in spoof {
+                body.insert(k.to_owned(), v);
+            }
+            serde_json::to_vec(&body).unwrap()
+        });
     prop_oneof![
+        8 => valid_with_spoof,
         8 => proptest::collection::vec((key(), json()), 0..8).prop_map(|kv| {
             serde_json::to_vec(&Value::Object(kv.into_iter().collect())).unwrap()
         }),
@@ -283,7 +355,7 @@ fn check(headers: &[(String, String)], seen: &[Upstream]) -> Result<(), TestCase
     };
     let route = ROUTES.iter().find(|r| r.1 == up.path);
     prop_assert!(route.is_some(), "unknown upstream path {}", up.path);
-    let (_, _, anonymous_ok) = *route.unwrap();
+    let (_, _, anonymous_ok, _) = *route.unwrap();
     prop_assert_eq!(
         up.query.as_deref(),
         None,
@@ -341,12 +413,16 @@ proptest! {
         check(&headers, &seen)?;
     }
 
-    /// The same on well-formed calls to every route, so that most cases do reach upstream.
+    /// Valid calls to every route with impersonation attempts added: identified callers always reach
+    /// Autumn, as themselves; anonymous callers only where allowed.
     #[test]
     fn every_route_forwards_only_the_identified_customer(
         route in proptest::sample::select(ROUTES),
         session in proptest::option::of(proptest::sample::select(SESSIONS)),
-        spoof in proptest::collection::vec((key(), json()), 0..8),
+        spoof in proptest::collection::vec(
+            (proptest::sample::select(IMPERSONATION_KEYS), json()),
+            0..6,
+        ),
         extra_headers in headers(),
     ) {
         let mut headers: Vec<(String, String)> = Vec::new();
@@ -354,26 +430,36 @@ proptest! {
             headers.push(("x-session".into(), s.0.into()));
         }
         headers.extend(extra_headers.into_iter().filter(|(n, _)| n != "x-session"));
-        let body = serde_json::to_vec(&Value::Object(spoof.into_iter().collect())).unwrap();
-        let seen = run("POST", &format!("/api/autumn/{}", route.0), &headers, body);
+        let mut body: Map<String, Value> = serde_json::from_str(route.3).unwrap();
+        for (k, v) in spoof {
+            body.insert(k.to_owned(), v);
+        }
+        let seen = run(
+            "POST",
+            &format!("/api/autumn/{}", route.0),
+            &headers,
+            serde_json::to_vec(&body).unwrap(),
+        );
         check(&headers, &seen)?;
         let identified = expected_identity(&headers).is_some();
-        if !identified && !route.2 {
+        if identified || route.2 {
+            prop_assert_eq!(seen.len(), 1, "a valid call reaches {}", route.1);
+        } else {
             prop_assert!(seen.is_empty(), "anonymous caller reached {}", route.1);
         }
     }
 }
 
-/// The property test is only as good as its reach: well-formed identified calls do get upstream.
+/// The property test is only as good as its reach: valid identified calls do get upstream.
 #[test]
 fn identified_calls_reach_every_route() {
-    for (route, upstream, _) in ROUTES {
+    for (route, upstream, _, body) in ROUTES {
         let headers = vec![("x-session".to_owned(), "sess_alice".to_owned())];
         let seen = run(
             "POST",
             &format!("/api/autumn/{route}"),
             &headers,
-            b"{}".to_vec(),
+            body.as_bytes().to_vec(),
         );
         assert_eq!(seen.len(), 1, "{route}");
         assert_eq!(seen[0].path, *upstream);
