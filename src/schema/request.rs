@@ -17,7 +17,7 @@ pub(super) fn object(
 ) -> Result<Map<String, Value>, Fail> {
     let mut out = Map::with_capacity(fields.len().min(input.len() + 4));
     for f in fields {
-        match input.remove(f.camel) {
+        match input.remove_entry(f.camel) {
             None => {
                 if let Some(d) = f.default.to_value() {
                     out.insert(f.snake.to_owned(), d);
@@ -25,16 +25,26 @@ pub(super) fn object(
                     return Err(Fail::new("is required").at(Seg::Field(f.camel)));
                 }
             }
-            Some(Value::Null) if f.nullable => {
-                out.insert(f.snake.to_owned(), Value::Null);
-            }
-            Some(v) => {
-                let v = convert(f.node, v, depth + 1).map_err(|e| e.at(Seg::Field(f.camel)))?;
-                out.insert(f.snake.to_owned(), v);
+            Some((key, v)) => {
+                let v = match v {
+                    Value::Null if f.nullable => Value::Null,
+                    v => convert(f.node, v, depth + 1).map_err(|e| e.at(Seg::Field(f.camel)))?,
+                };
+                out.insert(wire_key(key, f.camel, f.snake), v);
             }
         }
     }
     Ok(out)
+}
+
+/// The output key: the input's own `String` when the name does not change (`id`, `metadata`),
+/// saving an allocation, else the table's name.
+pub(super) fn wire_key(key: String, from: &'static str, to: &'static str) -> String {
+    if from == to {
+        key
+    } else {
+        to.to_owned()
+    }
 }
 
 /// Whether a value of this JSON kind can possibly satisfy the node (used to skip union members).

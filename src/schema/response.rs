@@ -20,34 +20,43 @@ pub(super) struct Ctx {
 
 fn object(
     fields: &'static [Field],
-    mut input: Map<String, Value>,
+    input: Map<String, Value>,
     ctx: &mut Ctx,
     depth: u32,
 ) -> Result<Map<String, Value>, Fail> {
-    let mut out = Map::with_capacity(fields.len().min(input.len() + 4));
-    for f in fields {
-        let v = match input.remove(f.snake) {
-            // A missing field takes its default, is left out when optional, and is an error
-            // otherwise (even when it may be null: the SDK wants the key).
-            None => {
-                if f.default.is_some() {
-                    f.default.to_value()
-                } else if f.required && !matches!(node(f.node), Node::Any) {
-                    return Err(Fail::new("is required").at(Seg::Field(f.snake)));
-                } else {
-                    None
-                }
-            }
-            Some(Value::Null) if f.nullable => Some(Value::Null),
-            Some(Value::Null) if !f.required && f.default.is_none() => {
+    let mut out = Map::new();
+    // Walk the answer's own keys (consuming the map, no lookups), then see to the fields it
+    // lacks. The generator keeps objects at 128 fields or fewer.
+    let mut seen: u128 = 0;
+    for (key, v) in input {
+        let Some(i) = fields.iter().position(|f| f.snake == key) else {
+            continue; // unknown keys are dropped
+        };
+        seen |= 1u128.checked_shl(i as u32).unwrap_or(0);
+        let f = &fields[i];
+        let v = match v {
+            Value::Null if f.nullable => Some(Value::Null),
+            Value::Null if !f.required && f.default.is_none() => {
                 // An optional field that arrived as `null` is dropped.
                 ctx.inexact += 1;
                 None
             }
-            v => field_value(f, v, ctx, depth)?,
+            v => field_value(f, Some(v), ctx, depth)?,
         };
         if let Some(v) = v {
-            out.insert(f.camel.to_owned(), v);
+            out.insert(super::request::wire_key(key, f.snake, f.camel), v);
+        }
+    }
+    for (i, f) in fields.iter().enumerate() {
+        if seen & 1u128.checked_shl(i as u32).unwrap_or(0) != 0 {
+            continue;
+        }
+        // A missing field takes its default, is left out when optional, and is an error
+        // otherwise (even when it may be null: the SDK wants the key).
+        if let Some(d) = f.default.to_value() {
+            out.insert(f.camel.to_owned(), d);
+        } else if f.required && !matches!(node(f.node), Node::Any) {
+            return Err(Fail::new("is required").at(Seg::Field(f.snake)));
         }
     }
     Ok(out)
@@ -128,6 +137,42 @@ fn js_number(s: &str) -> Option<Value> {
     Some(num_value(f))
 }
 
+/// JSON text of a value as JavaScript's `JSON.stringify` writes it: whole numbers without a
+/// fraction (`2`, not `2.0`). (Object keys come out in the map's order.) Refuses values nested
+/// deeper than the schema depth limit rather than recurse without bound.
+fn js_json(v: &Value, out: &mut String, depth: u32) -> Result<(), Fail> {
+    if depth > MAX_DEPTH {
+        return Err(Fail::new("is nested too deeply"));
+    }
+    match v {
+        Value::Number(n) => out.push_str(&super::js_number_value(n.clone()).to_string()),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, it) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                js_json(it, out, depth + 1)?;
+            }
+            out.push(']');
+        }
+        Value::Object(m) => {
+            out.push('{');
+            for (i, (k, it)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                js_json(it, out, depth + 1)?;
+            }
+            out.push('}');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+    Ok(())
+}
+
 /// A number parsed from a string, as JSON.
 fn num_value(f: f64) -> Value {
     Number::from_f64(f).map_or(Value::Null, super::js_number_value)
@@ -158,10 +203,8 @@ pub(super) fn convert(
             Some(other) => {
                 // Anything else becomes its JSON text, numbers written as JavaScript does.
                 ctx.inexact += 1;
-                let text = match other {
-                    Value::Number(n) => super::js_number_value(n).to_string(),
-                    other => other.to_string(),
-                };
+                let mut text = String::new();
+                js_json(&other, &mut text, depth)?;
                 Some(Value::String(text))
             }
         },
