@@ -158,10 +158,6 @@ pub(super) enum Def {
 }
 
 impl Def {
-    fn is_some(&self) -> bool {
-        !matches!(self, Def::None)
-    }
-
     fn is_none(&self) -> bool {
         matches!(self, Def::None)
     }
