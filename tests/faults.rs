@@ -312,7 +312,8 @@ async fn a_hanging_upstream_is_cut_at_the_deadline() {
     check_error_shape("attach / hang", &a, 504, "upstream_timeout");
     check_error_shape("listPlans / hang", &b, 504, "upstream_timeout");
     assert!(
-        a.elapsed < TIMEOUT + Duration::from_millis(700),
+        // A write is not retried: one attempt's deadline, plus slack for a busy machine.
+        a.elapsed < TIMEOUT + Duration::from_millis(1500),
         "{:?}",
         a.elapsed
     );
