@@ -183,6 +183,59 @@ fn node(i: u16) -> &'static Node {
 /// Deepest schema nesting followed; anything deeper is refused (the schemas are far shallower).
 const MAX_DEPTH: u32 = 64;
 
+/// Deepest input accepted at all. The service already refuses bodies nested more than 128
+/// levels; this guard makes the module safe on its own: beyond it, values are taken apart
+/// without recursion and refused, so that neither our code nor serde_json's recursive clone
+/// and drop can exhaust the stack.
+const MAX_INPUT_DEPTH: usize = 512;
+
+/// Whether a value nests deeper than [`MAX_INPUT_DEPTH`], found without recursion.
+fn too_deep(v: &Value) -> bool {
+    let mut stack: Vec<(&Value, usize)> = Vec::new();
+    let mut cur = (v, 0usize);
+    loop {
+        let (v, d) = cur;
+        match v {
+            Value::Array(a) if !a.is_empty() => {
+                if d >= MAX_INPUT_DEPTH {
+                    return true;
+                }
+                stack.extend(a.iter().map(|c| (c, d + 1)));
+            }
+            Value::Object(m) if !m.is_empty() => {
+                if d >= MAX_INPUT_DEPTH {
+                    return true;
+                }
+                stack.extend(m.values().map(|c| (c, d + 1)));
+            }
+            _ => {}
+        }
+        match stack.pop() {
+            Some(next) => cur = next,
+            None => return false,
+        }
+    }
+}
+
+/// Drops a value without recursion.
+fn discard(v: Value) {
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Array(a) => stack.extend(a),
+            Value::Object(m) => stack.extend(m.into_iter().map(|(_, v)| v)),
+            _ => {}
+        }
+    }
+}
+
+fn too_deep_error() -> FieldError {
+    FieldError {
+        path: "(body)".to_owned(),
+        message: "is nested too deeply".to_owned(),
+    }
+}
+
 /// A step of a path, collected while an error unwinds (nothing is built on the happy path).
 #[derive(Debug)]
 enum Seg {
@@ -314,6 +367,10 @@ pub(crate) fn request_to_upstream(
     op: Op,
     mut body: Map<String, Value>,
 ) -> Result<Map<String, Value>, FieldError> {
+    if body.values().any(too_deep) {
+        discard(Value::Object(body));
+        return Err(too_deep_error());
+    }
     if op == Op::CustomersGetOrCreate && body.get("expand").is_some_and(|e| !e.is_array()) {
         // autumn-js replaces an `expand` that is not an array (the service then adds the one item
         // autumn-js always asks for), so such a value is no error.
@@ -334,6 +391,10 @@ pub(crate) fn request_to_upstream(
 ///
 /// Errs when autumn-js's response parser would reject the body.
 pub(crate) fn response_to_browser(op: Op, body: Value) -> Result<Value, FieldError> {
+    if too_deep(&body) {
+        discard(body);
+        return Err(too_deep_error());
+    }
     let root = tables::RESPONSE_ROOTS[op.index()];
     let mut ctx = response::Ctx::default();
     match response::convert(root, Some(body), &mut ctx, 0) {
