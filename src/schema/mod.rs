@@ -4,20 +4,33 @@
 //! autumn-js hands every browser body to its bundled API SDK, which validates it against the
 //! operation's request schema and renames the known fields; the SDK then parses Autumn's answer
 //! with a lenient response schema and renames the fields back. This module does the same from
-//! static tables generated out of the API spec (`tables.rs`, written by `tools/gen_schema.py`):
+//! static tables generated out of the API spec (`tables.rs`, written by `tools/gen_schema.py`,
+//! with overrides where the SDK's API 2.4.0 differs from the committed 2.3.0 spec):
 //!
-//! * the request side ([`request_to_upstream`]) is strict: known fields are renamed to
-//!   snake_case, unknown keys are dropped, defaults are filled, and a value of the wrong type is an
-//!   error naming the camelCase path of the field;
+//! * the request side ([`request_to_upstream`]) is strict, like the SDK: known fields are renamed
+//!   to snake_case, unknown keys are dropped (a snake_case twin such as `plan_id` is unknown),
+//!   defaults are filled, integers must be whole, enums must use a known value (the SDK's request
+//!   enums are closed), `null` is accepted only where the schema says nullable, and anything else
+//!   is an error naming the camelCase path of the field;
 //! * the response side ([`response_to_browser`]) is lenient like the SDK's parser: known fields are
 //!   renamed to camelCase, unknown keys are dropped, optional fields that arrived as `null` are
-//!   removed, missing scalars get their zero value, numeric strings become numbers, and only what
-//!   the SDK's parser rejects (for example an object where an array belongs) is an error.
+//!   removed (fields declared nullable keep it), a `null` scalar becomes its zero value (`""`,
+//!   `0`, `false`), numeric strings become numbers, `"true"`/`"false"` become booleans, other
+//!   values where a string belongs become their JSON text, unknown enum values pass, defaults are
+//!   filled; what the SDK rejects (a missing required field, an object where an array belongs, a
+//!   boolean where a number belongs) is an error.
+//! * Unions are resolved as the SDK does: every shape that accepts the value is tried and the best
+//!   fit wins (an exact match over a coerced one, then the most real leaf values).
 //!
 //! The contents of user-data maps (`metadata`, `checkoutSessionParams`, `properties`, ...) keep
-//! their keys byte for byte; where such a map's values have a known schema, the values are
-//! converted. Values are moved, never cloned, except where a union has several candidate shapes
-//! and each must be tried.
+//! their keys byte for byte; where such a map's values have a known schema (balances, flags), the
+//! values are converted. Values are moved, never cloned, except where a union has several
+//! candidate shapes and each must be tried.
+//!
+//! Known differences from autumn-js, all invisible to JSON parsers: free-form values keep the
+//! number spelling they arrived with (`1.0`, `-0.0`, integers beyond 2^53 exactly), where
+//! JavaScript would re-spell or round them; JSON text written for a non-string value where a
+//! string belongs lists object keys in sorted order, not insertion order.
 #![cfg_attr(not(test), allow(dead_code))]
 
 use serde_json::{Map, Value};
