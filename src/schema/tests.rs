@@ -517,3 +517,32 @@ fn no_panics_on_mutated_fixtures() {
     }
     assert!(calls > 1000, "only {calls} variations");
 }
+
+#[test]
+fn unions_pick_the_best_fitting_shape() {
+    // A purchase limit is either the configured limit or the live one (with its count); the
+    // shape that keeps the most of the answer wins.
+    let out = response(Op::CustomersGetOrCreate, "union_purchase_limit_full").expect("valid");
+    assert_eq!(
+        out["billingControls"]["autoTopups"][0]["purchaseLimit"],
+        json!({"interval": "week", "intervalCount": 2, "limit": 5, "count": 1, "nextResetAt": 1_773_851_121_437i64})
+    );
+    let out = response(Op::CustomersGetOrCreate, "union_purchase_limit_coerced").expect("valid");
+    assert_eq!(
+        out["billingControls"]["autoTopups"][0]["purchaseLimit"],
+        json!({"interval": "fortnight", "intervalCount": null, "limit": 5, "count": 1, "nextResetAt": 0})
+    );
+    // credit schemas: per-feature costs, a cost without a metered feature, graduated tiers
+    let out = response(Op::CustomersGetOrCreate, "union_credit_schema").expect("valid");
+    let (_, expected) = fixture("union_credit_schema", "response");
+    assert_eq!(Some(&out), expected.as_ref());
+    assert_eq!(
+        out["balances"]["credits"]["feature"]["creditSchema"][1],
+        json!({"meteredFeatureId": "", "creditCost": 3, "billingUnits": 10})
+    );
+    // on requests: a string or an integer
+    let out = request(Op::BillingPreviewAttach, "union_anchor_number").expect("valid");
+    assert_eq!(out["billing_cycle_anchor"], json!(1_773_851_121_437i64));
+    let err = request(Op::BillingPreviewAttach, "union_anchor_fraction").expect_err("fraction");
+    assert_eq!(err.path, "billingCycleAnchor");
+}
