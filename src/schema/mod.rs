@@ -31,7 +31,6 @@
 //! number spelling they arrived with (`1.0`, `-0.0`, integers beyond 2^53 exactly), where
 //! JavaScript would re-spell or round them; JSON text written for a non-string value where a
 //! string belongs lists object keys in sorted order, not insertion order.
-#![cfg_attr(not(test), allow(dead_code))]
 
 use serde_json::{Map, Value};
 
@@ -63,6 +62,7 @@ pub(crate) enum Op {
 
 impl Op {
     /// Every operation, in declaration order (the order of the generated root tables).
+    #[cfg(test)]
     pub(crate) const ALL: [Op; 15] = [
         Op::CustomersGetOrCreate,
         Op::EntitiesGet,

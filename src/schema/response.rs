@@ -24,7 +24,7 @@ fn object(
     ctx: &mut Ctx,
     depth: u32,
 ) -> Result<Map<String, Value>, Fail> {
-    let mut out = Map::new();
+    let mut out = Map::with_capacity(input.len().min(fields.len()));
     // Walk the answer's own keys (consuming the map, no lookups), then see to the fields it
     // lacks. The generator keeps objects at 128 fields or fewer.
     let mut seen: u128 = 0;
