@@ -261,14 +261,29 @@ enum Seg {
 #[derive(Debug)]
 struct Fail {
     segs: Vec<Seg>,
-    message: &'static str,
+    message: std::borrow::Cow<'static, str>,
 }
 
 impl Fail {
     fn new(message: &'static str) -> Self {
         Fail {
             segs: Vec::new(),
-            message,
+            message: std::borrow::Cow::Borrowed(message),
+        }
+    }
+
+    /// "expected one of "a", "b"": names the allowed values of an enum (built only on failure).
+    fn one_of(values: &[&str]) -> Self {
+        let mut message = String::from("expected one of ");
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                message.push_str(", ");
+            }
+            message.push_str(&Value::String((*v).to_owned()).to_string());
+        }
+        Fail {
+            segs: Vec::new(),
+            message: std::borrow::Cow::Owned(message),
         }
     }
 
@@ -314,7 +329,7 @@ impl Fail {
         }
         FieldError {
             path,
-            message: self.message.to_owned(),
+            message: self.message.into_owned(),
         }
     }
 }

@@ -105,11 +105,11 @@ pub(super) fn convert(n: u16, v: Value, depth: u32) -> Result<Value, Fail> {
         },
         Node::Enum(values) => match v {
             Value::String(ref s) if values.contains(&s.as_str()) => Ok(v),
-            _ => Err(Fail::new("expected one of the allowed values")),
+            _ => Err(Fail::one_of(values)),
         },
         Node::Const(c) => match v {
             Value::String(ref s) if s == c => Ok(v),
-            _ => Err(Fail::new("expected the one allowed value")),
+            _ => Err(Fail::one_of(&[c])),
         },
         Node::Array(item) => match v {
             Value::Array(items) => {

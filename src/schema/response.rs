@@ -260,7 +260,7 @@ pub(super) fn convert(
                 ctx.inexact += 1;
                 Some(Value::String((*c).to_owned()))
             }
-            _ => return Err(Fail::new("expected the one allowed value")),
+            _ => return Err(Fail::one_of(&[c])),
         },
         Node::Array(item) => match v {
             Some(Value::Array(items)) => {

@@ -257,7 +257,7 @@ fn request_invalid_fields_are_named() {
             Op::BillingAttach,
             "attach_unknown_enum",
             "redirectMode",
-            "expected one of the allowed values",
+            r#"expected one of "always", "if_required", "never""#,
         ),
         (
             Op::BillingAttach,
@@ -293,7 +293,7 @@ fn request_invalid_fields_are_named() {
             Op::CustomersGetOrCreate,
             "getOrCreate_bad_expand",
             "expand[1]",
-            "expected one of the allowed values",
+            r#"expected one of "invoices", "invoice_previews", "trials_used", "rewards", "entities", "referrals", "payment_method", "subscriptions.plan", "purchases.plan", "balances.feature", "flags.feature", "billing_controls.auto_topups.purchase_limit""#,
         ),
     ];
     for (op, name, path, message) in cases {
