@@ -27,6 +27,9 @@ use tracing_subscriber::EnvFilter;
 
 /// Who is calling. A real app reads its session here (a cookie, a JWT, or the user an auth middleware
 /// put into `parts.extensions`); the demo trusts headers so it can be tried with `curl`.
+/// The type of the demo identify hook.
+type DemoIdentify = fn(&Parts) -> Ready<Result<Option<Identity>, Infallible>>;
+
 fn identify(parts: &Parts) -> Ready<Result<Option<Identity>, Infallible>> {
     let header = |name: &str| {
         parts
@@ -46,10 +49,7 @@ fn identify(parts: &Parts) -> Ready<Result<Option<Identity>, Infallible>> {
 }
 
 /// The app: the Autumn routes nested at `/api/autumn`, behind CORS for the frontend's origin.
-fn app(
-    autumn: AutumnService<fn(&Parts) -> Ready<Result<Option<Identity>, Infallible>>>,
-    origin: &str,
-) -> Router {
+fn app(autumn: AutumnService<DemoIdentify>, origin: &str) -> Router {
     let origin: HeaderValue = origin
         .parse()
         .expect("FRONTEND_ORIGIN must be a valid origin");
@@ -87,8 +87,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let origin =
         std::env::var("FRONTEND_ORIGIN").unwrap_or_else(|_| "http://localhost:5173".to_owned());
 
-    let builder = AutumnService::builder()
-        .identify(identify as fn(&Parts) -> Ready<Result<Option<Identity>, Infallible>>);
+    let builder = AutumnService::builder().identify(identify as DemoIdentify);
     let secret = std::env::var("AUTUMN_SECRET_KEY")
         .ok()
         .filter(|k| !k.trim().is_empty());

@@ -9,6 +9,8 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+#[cfg(feature = "blocking")]
+pub mod blocking;
 pub mod body;
 pub mod client;
 pub mod error;

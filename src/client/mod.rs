@@ -106,6 +106,18 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// Sets the backoff before the first retry.
+    pub fn with_initial_backoff(mut self, backoff: Duration) -> Self {
+        self.initial_backoff = backoff;
+        self
+    }
+
+    /// Sets the number of retries after the first attempt.
+    pub fn with_max_retries(mut self, n: u32) -> Self {
+        self.max_retries = n;
+        self
+    }
+
     /// Never retry.
     pub fn none() -> Self {
         RetryPolicy {

@@ -1,8 +1,29 @@
 //! Plan catalogue reads.
 
-use super::resource;
+use serde_json::Value;
+
+use super::{resource, Operation, Retry};
+use crate::error::Error;
+use crate::models::Params;
+use crate::transport::HttpTransport;
 
 resource! {
     /// Plan catalogue reads. Get one with [`Client::plans`](crate::Client::plans).
     Plans
+}
+
+impl<T: HttpTransport> Plans<'_, T> {
+    /// The plans (with eligibility when `customer_id` is set) (`POST /v1/plans.list`).
+    pub async fn list(&self, params: &Params) -> Result<Value, Error> {
+        self.client
+            .call(Operation::post("/v1/plans.list", Retry::Safe), params, None)
+            .await
+    }
+
+    /// One plan (`POST /v1/plans.get`).
+    pub async fn get(&self, params: &Params) -> Result<Value, Error> {
+        self.client
+            .call(Operation::post("/v1/plans.get", Retry::Safe), params, None)
+            .await
+    }
 }

@@ -1,0 +1,356 @@
+//! The typed client against raw TCP servers on 127.0.0.1: exact requests, parsed answers, error mapping,
+//! timeouts, and the retry rules (a write is sent once; a read and a keyed track are retried).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use autumn::models::{AttachParams, CheckParams, GetOrCreateCustomerParams, TrackParams};
+use autumn::{Client, ErrorKind, RetryPolicy};
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// What the server does with the n-th request (the last entry repeats).
+#[derive(Clone)]
+enum Step {
+    Answer(u16, &'static str, String),
+    /// Read the whole request, then close without answering.
+    Drop,
+    Hang,
+}
+
+#[derive(Clone, Debug)]
+struct Seen {
+    head: String,
+    body: Value,
+}
+
+async fn server(steps: Vec<Step>) -> (String, Arc<Mutex<Vec<Seen>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let log = log.clone();
+            let steps = steps.clone();
+            tokio::spawn(async move {
+                loop {
+                    // Read one request: head, then Content-Length bytes.
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    let head_end = loop {
+                        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break p + 4;
+                        }
+                        match sock.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| {
+                            let l = l.to_ascii_lowercase();
+                            l.strip_prefix("content-length:")
+                                .map(|v| v.trim().parse().unwrap())
+                        })
+                        .unwrap_or(0);
+                    while buf.len() < head_end + len {
+                        match sock.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let body = serde_json::from_slice(&buf[head_end..head_end + len])
+                        .unwrap_or(Value::Null);
+                    let n = {
+                        let mut l = log.lock().unwrap();
+                        l.push(Seen { head, body });
+                        l.len() - 1
+                    };
+                    match steps[n.min(steps.len() - 1)].clone() {
+                        Step::Answer(status, extra, body) => {
+                            let resp = format!(
+                                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{extra}\r\n{body}",
+                                body.len()
+                            );
+                            if sock.write_all(resp.as_bytes()).await.is_err() {
+                                return;
+                            }
+                        }
+                        Step::Drop => return,
+                        Step::Hang => {
+                            tokio::time::sleep(Duration::from_secs(30)).await;
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (url, seen)
+}
+
+fn ok(body: Value) -> Step {
+    Step::Answer(200, "", body.to_string())
+}
+
+fn client(url: &str) -> Client {
+    Client::builder()
+        .secret_key("am_sk_test_client_secret")
+        .base_url(format!("{url}/v1"))
+        .timeout(Duration::from_millis(500))
+        .retry(RetryPolicy::default().with_initial_backoff(Duration::from_millis(5)))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn check_sends_the_exact_request_and_parses_the_answer() {
+    let answer = json!({
+        "allowed": true, "customer_id": "cus_1", "required_balance": 1, "flag": null,
+        "balance": {"feature_id": "messages", "remaining": 99, "camelCaseKey": 1, "snake_key": 2},
+        "preview": {"scenario": "usage_limit"}, "brand_new_field": [1]
+    });
+    let (url, seen) = server(vec![ok(answer.clone())]).await;
+    let c = client(&url);
+    let mut params = CheckParams::new("cus_1", "messages").required_balance(1.0);
+    params.properties =
+        Some(serde_json::from_value(json!({"camelCaseKey": 1, "snake_key": 2})).unwrap());
+    let r = c.balances().check(&params).await.unwrap();
+    assert!(r.allowed);
+    assert_eq!(r.customer_id, "cus_1");
+    assert_eq!(r.balance.as_ref().unwrap()["camelCaseKey"], 1);
+    assert_eq!(
+        r.extra["brand_new_field"],
+        json!([1]),
+        "unknown fields are kept"
+    );
+
+    let s = seen.lock().unwrap()[0].clone();
+    assert!(
+        s.head.starts_with("POST /v1/balances.check HTTP/1.1\r\n"),
+        "{}",
+        s.head
+    );
+    let head = s.head.to_ascii_lowercase();
+    assert!(head.contains("authorization: bearer am_sk_test_client_secret\r\n"));
+    assert!(head.contains("x-api-version: 2.4.0\r\n"));
+    assert!(head.contains("content-type: application/json\r\n"));
+    assert!(head.contains("user-agent: autumn-rs/"));
+    assert_eq!(
+        s.body,
+        json!({"customer_id": "cus_1", "feature_id": "messages", "required_balance": 1.0,
+               "properties": {"camelCaseKey": 1, "snake_key": 2}})
+    );
+}
+
+#[tokio::test]
+async fn errors_are_mapped() {
+    for (status, body, code) in [
+        (
+            400,
+            r#"{"message":"bad","code":"invalid_inputs"}"#,
+            "invalid_inputs",
+        ),
+        (
+            401,
+            r#"{"message":"no key","code":"unauthorized"}"#,
+            "unauthorized",
+        ),
+        (
+            404,
+            r#"{"message":"nope","code":"customer_not_found"}"#,
+            "customer_not_found",
+        ),
+        (
+            409,
+            r#"{"message":"dup","code":"duplicate_idempotency_key"}"#,
+            "duplicate_idempotency_key",
+        ),
+        (500, r#"<html>oops</html>"#, "autumn_api_error"),
+    ] {
+        let (url, seen) = server(vec![Step::Answer(status, "", body.to_owned())]).await;
+        let err = client(&url)
+            .billing()
+            .attach(&AttachParams::new("c", "pro"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Api, "{status}");
+        let api = err.api().unwrap();
+        assert_eq!(api.status().as_u16(), status);
+        assert_eq!(api.code(), code);
+        assert_eq!(
+            seen.lock().unwrap().len(),
+            1,
+            "a write is sent once ({status})"
+        );
+        for text in [format!("{err}"), format!("{err:?}")] {
+            assert!(!text.contains("am_sk_test_client_secret"), "{text}");
+        }
+    }
+    // A success status with a body that is not the expected JSON.
+    let (url, _) = server(vec![Step::Answer(200, "", "not json".into())]).await;
+    let err = client(&url)
+        .balances()
+        .check(&CheckParams::new("c", "f"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert!(err.to_string().contains("not json"), "{err}");
+}
+
+#[tokio::test]
+async fn a_write_is_sent_once_even_when_the_connection_drops_after_it_was_read() {
+    let (url, seen) = server(vec![
+        Step::Drop,
+        ok(json!({"customer_id": "c", "payment_url": null})),
+    ])
+    .await;
+    let err = client(&url)
+        .billing()
+        .attach(&AttachParams::new("c", "pro"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transport);
+    assert_eq!(seen.lock().unwrap().len(), 1);
+
+    // A timeout on a write is not repeated either.
+    let (url, seen) = server(vec![Step::Hang, ok(json!({}))]).await;
+    let started = std::time::Instant::now();
+    let err = client(&url)
+        .billing()
+        .attach(&AttachParams::new("c", "pro"))
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout());
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_read_is_retried_and_succeeds() {
+    let customer = json!({"id": "c", "name": null, "email": null, "subscriptions": [], "balances": {"snake_key": {}}, "flags": {}});
+    let (url, seen) = server(vec![
+        Step::Drop,
+        Step::Answer(503, "", r#"{"message":"busy"}"#.into()),
+        ok(customer),
+    ])
+    .await;
+    let r = client(&url)
+        .customers()
+        .get_or_create(&GetOrCreateCustomerParams::new("c"))
+        .await
+        .unwrap();
+    assert_eq!(r.id.as_deref(), Some("c"));
+    assert!(r.balances.contains_key("snake_key"));
+    assert_eq!(seen.lock().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn track_is_retried_with_the_same_idempotency_key() {
+    let (url, seen) = server(vec![
+        Step::Answer(
+            429,
+            "retry-after: 0\r\n",
+            r#"{"message":"slow down"}"#.into(),
+        ),
+        ok(json!({"customer_id": "c", "value": 1, "balance": null})),
+    ])
+    .await;
+    let r = client(&url)
+        .balances()
+        .track(&TrackParams::new("c", "messages", 1.0))
+        .await
+        .unwrap();
+    assert_eq!(r.value, 1.0);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2);
+    let key = |h: &str| {
+        h.lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("idempotency-key:")
+                    .map(|v| v.trim().to_owned())
+            })
+            .expect("track carries an idempotency key")
+    };
+    assert_eq!(key(&seen[0].head), key(&seen[1].head));
+
+    // A retry that meets 409 duplicate_idempotency_key: the first attempt went through.
+    let (url, seen) = server(vec![
+        Step::Drop,
+        Step::Answer(
+            409,
+            "",
+            r#"{"message":"dup","code":"duplicate_idempotency_key"}"#.into(),
+        ),
+    ])
+    .await;
+    let err = client(&url)
+        .balances()
+        .track(&TrackParams::new("c", "messages", 1.0).idempotency_key("msg_42"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AlreadyApplied);
+    assert_eq!(seen.lock().unwrap().len(), 2);
+    assert!(seen.lock().unwrap()[0].head.contains("msg_42"));
+}
+
+#[tokio::test]
+async fn connection_refused_is_a_connect_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let c = Client::builder()
+        .secret_key("am_sk_test_client_secret")
+        .base_url(format!("http://{addr}"))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let err = c
+        .billing()
+        .attach(&AttachParams::new("c", "pro"))
+        .await
+        .unwrap_err();
+    assert!(err.is_connect(), "{err:?}");
+}
+
+#[test]
+fn the_secret_is_in_no_debug_output() {
+    let builder = Client::builder().secret_key("am_sk_test_client_secret");
+    assert!(!format!("{builder:?}").contains("am_sk_test_client_secret"));
+    let c = builder.base_url("http://127.0.0.1:9").build().unwrap();
+    assert!(!format!("{c:?}").contains("am_sk_test_client_secret"));
+    let err = Client::builder()
+        .secret_key("bad key with spaces")
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+    assert!(!format!("{err:?} {err}").contains("bad key with spaces"));
+}
+
+#[cfg(feature = "blocking")]
+#[test]
+fn the_blocking_client_works_without_a_runtime_and_refuses_inside_one() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (url, seen) = rt.block_on(server(vec![ok(
+        json!({"allowed": false, "customer_id": "c", "balance": null, "flag": null}),
+    )]));
+    let c = autumn::blocking::Client::from_builder(
+        Client::builder()
+            .secret_key("am_sk_test_client_secret")
+            .base_url(url),
+    )
+    .unwrap();
+    let r = c.check(&CheckParams::new("c", "messages")).unwrap();
+    assert!(!r.allowed);
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    let err = rt
+        .block_on(async { c.check(&CheckParams::new("c", "messages")) })
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::BlockingInAsyncContext);
+}
