@@ -4,7 +4,6 @@
 //!   under `/api/autumn`, for the customer your [`Identify`] hook names. Mount it in axum, hyper, warp or
 //!   tonic, or wrap an existing app with [`AutumnLayer`].
 //! - [`Client`]: a typed client for the Autumn REST API (server-side `check`, `track`, `attach`, ...).
-//! - [`offline::OfflineAutumn`]: an in-memory Autumn for tests and for running without an account.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
@@ -18,7 +17,6 @@ pub mod future;
 pub mod identify;
 pub mod layer;
 pub mod models;
-pub mod offline;
 pub mod service;
 pub mod transport;
 

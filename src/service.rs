@@ -155,7 +155,7 @@ impl<I, T> AutumnServiceBuilder<I, T> {
         self
     }
 
-    /// Sends upstream calls through `transport` (e.g. [`OfflineAutumn`](crate::offline::OfflineAutumn) or a
+    /// Sends upstream calls through `transport` (e.g. an in-memory Autumn for tests, or a
     /// layered hyper client) instead of the default one.
     pub fn transport<U: HttpTransport>(mut self, transport: U) -> Self {
         self.client_builder = self.client_builder.transport(transport);

@@ -7,7 +7,7 @@
 //! - use the default [`HyperTransport`] (hyper-util's pooled client: keep-alive, HTTP/1.1 and HTTP/2 over
 //!   TLS, plain HTTP for loopback),
 //! - wrap it in tower layers (rate limits, concurrency limits, tracing, metrics),
-//! - plug in the embedded [`OfflineAutumn`](crate::offline::OfflineAutumn), or a test double.
+//! - plug in a test double or an in-memory Autumn.
 //!
 //! ```
 //! use std::convert::Infallible;
