@@ -18,7 +18,6 @@ use http_body_util::{BodyExt, Full};
 use tower::ServiceExt;
 
 #[path = "../tests/support/mod.rs"]
-#[allow(dead_code)]
 mod support;
 
 #[global_allocator]
