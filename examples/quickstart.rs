@@ -10,6 +10,8 @@
 //! - `HOST`, `PORT`: where to listen (default `127.0.0.1:3000`).
 //! - `FRONTEND_ORIGIN`: the origin of your frontend, allowed by CORS with credentials
 //!   (default `http://localhost:5173`, Vite's dev server).
+//! - `AUTUMN_PROTOCOL`: `legacy` serves the routes of autumn-js 0.x and the Python SDK (v1.2 API) instead
+//!   of the current ones.
 //!
 //! The demo identify hook reads who the caller is from the headers `x-customer-id` (absent: anonymous),
 //! `x-customer-name` and `x-customer-email`, so you can try every route with `curl`.
@@ -17,7 +19,7 @@
 use std::convert::Infallible;
 use std::future::{ready, Ready};
 
-use autumn::{AutumnService, Identity};
+use autumn::{AutumnService, Identity, Protocol};
 use axum::Router;
 use http::header::{HeaderName, CONTENT_TYPE};
 use http::request::Parts;
@@ -55,7 +57,7 @@ fn app(autumn: AutumnService<DemoIdentify>, origin: &str) -> Router {
         .expect("FRONTEND_ORIGIN must be a valid origin");
     let cors = CorsLayer::new()
         .allow_origin(origin)
-        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
         .allow_headers([
             CONTENT_TYPE,
             HeaderName::from_static("x-customer-id"),
@@ -87,7 +89,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let origin =
         std::env::var("FRONTEND_ORIGIN").unwrap_or_else(|_| "http://localhost:5173".to_owned());
 
-    let builder = AutumnService::builder().identify(identify as DemoIdentify);
+    let protocol = match std::env::var("AUTUMN_PROTOCOL").as_deref() {
+        Ok("legacy") => Protocol::Legacy,
+        Ok("current") | Ok("") | Err(_) => Protocol::Current,
+        Ok(other) => {
+            return Err(format!("AUTUMN_PROTOCOL={other:?}: use `current` or `legacy`").into())
+        }
+    };
+    let builder = AutumnService::builder()
+        .protocol(protocol)
+        .identify(identify as DemoIdentify);
     let secret = std::env::var("AUTUMN_SECRET_KEY")
         .ok()
         .filter(|k| !k.trim().is_empty());

@@ -62,6 +62,9 @@ pub enum Protocol {
     /// autumn-js >= 1.0: `POST <prefix>/<rpcName>`.
     #[default]
     Current,
+    /// autumn-js 0.x (up to 0.1.85) and the Python SDK's `AutumnASGI` routes: `POST <prefix>/attach`,
+    /// `GET <prefix>/entities/:entityId`, ..., calling Autumn's v1.2 API.
+    Legacy,
 }
 
 /// Serves the autumn-js backend routes. Build one with [`AutumnService::builder`].
@@ -356,6 +359,7 @@ impl<I: Identify, T: HttpTransport> Shared<I, T> {
         };
         match self.protocol {
             Protocol::Current => routes::current::handle(self, req, segments.as_slice()).await,
+            Protocol::Legacy => routes::legacy::handle(self, req, segments.as_slice()).await,
         }
     }
 

@@ -41,9 +41,11 @@ mod customers;
 mod entities;
 mod events;
 mod features;
+pub mod legacy;
 mod plans;
 mod referrals;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -138,20 +140,39 @@ pub(crate) enum Retry {
     Never,
 }
 
-/// One upstream operation: method, path (with any query) and retry class.
+/// One upstream operation: method, path (with any query), retry class, and the API version it speaks.
 #[derive(Clone, Debug)]
 pub(crate) struct Operation {
     pub(crate) method: Method,
-    pub(crate) path: &'static str,
+    /// Under the base URL, starting with `/v1`; built per call when it carries ids.
+    pub(crate) path: Cow<'static, str>,
     pub(crate) retry: Retry,
+    /// The `x-api-version` of this call; `None` sends the client's configured one.
+    pub(crate) api_version: Option<&'static str>,
 }
 
 impl Operation {
     pub(crate) const fn post(path: &'static str, retry: Retry) -> Self {
         Operation {
             method: Method::POST,
-            path,
+            path: Cow::Borrowed(path),
             retry,
+            api_version: None,
+        }
+    }
+
+    /// Any method, any path, pinned to one API version (the v1.2 calls of [`legacy`]).
+    pub(crate) fn versioned(
+        method: Method,
+        path: impl Into<Cow<'static, str>>,
+        retry: Retry,
+        api_version: &'static str,
+    ) -> Self {
+        Operation {
+            method,
+            path: path.into(),
+            retry,
+            api_version: Some(api_version),
         }
     }
 }
@@ -458,6 +479,12 @@ impl<T: HttpTransport> Client<T> {
         Referrals::new(self)
     }
 
+    /// The v1.2 API (`x-api-version: 1.2`) that autumn-js 0.x and the Python SDK call: attach, check,
+    /// track, customers, entities, products, ... See [`legacy`].
+    pub fn legacy(&self) -> legacy::Legacy<'_, T> {
+        legacy::Legacy::new(self)
+    }
+
     /// Sends `body` as JSON and decodes a 2xx answer as `R`; a non-2xx answer becomes an API error.
     pub(crate) async fn call<B: Serialize + ?Sized, R: DeserializeOwned>(
         &self,
@@ -527,7 +554,7 @@ impl<T: HttpTransport> Client<T> {
         let uri: Uri = {
             let mut s = String::with_capacity(inner.base.len() + op.path.len());
             s.push_str(&inner.base);
-            s.push_str(op.path);
+            s.push_str(&op.path);
             s.parse()
                 .map_err(|_| Error::config(format!("invalid request path {:?}", op.path)))?
         };
@@ -552,7 +579,13 @@ impl<T: HttpTransport> Client<T> {
             *req.uri_mut() = uri.clone();
             let h = req.headers_mut();
             h.insert(AUTHORIZATION, inner.auth.clone());
-            h.insert(&API_VERSION, inner.api_version.clone());
+            h.insert(
+                &API_VERSION,
+                match op.api_version {
+                    Some(v) => HeaderValue::from_static(v),
+                    None => inner.api_version.clone(),
+                },
+            );
             h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             h.insert(ACCEPT, HeaderValue::from_static("application/json"));
             h.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
@@ -589,7 +622,7 @@ impl<T: HttpTransport> Client<T> {
                 return outcome.map(|(raw, _)| raw);
             };
             tracing::debug!(
-                path = op.path,
+                path = &*op.path,
                 attempt = attempt + 1,
                 backoff_ms = backoff.as_millis() as u64,
                 "retrying Autumn call"

@@ -1,11 +1,14 @@
 //! The browser-facing route tables, one per protocol, and what they share.
 //!
 //! - [`current`]: autumn-js >= 1.0 (`POST <prefix>/<rpcName>`), the default.
+//! - [`legacy`]: autumn-js 0.x and the Python SDK's routes (`POST <prefix>/attach`, `GET <prefix>/products`,
+//!   ...), calling the v1.2 API.
 //!
 //! Each table maps a browser route to one Autumn API call; adding a route is one line in its table plus its
 //! types.
 
 pub(crate) mod current;
+pub(crate) mod legacy;
 
 use bytes::Bytes;
 use http::header::{HeaderValue, CONTENT_TYPE};

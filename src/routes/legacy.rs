@@ -1,0 +1,1072 @@
+//! The legacy protocol (autumn-js 0.x, last 0.1.85, and the routes of the Python SDK's `AutumnASGI`):
+//! REST-like routes under the prefix, each calling the v1.2 API (`x-api-version: 1.2`).
+//!
+//! | route | Autumn API call (v1.2) | anonymous caller |
+//! | --- | --- | --- |
+//! | POST `cors` | none: `{"message":"OK"}` | allowed |
+//! | POST `customers` | `POST /v1/customers?expand=...` | 401 (202 `null` with `errorOnNotFound: false`) |
+//! | POST `attach`, `checkout`, `setup_payment`, `cancel`, `check`, `track`, `query` | `POST /v1/<same>` | 401 |
+//! | POST `billing_portal` | `POST /v1/customers/{id}/billing_portal` | 401 |
+//! | POST `entities` | `POST /v1/customers/{id}/entities` (an object or an array) | 401 |
+//! | GET `entities/:entityId` (`?expand=`) | `GET /v1/customers/{id}/entities/{entityId}?expand=...` | 401 |
+//! | DELETE `entities/:entityId` | `DELETE /v1/customers/{id}/entities/{entityId}` | 401 |
+//! | GET `products` | `GET /v1/products_beta?customer_id={id}` | allowed, without a customer |
+//! | GET `components/pricing_table` | `GET /v1/components/pricing_table?customer_id={id}` | allowed, without a customer |
+//! | POST `referrals/code`, `referrals/redeem` | `POST /v1/referrals/code`, `/v1/referrals/redeem` | 401 |
+//! | POST `events/list`, `events/aggregate` | `POST /v1/events/list`, `/v1/events/aggregate` | 401 |
+//!
+//! `{id}` is always the identified customer: `customer_id` and `customer_data` are removed from every body
+//! (and, on `customers`, `id`, `name`, `email`, `stripe_id`, `metadata` and `fingerprint`), and no route
+//! takes a customer id from its path or query. Every id placed in an upstream path is percent-encoded.
+//!
+//! The body is converted the way autumn-js 0.1.85 converts it: keys camelCase to snake_case, recursively,
+//! except inside `checkoutSessionParams` and `properties`; when two keys convert to the same name the later
+//! one wins. Any route that needs a customer answers an anonymous caller whose body has
+//! `"errorOnNotFound": false` with 202 `null`, as autumn-js does.
+//!
+//! Answers: the upstream status and JSON body as they are (a falsy JSON value becomes `null`); an upstream
+//! error keeps its status with `{"message", "code"}` taken from Autumn's body. Errors autumn-js produces
+//! (401 `no_customer_id`) have its shape `{"message", "code"}`; our own errors (400 `invalid_json`, 405,
+//! 413, 502, 504, ...) the crate's `{"message", "code", "statusCode"}`.
+
+// Early answers travel as `Err(Response)`; they are cold paths, not worth boxing (as in `service.rs`).
+#![allow(clippy::result_large_err)]
+
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::fmt;
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode};
+use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+use super::{error, json, method_not_allowed, not_found};
+use crate::body::ResponseBody;
+use crate::client::legacy::{
+    customers_path, operation, path_segment, path_segment_bytes, pricing_table_path, products_path,
+    push_list,
+};
+use crate::client::Retry;
+use crate::identify::{Identify, Identity};
+use crate::service::{upstream_failure, Shared};
+use crate::transport::{BoxError, HttpTransport};
+
+/// Who may call a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Caller {
+    /// Needs an identified customer.
+    Customer,
+    /// Served without a customer when the caller is anonymous.
+    Anyone,
+}
+
+/// What a route does upstream, and how its body is shaped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// Answers `{"message":"OK"}` itself.
+    Cors,
+    /// `POST path` with the converted body plus `customer_id` (and identify's `customer_data` when
+    /// `customer_data` is set). `url`: a field autumn-js drops when it is `null`.
+    Plain {
+        path: &'static str,
+        customer_data: bool,
+        url: Option<&'static str>,
+    },
+    /// `POST /v1/customers?expand=...` with `id`, identify's name and email, and the rest of the body.
+    Customers,
+    /// `POST /v1/customers/{id}/billing_portal`.
+    BillingPortal,
+    /// `POST /v1/customers/{id}/entities` with an object or an array.
+    CreateEntity,
+    /// `GET /v1/customers/{id}/entities/{entityId}?expand=...`.
+    GetEntity,
+    /// `DELETE /v1/customers/{id}/entities/{entityId}`.
+    DeleteEntity,
+    /// `GET /v1/products_beta?customer_id=...`.
+    Products,
+    /// `GET /v1/components/pricing_table?customer_id=...`.
+    PricingTable,
+}
+
+/// One browser route: its path after the prefix (`:entityId` matches one segment), method and call.
+#[derive(Debug)]
+pub(crate) struct Route {
+    pub(crate) name: &'static str,
+    segments: &'static [&'static str],
+    method: Method,
+    kind: Kind,
+    caller: Caller,
+    retry: Retry,
+}
+
+const fn route(
+    name: &'static str,
+    segments: &'static [&'static str],
+    method: Method,
+    kind: Kind,
+    caller: Caller,
+    retry: Retry,
+) -> Route {
+    Route {
+        name,
+        segments,
+        method,
+        kind,
+        caller,
+        retry,
+    }
+}
+
+const fn plain(path: &'static str, customer_data: bool, url: Option<&'static str>) -> Kind {
+    Kind::Plain {
+        path,
+        customer_data,
+        url,
+    }
+}
+
+use Caller::{Anyone, Customer};
+use Retry::{Never, Safe};
+
+const ENTITY: &[&str] = &["entities", ":entityId"];
+const SUCCESS_URL: Option<&str> = Some("success_url");
+
+/// The route table.
+static ROUTES: &[Route] = &[
+    route("cors", &["cors"], Method::POST, Kind::Cors, Anyone, Safe),
+    route(
+        "customers",
+        &["customers"],
+        Method::POST,
+        Kind::Customers,
+        Customer,
+        Safe,
+    ),
+    route(
+        "attach",
+        &["attach"],
+        Method::POST,
+        plain("/v1/attach", true, SUCCESS_URL),
+        Customer,
+        Never,
+    ),
+    route(
+        "checkout",
+        &["checkout"],
+        Method::POST,
+        plain("/v1/checkout", true, SUCCESS_URL),
+        Customer,
+        Never,
+    ),
+    route(
+        "setup_payment",
+        &["setup_payment"],
+        Method::POST,
+        plain("/v1/setup_payment", true, SUCCESS_URL),
+        Customer,
+        Never,
+    ),
+    route(
+        "cancel",
+        &["cancel"],
+        Method::POST,
+        plain("/v1/cancel", false, None),
+        Customer,
+        Never,
+    ),
+    // A check that sends an event is a write: see `retry_for`.
+    route(
+        "check",
+        &["check"],
+        Method::POST,
+        plain("/v1/check", true, None),
+        Customer,
+        Safe,
+    ),
+    route(
+        "track",
+        &["track"],
+        Method::POST,
+        plain("/v1/track", true, None),
+        Customer,
+        Never,
+    ),
+    route(
+        "query",
+        &["query"],
+        Method::POST,
+        plain("/v1/query", false, None),
+        Customer,
+        Safe,
+    ),
+    route(
+        "billing_portal",
+        &["billing_portal"],
+        Method::POST,
+        Kind::BillingPortal,
+        Customer,
+        Never,
+    ),
+    route(
+        "entities",
+        &["entities"],
+        Method::POST,
+        Kind::CreateEntity,
+        Customer,
+        Never,
+    ),
+    route(
+        "entities/:entityId",
+        ENTITY,
+        Method::GET,
+        Kind::GetEntity,
+        Customer,
+        Safe,
+    ),
+    route(
+        "entities/:entityId",
+        ENTITY,
+        Method::DELETE,
+        Kind::DeleteEntity,
+        Customer,
+        Never,
+    ),
+    route(
+        "products",
+        &["products"],
+        Method::GET,
+        Kind::Products,
+        Anyone,
+        Safe,
+    ),
+    route(
+        "components/pricing_table",
+        &["components", "pricing_table"],
+        Method::GET,
+        Kind::PricingTable,
+        Anyone,
+        Safe,
+    ),
+    route(
+        "referrals/code",
+        &["referrals", "code"],
+        Method::POST,
+        plain("/v1/referrals/code", false, None),
+        Customer,
+        Never,
+    ),
+    route(
+        "referrals/redeem",
+        &["referrals", "redeem"],
+        Method::POST,
+        plain("/v1/referrals/redeem", false, None),
+        Customer,
+        Never,
+    ),
+    route(
+        "events/list",
+        &["events", "list"],
+        Method::POST,
+        plain("/v1/events/list", false, None),
+        Customer,
+        Safe,
+    ),
+    route(
+        "events/aggregate",
+        &["events", "aggregate"],
+        Method::POST,
+        plain("/v1/events/aggregate", false, None),
+        Customer,
+        Safe,
+    ),
+];
+
+/// Body fields that name or describe a customer: only identify decides them.
+const CUSTOMER_FIELDS: &[&str] = &["customer_id", "customer_data"];
+/// On `customers`, the fields of the customer record the browser may not set.
+const CUSTOMER_RECORD_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "email",
+    "customer_id",
+    "customer_data",
+    "stripe_id",
+    "metadata",
+    "fingerprint",
+];
+
+/// What the path segments name.
+#[derive(Debug)]
+pub(crate) enum Found<'a> {
+    /// A route, with its `:entityId` segment if it has one.
+    Route(&'static Route, Option<&'a str>),
+    /// A known path called with another method; the methods it takes.
+    Method(&'static str),
+    /// Nothing.
+    None,
+}
+
+/// Finds the route for the path segments after the prefix and the method.
+pub(crate) fn find<'a>(segments: &[&'a str], method: &Method) -> Found<'a> {
+    let (mut get, mut post, mut delete) = (false, false, false);
+    for r in ROUTES {
+        let Some(param) = matches(r.segments, segments) else {
+            continue;
+        };
+        if r.method == *method {
+            return Found::Route(r, param);
+        }
+        match r.method {
+            Method::GET => get = true,
+            Method::POST => post = true,
+            _ => delete = true,
+        }
+    }
+    match (get, post, delete) {
+        (false, false, false) => Found::None,
+        (true, _, true) => Found::Method("GET, DELETE"),
+        (true, _, false) => Found::Method("GET"),
+        (false, true, _) => Found::Method("POST"),
+        (false, false, true) => Found::Method("DELETE"),
+    }
+}
+
+/// `Some(param)` when `segments` fit `pattern` (`param` is the `:` segment, if any).
+fn matches<'a>(pattern: &[&str], segments: &[&'a str]) -> Option<Option<&'a str>> {
+    if pattern.len() != segments.len() {
+        return None;
+    }
+    let mut param = None;
+    for (p, s) in pattern.iter().zip(segments) {
+        if p.starts_with(':') {
+            param = Some(*s);
+        } else if p != s {
+            return None;
+        }
+    }
+    Some(param)
+}
+
+/// Serves one request of the legacy protocol.
+pub(crate) async fn handle<I, T, B>(
+    shared: &Shared<I, T>,
+    req: Request<B>,
+    segments: &[&str],
+) -> Response<ResponseBody>
+where
+    I: Identify,
+    T: HttpTransport,
+    B: http_body::Body,
+    B::Error: Into<BoxError>,
+{
+    let (route, param) = match find(segments, req.method()) {
+        Found::Route(route, param) => (route, param),
+        Found::Method(allow) => return method_not_allowed(allow),
+        Found::None => return not_found(),
+    };
+    tracing::Span::current().record("route", route.name);
+    if route.kind == Kind::Cors {
+        return json(StatusCode::OK, Bytes::from_static(br#"{"message":"OK"}"#));
+    }
+    // `.` and `..` are not ids: a URL parser (autumn-js's included) resolves them away, so no route.
+    let entity_id = match param.map(percent_decode) {
+        Some(id) if id.is_empty() || id == b"." || id == b".." => return not_found(),
+        other => other,
+    };
+    let has_body = route.method == Method::POST;
+    if has_body {
+        if let Some(resp) = shared.reject_oversized(&req) {
+            return resp;
+        }
+    }
+    let query = req.uri().query().map(str::to_owned);
+    let (parts, body) = req.into_parts();
+    let identity = match shared.identify(&parts).await {
+        Ok(identity) => identity,
+        Err(resp) => return resp,
+    };
+    let parsed = if has_body {
+        match shared.read_bytes(body).await {
+            Ok(bytes) => parse_body(&bytes),
+            Err(resp) => return resp,
+        }
+    } else {
+        Ok(None)
+    };
+
+    let identity = match (identity, route.caller) {
+        (Some(identity), _) => Some(identity),
+        (None, Anyone) => None,
+        (None, Customer) => {
+            // autumn-js reads `errorOnNotFound` from the body as the browser sent it; a body it could not
+            // parse counts as no body.
+            let quiet = matches!(&parsed, Ok(Some(p)) if p.error_on_not_found_false);
+            return if quiet {
+                json(StatusCode::ACCEPTED, Bytes::from_static(b"null"))
+            } else {
+                legacy_error(
+                    StatusCode::UNAUTHORIZED,
+                    "no_customer_id",
+                    "customerId returned from identify function is undefined",
+                )
+            };
+        }
+    };
+    let body = match parsed {
+        Ok(body) => body.map(|p| p.value),
+        Err(message) => return error(StatusCode::BAD_REQUEST, "invalid_json", &message),
+    };
+
+    let upstream = match build(route, identity.as_ref(), body, entity_id.as_deref(), query) {
+        Ok(upstream) => upstream,
+        Err(resp) => return resp,
+    };
+    send(shared, upstream).await
+}
+
+/// The upstream call a request becomes.
+#[derive(Debug)]
+struct Upstream {
+    method: Method,
+    path: Cow<'static, str>,
+    body: Option<Value>,
+    retry: Retry,
+}
+
+/// Shapes the upstream call of `route` for `identity` (`None` only on routes anyone may call).
+fn build(
+    route: &Route,
+    identity: Option<&Identity>,
+    body: Option<Value>,
+    entity_id: Option<&[u8]>,
+    query: Option<String>,
+) -> Result<Upstream, Response<ResponseBody>> {
+    let customer_id = identity.map(|i| i.customer_id.as_str());
+    let segment = |id: Option<&str>| -> Result<String, Response<ResponseBody>> {
+        id.and_then(|id| path_segment(id).ok())
+            .ok_or_else(invalid_customer_id)
+    };
+    let mut retry = route.retry;
+    let (path, body): (Cow<'static, str>, Option<Value>) = match route.kind {
+        Kind::Cors => unreachable!("answered before identify"),
+        Kind::Plain {
+            path,
+            customer_data,
+            url,
+        } => {
+            let mut obj = object(body)?;
+            strip(&mut obj, CUSTOMER_FIELDS);
+            if let Some(field) = url {
+                drop_null(&mut obj, field);
+            }
+            if let Some(identity) = identity {
+                obj.insert(
+                    "customer_id".to_owned(),
+                    Value::String(identity.customer_id.clone()),
+                );
+                if customer_data {
+                    obj.insert("customer_data".to_owned(), customer_data_of(identity));
+                }
+            }
+            if path == "/v1/check" && obj.get("send_event").is_some_and(truthy) {
+                retry = Never;
+            }
+            (Cow::Borrowed(path), Some(Value::Object(obj)))
+        }
+        Kind::Customers => {
+            let mut obj = object(body)?;
+            let expand = match obj.get("expand") {
+                None | Some(Value::Null) => None,
+                Some(Value::Array(items)) => {
+                    let mut list = Vec::with_capacity(items.len());
+                    for item in items {
+                        match item {
+                            Value::String(s) => list.push(s.clone()),
+                            _ => return Err(invalid_request("expand must be a list of strings")),
+                        }
+                    }
+                    Some(list)
+                }
+                Some(_) => return Err(invalid_request("expand must be a list of strings")),
+            };
+            strip(&mut obj, CUSTOMER_RECORD_FIELDS);
+            if let Some(identity) = identity {
+                obj.insert("id".to_owned(), Value::String(identity.customer_id.clone()));
+                let data = &identity.customer_data;
+                if let Some(name) = &data.name {
+                    obj.insert("name".to_owned(), Value::String(name.clone()));
+                }
+                if let Some(email) = &data.email {
+                    obj.insert("email".to_owned(), Value::String(email.clone()));
+                }
+            }
+            (
+                Cow::Owned(customers_path(expand.as_deref())),
+                Some(Value::Object(obj)),
+            )
+        }
+        Kind::BillingPortal => {
+            let mut obj = object(body)?;
+            strip(&mut obj, CUSTOMER_FIELDS);
+            drop_null(&mut obj, "return_url");
+            let path = format!("/v1/customers/{}/billing_portal", segment(customer_id)?);
+            (Cow::Owned(path), Some(Value::Object(obj)))
+        }
+        Kind::CreateEntity => {
+            let body = match body {
+                // autumn-js sends what it parsed: nothing becomes `null`.
+                None => Value::Null,
+                Some(Value::Object(mut obj)) => {
+                    strip(&mut obj, CUSTOMER_FIELDS);
+                    Value::Object(obj)
+                }
+                Some(Value::Array(mut items)) => {
+                    for item in &mut items {
+                        if let Value::Object(obj) = item {
+                            strip(obj, CUSTOMER_FIELDS);
+                        }
+                    }
+                    Value::Array(items)
+                }
+                Some(_) => return Err(not_an_object("an object or an array")),
+            };
+            let path = format!("/v1/customers/{}/entities", segment(customer_id)?);
+            (Cow::Owned(path), Some(body))
+        }
+        Kind::GetEntity | Kind::DeleteEntity => {
+            let entity = entity_id
+                .and_then(path_segment_bytes)
+                .ok_or_else(super::not_found)?;
+            let mut path = format!(
+                "/v1/customers/{}/entities/{}",
+                segment(customer_id)?,
+                entity
+            );
+            if route.kind == Kind::GetEntity {
+                if let Some(expand) = query.as_deref().and_then(expand_param) {
+                    path.push_str("?expand=");
+                    push_list(&mut path, expand.split(','));
+                }
+            }
+            (Cow::Owned(path), None)
+        }
+        Kind::Products => (Cow::Owned(products_path(customer_id)), None),
+        Kind::PricingTable => (Cow::Owned(pricing_table_path(customer_id)), None),
+    };
+    Ok(Upstream {
+        method: route.method.clone(),
+        path,
+        body,
+        retry,
+    })
+}
+
+/// Calls Autumn and turns the answer into the browser's.
+async fn send<I, T>(shared: &Shared<I, T>, upstream: Upstream) -> Response<ResponseBody>
+where
+    I: Identify,
+    T: HttpTransport,
+{
+    let body = match &upstream.body {
+        Some(value) => match serde_json::to_vec(value) {
+            Ok(bytes) => Some(Bytes::from(bytes)),
+            Err(_) => {
+                return error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "the request could not be encoded",
+                )
+            }
+        },
+        None => None,
+    };
+    let started = std::time::Instant::now();
+    let op = operation(upstream.method, upstream.path, upstream.retry);
+    let result = shared.client.execute(op, body, None).await;
+    let span = tracing::Span::current();
+    span.record("upstream_ms", started.elapsed().as_millis() as u64);
+    let raw = match result {
+        Ok(raw) => raw,
+        Err(e) => return upstream_failure(&e),
+    };
+    span.record("upstream_status", raw.status.as_u16());
+    let parsed = serde_json::from_slice::<Value>(&raw.body);
+    if raw.status.is_success() {
+        return match parsed {
+            // autumn-js answers `data || error`: a falsy answer becomes `null`.
+            Ok(value) if !truthy(&value) => json(raw.status, Bytes::from_static(b"null")),
+            Ok(_) => json(raw.status, raw.body),
+            Err(_) => {
+                tracing::warn!("Autumn answered with a body that is not JSON");
+                error(
+                    StatusCode::BAD_GATEWAY,
+                    "invalid_upstream_response",
+                    "Autumn answered with a body that is not JSON",
+                )
+            }
+        };
+    }
+    match parsed {
+        Ok(Value::Object(upstream)) => {
+            // `message` and `code` as Autumn sent them (absent stays absent); strings go through the
+            // client's reading, which removes any echo of the secret key.
+            let api = shared.client.api_error(raw.status, &raw.body);
+            let mut out = Map::new();
+            if let Some(message) = upstream.get("message") {
+                let message = match message {
+                    Value::String(_) => Value::String(api.message().to_owned()),
+                    other => other.clone(),
+                };
+                out.insert("message".to_owned(), message);
+            }
+            if let Some(code) = upstream.get("code") {
+                let code = match code {
+                    Value::String(_) => Value::String(api.code().to_owned()),
+                    other => other.clone(),
+                };
+                out.insert("code".to_owned(), code);
+            }
+            match serde_json::to_vec(&out) {
+                Ok(bytes) => json(raw.status, Bytes::from(bytes)),
+                Err(_) => error(raw.status, "autumn_api_error", "Autumn answered an error"),
+            }
+        }
+        // Not Autumn's JSON error (a proxy's HTML page, say): keep the status, never echo the body.
+        _ => error(
+            raw.status,
+            "autumn_api_error",
+            &format!(
+                "Autumn answered {} with a body that is not a JSON object",
+                raw.status.as_u16()
+            ),
+        ),
+    }
+}
+
+/// The error shape autumn-js 0.x answers with: `{"message", "code"}`.
+fn legacy_error(status: StatusCode, code: &str, message: &str) -> Response<ResponseBody> {
+    let body = serde_json::json!({ "message": message, "code": code });
+    json(status, Bytes::from(body.to_string()))
+}
+
+fn invalid_request(message: &str) -> Response<ResponseBody> {
+    error(
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        &format!("invalid request body: {message}"),
+    )
+}
+
+fn invalid_customer_id() -> Response<ResponseBody> {
+    tracing::error!("the identify hook returned a customer id that cannot be placed in a path");
+    error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "identify_error",
+        "could not identify the caller",
+    )
+}
+
+fn not_an_object(what: &str) -> Response<ResponseBody> {
+    error(
+        StatusCode::BAD_REQUEST,
+        "invalid_json",
+        &format!("the request body must be {what}"),
+    )
+}
+
+/// The body as an object: no body is an empty one.
+fn object(body: Option<Value>) -> Result<Map<String, Value>, Response<ResponseBody>> {
+    match body {
+        None => Ok(Map::new()),
+        Some(Value::Object(obj)) => Ok(obj),
+        Some(_) => Err(not_an_object("a JSON object")),
+    }
+}
+
+fn strip(obj: &mut Map<String, Value>, fields: &[&str]) {
+    for field in fields {
+        obj.remove(*field);
+    }
+}
+
+/// autumn-js writes `field: body.field ?? default` with no default: a `null` disappears.
+fn drop_null(obj: &mut Map<String, Value>, field: &str) {
+    if obj.get(field) == Some(&Value::Null) {
+        obj.remove(field);
+    }
+}
+
+/// Identify's customer details, as the v1.2 `customer_data` object (unset fields left out).
+fn customer_data_of(identity: &Identity) -> Value {
+    let data = &identity.customer_data;
+    let mut obj = Map::new();
+    if let Some(name) = &data.name {
+        obj.insert("name".to_owned(), Value::String(name.clone()));
+    }
+    if let Some(email) = &data.email {
+        obj.insert("email".to_owned(), Value::String(email.clone()));
+    }
+    Value::Object(obj)
+}
+
+/// JavaScript truthiness of a JSON value.
+fn truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(_) | Value::Object(_) => true,
+    }
+}
+
+/// The value of the last `expand` parameter of a query string, decoded as `URLSearchParams` does.
+fn expand_param(query: &str) -> Option<String> {
+    let mut found = None;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if form_decode(name) == "expand" {
+            found = Some(form_decode(value));
+        }
+    }
+    found
+}
+
+/// `application/x-www-form-urlencoded` decoding: `+` is a space, `%XX` a byte, invalid UTF-8 replaced.
+fn form_decode(s: &str) -> String {
+    let plus = s.replace('+', " ");
+    String::from_utf8_lossy(&percent_decode(&plus)).into_owned()
+}
+
+/// Decodes `%XX` escapes; a `%` not followed by two hex digits stays as it is.
+fn percent_decode(s: &str) -> Vec<u8> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push(h << 4 | l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// A request body after parsing and key conversion.
+#[derive(Debug)]
+struct Parsed {
+    value: Value,
+    /// The body's top-level `errorOnNotFound` (as sent, before conversion) is `false`.
+    error_on_not_found_false: bool,
+}
+
+/// Parses and converts a body: `Ok(None)` when there is none, `Err(message)` when it is not JSON, repeats a
+/// key, or (at the top) is neither an object nor an array.
+fn parse_body(bytes: &[u8]) -> Result<Option<Parsed>, String> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let flag = Cell::new(false);
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = Convert {
+        convert: true,
+        top: Some(&flag),
+    }
+    .deserialize(&mut de)
+    .and_then(|v| de.end().map(|()| v))
+    .map_err(|e| format!("the request body is not valid JSON: {e}"))?;
+    if !matches!(value, Value::Object(_) | Value::Array(_)) {
+        return Err("the request body must be a JSON object".to_owned());
+    }
+    Ok(Some(Parsed {
+        value,
+        error_on_not_found_false: flag.get(),
+    }))
+}
+
+/// Keys whose values autumn-js passes on untouched.
+const KEEP_CHILDREN: &[&str] = &["checkoutSessionParams", "properties"];
+
+/// Builds a JSON value, converting object keys to snake_case while `convert` holds. At the top level it
+/// also notes `"errorOnNotFound": false`.
+struct Convert<'a> {
+    convert: bool,
+    top: Option<&'a Cell<bool>>,
+}
+
+impl<'de> DeserializeSeed<'de> for Convert<'_> {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Convert<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Value, E> {
+        serde_json::Number::from_f64(v)
+            .map(Value::Number)
+            .ok_or_else(|| E::custom("number out of range"))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(v) = seq.next_element_seed(Convert {
+            convert: self.convert,
+            top: None,
+        })? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        let mut seen: Vec<String> = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            // Two parsers may pick different copies of a repeated key: refuse it, as the current
+            // protocol does.
+            if seen.contains(&key) {
+                return Err(serde::de::Error::custom(format_args!(
+                    "duplicate key {key:?}"
+                )));
+            }
+            let convert_children = self.convert && !KEEP_CHILDREN.contains(&key.as_str());
+            let value = map.next_value_seed(Convert {
+                convert: convert_children,
+                top: None,
+            })?;
+            if let Some(flag) = self.top {
+                if key == "errorOnNotFound" && value == Value::Bool(false) {
+                    flag.set(true);
+                }
+            }
+            let name = if self.convert {
+                snake_case(&key)
+            } else {
+                key.clone()
+            };
+            seen.push(key);
+            // Like `Object.fromEntries`: of two keys with the same snake_case name, the later wins.
+            out.insert(name, value);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// autumn-js 0.1.85's key conversion: a lowercase ASCII letter followed by an uppercase one gets a `_`
+/// between them (pairs taken left to right, without overlap), runs of `-` and JavaScript whitespace become
+/// one `_`, then everything is lowercased (Unicode-aware, as `toLowerCase`).
+pub(crate) fn snake_case(key: &str) -> String {
+    if key
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return key.to_owned();
+    }
+    let chars: Vec<char> = key.chars().collect();
+    let mut split = String::with_capacity(key.len() + 4);
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_ascii_lowercase() && chars.get(i + 1).is_some_and(char::is_ascii_uppercase) {
+            split.push(c);
+            split.push('_');
+            split.push(chars[i + 1]);
+            i += 2;
+        } else {
+            split.push(c);
+            i += 1;
+        }
+    }
+    let mut joined = String::with_capacity(split.len());
+    let mut in_run = false;
+    for c in split.chars() {
+        if c == '-' || js_space(c) {
+            if !in_run {
+                joined.push('_');
+                in_run = true;
+            }
+        } else {
+            joined.push(c);
+            in_run = false;
+        }
+    }
+    joined.to_lowercase()
+}
+
+/// JavaScript's `\s`: its WhiteSpace and LineTerminator characters.
+fn js_space(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n' | '\u{0B}' | '\u{0C}' | '\r' | ' ' | '\u{A0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200A}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202F}'
+                | '\u{205F}'
+                | '\u{3000}'
+                | '\u{FEFF}'
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_convert_as_autumn_js_converts_them() {
+        for (raw, snake) in [
+            ("productId", "product_id"),
+            ("product_id", "product_id"),
+            ("checkoutSessionParams", "checkout_session_params"),
+            ("aBC", "a_bc"),
+            ("xAyB", "x_ay_b"),
+            ("abCDe", "ab_cde"),
+            ("URLParam", "urlparam"),
+            ("feature1Id", "feature1id"),
+            ("feature Id", "feature_id"),
+            ("some--key", "some_key"),
+            ("a -\u{A0}b", "a_b"),
+            ("already_Snake", "already_snake"),
+            ("ÀbC", "àb_c"),
+        ] {
+            assert_eq!(snake_case(raw), snake, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn bodies_convert_except_user_data() {
+        let body = br#"{"productId":"a","checkoutSessionParams":{"allowPromotionCodes":true},
+            "properties":{"camelKey":{"innerKey":1}},"options":[{"featureId":"seats"}],
+            "checkout_session_params":{"innerKey":2},"errorOnNotFound":false}"#;
+        let parsed = parse_body(body).unwrap().unwrap();
+        assert!(parsed.error_on_not_found_false);
+        assert_eq!(
+            parsed.value,
+            serde_json::json!({
+                "product_id": "a",
+                "checkout_session_params": {"inner_key": 2},
+                "properties": {"camelKey": {"innerKey": 1}},
+                "options": [{"feature_id": "seats"}],
+                "error_on_not_found": false,
+            })
+        );
+    }
+
+    #[test]
+    fn the_later_of_two_converted_keys_wins() {
+        let a = parse_body(br#"{"productId":"a","product_id":"b"}"#)
+            .unwrap()
+            .unwrap();
+        assert_eq!(a.value, serde_json::json!({"product_id": "b"}));
+        let b = parse_body(br#"{"product_id":"b","productId":"a"}"#)
+            .unwrap()
+            .unwrap();
+        assert_eq!(b.value, serde_json::json!({"product_id": "a"}));
+    }
+
+    #[test]
+    fn bad_bodies_are_refused() {
+        assert!(parse_body(b"").unwrap().is_none());
+        assert!(parse_body(b" \n").unwrap().is_none());
+        assert!(parse_body(b"{").is_err());
+        assert!(parse_body(br#"{"a":1,"a":2}"#).is_err());
+        assert!(parse_body(b"5").is_err());
+        assert!(parse_body(b"null").is_err());
+        assert!(parse_body(b"[1]").unwrap().is_some());
+    }
+
+    #[test]
+    fn routes_and_methods() {
+        assert!(
+            matches!(find(&["attach"], &Method::POST), Found::Route(r, None) if r.name == "attach")
+        );
+        assert!(matches!(
+            find(&["entities", "e1"], &Method::DELETE),
+            Found::Route(r, Some("e1")) if r.kind == Kind::DeleteEntity
+        ));
+        assert!(matches!(
+            find(&["entities", "e1"], &Method::POST),
+            Found::Method("GET, DELETE")
+        ));
+        assert!(matches!(
+            find(&["attach"], &Method::GET),
+            Found::Method("POST")
+        ));
+        assert!(matches!(
+            find(&["products"], &Method::POST),
+            Found::Method("GET")
+        ));
+        assert!(matches!(
+            find(&["customers", "c", "entities"], &Method::POST),
+            Found::None
+        ));
+        assert!(matches!(find(&["Attach"], &Method::POST), Found::None));
+    }
+
+    #[test]
+    fn query_and_path_decoding() {
+        assert_eq!(
+            expand_param("a=1&expand=invoices,x"),
+            Some("invoices,x".into())
+        );
+        assert_eq!(
+            expand_param("expand=a&expand=b%2Bc+d"),
+            Some("b+c d".into())
+        );
+        assert_eq!(expand_param("expand"), Some(String::new()));
+        assert_eq!(expand_param("x=1"), None);
+        assert_eq!(percent_decode("a%2Fb%zz%4"), b"a/b%zz%4".to_vec());
+        assert_eq!(percent_decode("%2e%2E"), b"..".to_vec());
+    }
+}
