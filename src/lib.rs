@@ -17,6 +17,7 @@ pub mod future;
 pub mod identify;
 pub mod layer;
 pub mod models;
+pub mod offline;
 pub mod service;
 pub mod transport;
 

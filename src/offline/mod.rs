@@ -1,0 +1,332 @@
+//! An embedded, in-memory Autumn: the current Autumn API's wire format, state in memory.
+//!
+//! [`OfflineAutumn`] is a transport (a `tower::Service<http::Request<Full<Bytes>>>`) that *is* a small
+//! Autumn. Plug it into a [`Client`](crate::Client) or an [`AutumnService`](crate::AutumnService) and
+//! your app bills against it exactly as against the real API, with no account, no key and no
+//! network: the quickstart runs on it when `AUTUMN_SECRET_KEY` is not set, and your tests can walk a
+//! customer through a paywall with it.
+//!
+//! ```
+//! use autumn::offline::OfflineAutumn;
+//! use autumn::models::{CheckParams, GetOrCreateCustomerParams, TrackParams};
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), autumn::Error> {
+//! let autumn = OfflineAutumn::new(); // the default catalogue: free (100 messages/month), pro, top_up
+//! let client = autumn.client();
+//!
+//! client.customers().get_or_create(&GetOrCreateCustomerParams::new("user_1")).await?;
+//! let check = client.balances().check(&CheckParams::new("user_1", "messages")).await?;
+//! assert!(check.allowed);
+//! client.balances().track(&TrackParams::new("user_1", "messages", 100.0)).await?;
+//! let check = client.balances().check(&CheckParams::new("user_1", "messages")).await?;
+//! assert!(!check.allowed); // the free allowance is used up
+//! # Ok(()) }
+//! ```
+//!
+//! # What it does
+//!
+//! - `customers.get_or_create` creates a customer on first sight with the catalogue's auto-enabled
+//!   plan; `check`, `track`, `attach` and the other billing calls create an unknown customer the same
+//!   way. `customers.get`, `list`, `update` and `delete` work on what exists.
+//! - `plans.list` lists the catalogue, with each plan's `customer_eligibility` (`attach_action`
+//!   `activate`, `upgrade`, `downgrade`, `purchase` or `none`) when a customer is given.
+//! - `billing.attach`:
+//!   - a free plan is activated at once;
+//!   - a paid plan, for a customer without a payment method, answers a deterministic checkout URL
+//!     (`<base URL>/checkout/co_000042`) and changes nothing until
+//!     [`complete_checkout`](OfflineAutumn::complete_checkout) (what a test calls after "the user paid"),
+//!     or a click on that page when the offline Autumn is [served](OfflineAutumn::serve);
+//!   - with a payment method, plans of the same group replace each other: one that costs as much or
+//!     more takes over at once (an upgrade, charged in full, no proration), one that costs less is
+//!     scheduled for the end of the current period (a downgrade); add-ons sit beside the main plan and
+//!     one-off plans are purchases whose allowances never reset. Attaching a plan that is already
+//!     active answers 400 `plan_already_attached`; attaching one whose cancellation is pending
+//!     undoes the cancellation.
+//! - `billing.preview_attach` and `preview_multi_attach` describe that change (line items, the next
+//!   cycle, incoming and outgoing plans, whether it redirects to checkout); `billing.multi_attach`
+//!   attaches several plans with one checkout.
+//! - `billing.update` and its preview implement `cancel_action` (`cancel_end_of_cycle`,
+//!   `cancel_immediately`, `uncancel`); a customer left without a main plan gets the auto-enabled
+//!   plan back.
+//! - `balances.check` answers from the balance (`required_balance`, default 1) or the flag, creates
+//!   the paywall `preview` when asked (`with_preview`), and tracks when `send_event` is set.
+//! - `balances.track` draws the usage from the allowances that reset first, then from the ones that
+//!   never do. By default it deducts only what is left (`overage_behavior: "cap"`); `"overflow"` lets
+//!   the balance go negative; a negative value gives usage back. Every track records an event.
+//! - `events.list` and `events.aggregate` read those events (ranges `24h`, `7d`, `30d`, `90d`, the
+//!   billing cycle, or `custom_range`; bins by hour, day, week or month; `group_by` a property).
+//! - Entities: each entity gets its own copy of every customer allowance (a per-seat allowance, with
+//!   its own usage) plus the plans attached to it; `check` and `track` with an `entity_id` use the
+//!   entity's balances.
+//! - `billing.open_customer_portal` and `billing.setup_payment` answer URLs under the base URL;
+//!   completing a setup gives the customer a payment method (and attaches its plan, if it named one).
+//! - `referrals.create_code` gives one code per customer and program; `redeem_code` records the
+//!   redemption (no reward is granted).
+//! - Every call accepts an `Idempotency-Key` header: a repeated key answers 409
+//!   `duplicate_idempotency_key` and changes nothing, as Autumn does. Only successful calls use up
+//!   their key.
+//! - Any other path answers 501 `not_implemented`, naming the path. Bad input answers 400
+//!   `invalid_request`; unknown ids answer 404 (`customer_not_found`, `plan_not_found`, ...).
+//!
+//! # Time and state
+//!
+//! The [clock](OfflineAutumn::advance) starts at the wall-clock time and moves only when you move
+//! it; monthly allowances reset and billing periods roll over when it passes their boundary
+//! (calendar months: a period that starts on the 31st renews on the last day of shorter months).
+//! [`reset`](OfflineAutumn::reset) forgets every customer, event and checkout between tests. The
+//! state sits behind a mutex held only while one call computes its answer (microseconds, no I/O),
+//! so it never blocks a runtime thread for long. Ids and URLs are deterministic: the same calls in
+//! the same order give the same answers, apart from the clock's starting time.
+
+mod catalog;
+mod engine;
+mod render;
+mod server;
+mod time;
+
+use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use serde_json::Value;
+
+pub use self::catalog::{
+    Catalog, CatalogError, Feature, FeatureDisplay, FeatureKind, Interval, Plan, PlanItem, Price,
+};
+pub use self::server::OfflineServer;
+
+use self::engine::{Engine, Reply};
+use crate::client::Client;
+
+/// The base URL of the fake checkout, setup and portal pages when the offline Autumn is not served
+/// on a port (`.invalid` is a reserved name: it never resolves).
+pub const DEFAULT_PAGES_URL: &str = "https://offline.autumn.invalid";
+
+/// An in-memory Autumn API. Cheap to clone: clones share the same state. See the
+/// [module documentation](self).
+#[derive(Clone)]
+pub struct OfflineAutumn {
+    engine: Arc<Mutex<Engine>>,
+}
+
+impl fmt::Debug for OfflineAutumn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let engine = self.lock();
+        f.debug_struct("OfflineAutumn")
+            .field("plans", &engine.catalog.plans.len())
+            .field("features", &engine.catalog.features.len())
+            .field("pages_url", &engine.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for OfflineAutumn {
+    fn default() -> Self {
+        OfflineAutumn::new()
+    }
+}
+
+fn wall_clock_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+impl OfflineAutumn {
+    /// An offline Autumn selling the [default catalogue](Catalog::default).
+    pub fn new() -> Self {
+        OfflineAutumn::with_catalog(Catalog::default())
+    }
+
+    /// An offline Autumn selling `catalog`.
+    pub fn with_catalog(catalog: Catalog) -> Self {
+        OfflineAutumn {
+            engine: Arc::new(Mutex::new(Engine::new(
+                catalog,
+                DEFAULT_PAGES_URL.to_owned(),
+                wall_clock_ms(),
+            ))),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Engine> {
+        // A panic while holding the lock cannot leave the state half-written in a way later calls
+        // trip over more than the panic itself did, so a poisoned lock is still used.
+        self.engine.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A [`Client`] that calls this offline Autumn (with a placeholder key, which it ignores).
+    pub fn client(&self) -> Client<OfflineAutumn> {
+        Client::builder()
+            .secret_key("am_sk_offline")
+            .build_with_transport(self.clone())
+            .expect("a client with a fixed key and the default URL always builds")
+    }
+
+    /// The clock's current time.
+    pub fn now(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(self.lock().now.max(0) as u64)
+    }
+
+    /// Sets the clock (it never moves by itself). Moving it backwards does not undo resets.
+    pub fn set_time(&self, time: SystemTime) {
+        let ms = time
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        self.lock().now = ms;
+    }
+
+    /// Moves the clock forward: allowances reset and periods roll over as their boundaries pass.
+    pub fn advance(&self, by: Duration) {
+        let mut engine = self.lock();
+        engine.now = engine.now.saturating_add(by.as_millis() as i64);
+    }
+
+    /// Forgets every customer, entity, event, checkout, referral code and idempotency key. The
+    /// catalogue and the clock stay.
+    pub fn reset(&self) {
+        self.lock().reset();
+    }
+
+    /// Completes a checkout or a payment setup (its URL, or the id it ends with) as if the customer
+    /// paid: the customer gets a payment method and the plans are attached. Returns the
+    /// `success_url` the attach named, if any.
+    pub fn complete_checkout(&self, url: &str) -> Result<Option<String>, CheckoutError> {
+        self.lock().complete_checkout(url).map_err(CheckoutError)
+    }
+
+    /// The URLs of the checkouts and payment setups not completed yet, oldest first.
+    pub fn open_checkouts(&self) -> Vec<String> {
+        self.lock().open_checkouts()
+    }
+
+    /// Serves this offline Autumn over HTTP on `addr` (`127.0.0.1:0` picks a free port), for tools
+    /// that are not Rust. It answers the API under `/v1/` and the checkout, setup and portal pages,
+    /// and from then on the URLs it hands out point at this server, so a browser can "pay".
+    pub async fn serve(
+        &self,
+        addr: impl tokio::net::ToSocketAddrs,
+    ) -> std::io::Result<OfflineServer> {
+        server::serve(self.clone(), addr).await
+    }
+
+    pub(crate) fn set_pages_url(&self, url: String) {
+        self.lock().base_url = url;
+    }
+
+    pub(crate) fn describe_checkout(&self, id: &str) -> Option<(String, Vec<String>)> {
+        self.lock().describe_checkout(id)
+    }
+
+    /// Answers one API request (method, path, headers and body already read).
+    pub(crate) fn answer(
+        &self,
+        parts: &http::request::Parts,
+        body: &[u8],
+    ) -> Response<Full<Bytes>> {
+        let reply = self.reply(parts, body);
+        let bytes = serde_json::to_vec(&reply.body).unwrap_or_default();
+        Response::builder()
+            .status(StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(bytes)))
+            .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+    }
+
+    fn reply(&self, parts: &http::request::Parts, body: &[u8]) -> Reply {
+        let path = parts.uri.path();
+        let Some(op) = path.strip_prefix("/v1/").filter(|op| !op.contains('/')) else {
+            return Reply::error(
+                501,
+                "not_implemented",
+                format!(
+                    "The offline Autumn does not implement {} {path}",
+                    parts.method
+                ),
+            );
+        };
+        if parts.method != http::Method::POST {
+            return Reply::error(
+                405,
+                "method_not_allowed",
+                format!("{} {path}: the Autumn API takes POST", parts.method),
+            );
+        }
+        let authorized = parts
+            .headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|key| !key.trim().is_empty());
+        if !authorized {
+            return Reply::error(
+                401,
+                "unauthorized",
+                "Missing secret key: send `Authorization: Bearer <key>` (any key works offline)",
+            );
+        }
+        let body: Value = if body.iter().all(u8::is_ascii_whitespace) {
+            Value::Object(Default::default())
+        } else {
+            match serde_json::from_slice(body) {
+                Ok(v @ Value::Object(_)) => v,
+                Ok(_) => {
+                    return Reply::error(400, "invalid_request", "The body must be a JSON object")
+                }
+                Err(e) => {
+                    return Reply::error(
+                        400,
+                        "invalid_request",
+                        format!("The body is not valid JSON: {e}"),
+                    )
+                }
+            }
+        };
+        let key = parts
+            .headers
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok());
+        self.lock().handle(op, &body, key)
+    }
+}
+
+impl tower::Service<Request<Full<Bytes>>> for OfflineAutumn {
+    type Response = Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<Full<Bytes>>) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move {
+            let (parts, body) = req.into_parts();
+            let bytes = match body.collect().await {
+                Ok(collected) => collected.to_bytes(),
+                Err(never) => match never {},
+            };
+            Ok(this.answer(&parts, &bytes))
+        })
+    }
+}
+
+/// [`OfflineAutumn::complete_checkout`] found nothing to complete, or the attach failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckoutError(String);
+
+impl fmt::Display for CheckoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot complete the checkout: {}", self.0)
+    }
+}
+
+impl std::error::Error for CheckoutError {}
