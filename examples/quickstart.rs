@@ -19,6 +19,7 @@
 use std::convert::Infallible;
 use std::future::{ready, Ready};
 
+use autumn::offline::OfflineAutumn;
 use autumn::{AutumnService, Identity, Protocol};
 use axum::Router;
 use http::header::{HeaderName, CONTENT_TYPE};
@@ -96,24 +97,57 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             return Err(format!("AUTUMN_PROTOCOL={other:?}: use `current` or `legacy`").into())
         }
     };
-    let builder = AutumnService::builder()
-        .protocol(protocol)
-        .identify(identify as DemoIdentify);
     let secret = std::env::var("AUTUMN_SECRET_KEY")
         .ok()
         .filter(|k| !k.trim().is_empty());
-    let Some(secret) = secret else {
-        eprintln!(
-            "AUTUMN_SECRET_KEY is not set. Get a key at https://app.useautumn.com and run \
-             `AUTUMN_SECRET_KEY=am_sk_... cargo run --example quickstart`."
-        );
-        std::process::exit(2);
-    };
-    let autumn = builder.secret_key(secret).build()?;
-
     let listener = tokio::net::TcpListener::bind((host.as_str(), port)).await?;
     let addr = listener.local_addr()?;
+
+    // With a key: the real Autumn API (or AUTUMN_API_URL). Without one: the embedded offline Autumn,
+    // also served on a free port so the checkout URLs it hands out open in a browser.
+    let (autumn, offline) = match secret {
+        Some(secret) => {
+            let autumn = AutumnService::builder()
+                .protocol(protocol)
+                .identify(identify as DemoIdentify)
+                .secret_key(secret)
+                .build()?;
+            (autumn, None)
+        }
+        None if protocol == Protocol::Legacy => {
+            return Err(
+                "AUTUMN_PROTOCOL=legacy calls Autumn's v1.2 API, which the offline Autumn \
+                        does not speak: set AUTUMN_SECRET_KEY (and AUTUMN_API_URL for a fake)"
+                    .into(),
+            )
+        }
+        None => {
+            let offline = OfflineAutumn::new();
+            let pages = offline.serve((host.as_str(), 0)).await?;
+            let autumn = AutumnService::builder()
+                .identify(identify as DemoIdentify)
+                .offline(offline)
+                .build()?;
+            (autumn, Some(pages))
+        }
+    };
+
     println!("autumn quickstart listening on http://{addr}");
+    if let Some(pages) = &offline {
+        println!(
+            "AUTUMN_SECRET_KEY is not set: billing runs on the embedded offline Autumn (in memory, \
+             plans free/pro/top_up; checkout pages at {}). Try:",
+            pages.url()
+        );
+        println!(
+            "  curl -s -X POST http://{addr}/api/autumn/getOrCreateCustomer -H 'x-customer-id: user_1' \
+             -H 'content-type: application/json' -d '{{}}'"
+        );
+        println!(
+            "  curl -s -X POST http://{addr}/api/autumn/attach -H 'x-customer-id: user_1' \
+             -H 'content-type: application/json' -d '{{\"planId\":\"pro\"}}'"
+        );
+    }
     axum::serve(listener, app(autumn, &origin))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -29,3 +29,8 @@ pub use error::{ApiError, Error, ErrorKind};
 pub use identify::{CustomerData, Identify, Identity};
 pub use layer::AutumnLayer;
 pub use service::{AutumnService, AutumnServiceBuilder, Protocol};
+
+/// The README's Rust examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -165,6 +165,12 @@ impl<I, T> AutumnServiceBuilder<I, T> {
         self
     }
 
+    /// Bills against an embedded [`OfflineAutumn`](crate::offline::OfflineAutumn) instead of the
+    /// Autumn API: no key and no network needed (a placeholder key is set, which it ignores).
+    pub fn offline(self, autumn: crate::offline::OfflineAutumn) -> Self {
+        self.transport(autumn).secret_key("am_sk_offline")
+    }
+
     /// Replaces every client setting with a ready-made client (its transport type becomes the service's).
     pub fn client<U>(self, client: Client<U>) -> AutumnServiceBuilder<I, U> {
         AutumnServiceBuilder {

@@ -242,3 +242,85 @@ async fn tonic_web_example_serves_grpc_web_and_autumn() {
     let text = String::from_utf8_lossy(&body);
     assert!(text.contains("grpc-status:0"), "{text}");
 }
+
+/// With no key the quickstart runs on the embedded offline Autumn, says so, and prints two `curl`
+/// lines that work exactly as printed (run through `sh`, with the real `curl`).
+#[tokio::test]
+async fn quickstart_without_a_key_runs_on_the_offline_autumn() {
+    let mut child = Command::new(example_path("quickstart"))
+        .env("HOST", "127.0.0.1")
+        .env("PORT", "0")
+        .env_remove("AUTUMN_SECRET_KEY")
+        .env_remove("AUTUMN_PROTOCOL")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut banner = Vec::new();
+    for _ in 0..4 {
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        banner.push(line.trim_end().to_owned());
+    }
+    let running = Running {
+        addr: banner[0]
+            .rsplit("http://")
+            .next()
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("the quickstart printed {banner:?}")),
+        child,
+    };
+    assert!(
+        banner[1].contains("offline Autumn"),
+        "the start-up says it runs offline: {banner:?}"
+    );
+    let curls: Vec<&str> = banner[2..].iter().map(|l| l.trim()).collect();
+    assert!(curls.iter().all(|c| c.starts_with("curl ")), "{banner:?}");
+
+    let run = |line: &str| {
+        let output = Command::new("sh").arg("-c").arg(line).output().unwrap();
+        assert!(
+            output.status.success(),
+            "`{line}` failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice::<Value>(&output.stdout)
+            .unwrap_or_else(|e| panic!("`{line}` printed no JSON ({e}): {:?}", output.stdout))
+    };
+    let customer = run(curls[0]);
+    assert_eq!(customer["id"], "user_1");
+    assert_eq!(customer["subscriptions"][0]["planId"], "free");
+    assert_eq!(customer["balances"]["messages"]["granted"], json!(100));
+    let attach = run(curls[1]);
+    let payment_url = attach["paymentUrl"].as_str().expect("a checkout URL");
+
+    // The checkout page is served; paying on it switches the customer to pro.
+    let pages: SocketAddr = payment_url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("{payment_url}"));
+    let path = &payment_url[payment_url.find("/checkout/").unwrap()..];
+    let (status, _, page) = request(pages, "GET", path, &[], "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(String::from_utf8_lossy(&page).contains("Pro"));
+    let (status, _, _) = request(pages, "POST", path, &[], "").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, body) = request(
+        running.addr,
+        "POST",
+        "/api/autumn/getOrCreateCustomer",
+        &[
+            ("x-customer-id", "user_1"),
+            ("content-type", "application/json"),
+        ],
+        "{}",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let customer: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(customer["subscriptions"][0]["planId"], "pro");
+    assert_eq!(customer["balances"]["messages"]["granted"], json!(2000));
+}

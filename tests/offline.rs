@@ -735,3 +735,19 @@ async fn served_on_a_port() {
     assert_eq!(unknown.status(), StatusCode::NOT_IMPLEMENTED);
     server.shutdown().await;
 }
+
+/// The example of the README's "Testing your app without Autumn", run.
+#[tokio::test]
+async fn free_users_get_100_messages_a_month() {
+    let autumn = OfflineAutumn::new();
+    let client = autumn.client();
+    let messages = CheckParams::new("ann", "messages");
+    client
+        .balances()
+        .track(&TrackParams::new("ann", "messages", 100.0))
+        .await
+        .unwrap();
+    assert!(!client.balances().check(&messages).await.unwrap().allowed);
+    autumn.advance(Duration::from_secs(31 * 24 * 3600));
+    assert!(client.balances().check(&messages).await.unwrap().allowed);
+}
