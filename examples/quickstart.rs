@@ -10,6 +10,8 @@
 //! - `HOST`, `PORT`: where to listen (default `127.0.0.1:3000`).
 //! - `FRONTEND_ORIGIN`: the origin of your frontend, allowed by CORS with credentials
 //!   (default `http://localhost:5173`, Vite's dev server).
+//! - `AUTUMN_OFFLINE_CATALOG`: without a key, a JSON catalogue for the offline Autumn (default: the bundled
+//!   one, see `autumn::offline::Catalog`).
 //! - `AUTUMN_PROTOCOL`: `legacy` serves the routes of autumn-js 0.x and the Python SDK (v1.2 API) instead
 //!   of the current ones.
 //!
@@ -19,7 +21,7 @@
 use std::convert::Infallible;
 use std::future::{ready, Ready};
 
-use autumn::offline::OfflineAutumn;
+use autumn::offline::{Catalog, OfflineAutumn};
 use autumn::{AutumnService, Identity, Protocol};
 use axum::Router;
 use http::header::{HeaderName, CONTENT_TYPE};
@@ -122,21 +124,31 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             )
         }
         None => {
-            let offline = OfflineAutumn::new();
+            let catalog = match std::env::var("AUTUMN_OFFLINE_CATALOG") {
+                Ok(path) => {
+                    let json = std::fs::read_to_string(&path)
+                        .map_err(|e| format!("AUTUMN_OFFLINE_CATALOG={path}: {e}"))?;
+                    Catalog::from_json(&json)?
+                }
+                Err(_) => Catalog::default(),
+            };
+            let plans: Vec<String> = catalog.plans.iter().map(|p| p.id.clone()).collect();
+            let offline = OfflineAutumn::with_catalog(catalog);
             let pages = offline.serve((host.as_str(), 0)).await?;
             let autumn = AutumnService::builder()
                 .identify(identify as DemoIdentify)
                 .offline(offline)
                 .build()?;
-            (autumn, Some(pages))
+            (autumn, Some((pages, plans)))
         }
     };
 
     println!("autumn quickstart listening on http://{addr}");
-    if let Some(pages) = &offline {
+    if let Some((pages, plans)) = &offline {
         println!(
             "AUTUMN_SECRET_KEY is not set: billing runs on the embedded offline Autumn (in memory, \
-             plans free/pro/top_up; checkout pages at {}). Try:",
+             plans {}; API and checkout pages at {}). Try:",
+            plans.join(", "),
             pages.url()
         );
         println!(

@@ -552,3 +552,85 @@ async fn fake_responses_parse_in_autumn_js() {
     );
     println!("{text}");
 }
+
+/// Our quickstart with no key (on the embedded offline Autumn, selling `tests/js/offline-catalog.json`);
+/// returns it, its base URL and the URL of the offline Autumn it serves.
+async fn start_offline_quickstart() -> (Guard, String, String) {
+    tokio::task::spawn_blocking(build_quickstart)
+        .await
+        .expect("build the quickstart");
+    let binary = profile_dir()
+        .join("examples")
+        .join(format!("quickstart{}", std::env::consts::EXE_SUFFIX));
+    let mut child = Command::new(&binary)
+        .env("HOST", "127.0.0.1")
+        .env("PORT", "0")
+        .env_remove("AUTUMN_SECRET_KEY")
+        .env_remove("AUTUMN_PROTOCOL")
+        .env(
+            "AUTUMN_OFFLINE_CATALOG",
+            js_dir().join("offline-catalog.json"),
+        )
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {}: {e}", binary.display()));
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let (url, api) = tokio::time::timeout(Duration::from_secs(30), async {
+        let mut url = None;
+        while let Some(line) = lines.next_line().await.expect("read quickstart stdout") {
+            if let Some(u) = line.strip_prefix("autumn quickstart listening on ") {
+                url = Some(u.trim().to_owned());
+            } else if let Some((_, rest)) = line.split_once("checkout pages at ") {
+                let api = rest.split(')').next().unwrap_or_default().to_owned();
+                return url.map(|u| (u, api));
+            }
+        }
+        None
+    })
+    .await
+    .ok()
+    .flatten()
+    .expect("the quickstart printed its address and the offline Autumn's within 30 s");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (Guard(child), url, api)
+}
+
+/// The client-side cases against the quickstart on the offline Autumn: each has the outcome it has
+/// on the fake (see `tests/js/offline.mjs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_cases_on_the_offline_autumn() {
+    tokio::task::spawn_blocking(ensure_node_modules)
+        .await
+        .expect("npm ci");
+    let fake = FakeAutumn::start().await;
+    let (_ours, ours_url) = start_quickstart(&fake.url()).await;
+    let (_offline, offline_url, offline_api) = start_offline_quickstart().await;
+    let output = Command::new("node")
+        .arg("offline.mjs")
+        .current_dir(js_dir())
+        .env("OURS_URL", &ours_url)
+        .env("FAKE_URL", fake.url())
+        .env("OFFLINE_URL", &offline_url)
+        .env("OFFLINE_API", &offline_api)
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("run node tests/js/offline.mjs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "client cases on the offline Autumn failed ({}):\n{text}",
+        output.status
+    );
+    println!("{text}");
+}

@@ -254,7 +254,15 @@ async fn a_customer_from_first_visit_to_the_second_month_of_pro() {
     .await;
     assert_eq!(events["list"].as_array().unwrap().len(), 3);
     assert_eq!(events["list"][0]["value"], json!(5.0), "newest first");
-    assert_eq!(events["next_cursor"], "3");
+    assert_eq!(events["next_cursor"], events["list"][2]["id"]);
+    let next = ok(
+        &autumn,
+        "events.list",
+        json!({ "customer_id": "alice", "limit": 1, "start_cursor": events["next_cursor"] }),
+    )
+    .await;
+    assert_eq!(next["list"][0]["value"], json!(1.0));
+    assert_ne!(next["list"][0]["id"], events["list"][2]["id"]);
     let aggregate = ok(
         &autumn,
         "events.aggregate",
@@ -533,7 +541,7 @@ async fn idempotency_keys_entities_referrals_and_errors() {
         ),
         (
             "billing.update",
-            json!({ "customer_id": "carol", "plan_id": "free" }),
+            json!({ "customer_id": "carol", "plan_id": "free", "feature_quantities": [{ "feature_id": "messages", "quantity": 3 }] }),
             501,
             "not_implemented",
         ),
@@ -546,7 +554,8 @@ async fn idempotency_keys_entities_referrals_and_errors() {
             "{op}: {body}"
         );
         if status == 501 {
-            assert!(body["message"].as_str().unwrap().contains(op), "{body}");
+            let message = body["message"].as_str().unwrap();
+            assert!(message.contains(op), "{body}");
         }
     }
 

@@ -522,7 +522,7 @@ impl Engine {
                 })
             })
             .collect();
-        let (page, next) = paginate(&matching, body, 50)?;
+        let (page, next) = paginate(&matching, |c| c.id.as_str(), body, 50)?;
         Ok(json!({
             "list": page.iter().map(|c| render::customer(&self.catalog, c, &[])).collect::<Vec<_>>(),
             "next_cursor": next,
@@ -636,7 +636,7 @@ impl Engine {
                     .map(|e| (customer.id.as_str(), e)),
             );
         }
-        let (page, next) = paginate(&all, body, 50)?;
+        let (page, next) = paginate(&all, |(_, e)| e.id.as_str(), body, 50)?;
         Ok(json!({
             "list": page.iter().map(|(c, e)| render::entity(&self.catalog, c, e)).collect::<Vec<_>>(),
             "next_cursor": next,
@@ -1064,14 +1064,20 @@ impl Engine {
     fn update(&mut self, body: &Value, preview: bool) -> Outcome {
         let customer_id = required(body, "customer_id")?;
         let entity_id = string(body, "entity_id")?;
-        let Some(cancel) = string(body, "cancel_action")? else {
-            return Err(Reply::error(
-                501,
-                "not_implemented",
-                "The offline Autumn implements POST /v1/billing.update only with `cancel_action` \
-                 (cancel_end_of_cycle, cancel_immediately or uncancel)",
-            ));
-        };
+        let cancel = string(body, "cancel_action")?;
+        for field in ["feature_quantities", "customize", "license_quantities"] {
+            if cancel.is_none() && body.get(field).is_some_and(|v| !v.is_null()) {
+                return Err(Reply::error(
+                    501,
+                    "not_implemented",
+                    format!(
+                        "The offline Autumn does not implement `{field}` in POST /v1/billing.update \
+                         (it has no prepaid quantities or custom plans); it implements \
+                         `cancel_action`"
+                    ),
+                ));
+            }
+        }
         let plan_id = string(body, "plan_id")?;
         let subscription_id = string(body, "subscription_id")?;
         let now = self.now;
@@ -1099,7 +1105,9 @@ impl Engine {
             })?;
         let sub = account.subs[index].clone();
         let ends = sub.period_end.filter(|end| *end > now).unwrap_or(now);
-        let (intent, expires) = match cancel.as_str() {
+        let (intent, expires) = match cancel.as_deref().unwrap_or("none") {
+            // Nothing to change: the plan stays as it is.
+            "none" => ("none", None),
             "cancel_end_of_cycle" => ("cancel_end_of_cycle", Some(ends)),
             "cancel_immediately" => ("cancel_immediately", Some(now)),
             "uncancel" if sub.canceled_at.is_some() => ("uncancel", None),
@@ -1116,7 +1124,7 @@ impl Engine {
             }
         };
         if preview {
-            let outgoing = if intent == "uncancel" {
+            let outgoing = if matches!(intent, "uncancel" | "none") {
                 vec![]
             } else {
                 vec![change(&catalog, &sub.plan_id, Some(now), expires)]
@@ -1133,6 +1141,7 @@ impl Engine {
             }));
         }
         match intent {
+            "none" => {}
             "uncancel" => {
                 let group = catalog
                     .plan_by_id(&sub.plan_id)
@@ -1567,7 +1576,7 @@ impl Engine {
         let range = Self::custom_range(body)?;
         let mut events = self.matching_events(body, range)?;
         events.reverse();
-        let (page, next) = paginate(&events, body, 100)?;
+        let (page, next) = paginate(&events, |e| e.id.as_str(), body, 100)?;
         let list: Vec<Value> = page
             .iter()
             .map(|e| {
@@ -1790,27 +1799,26 @@ fn change(
     out
 }
 
-/// One page of `items` from `start_cursor` (an offset) and `limit`.
+/// One page of `items` after `start_cursor` (the key of the last item of the previous page; a
+/// cursor that names no item gives an empty page), at most `limit` long.
 fn paginate<'a, T>(
     items: &'a [T],
+    key: impl Fn(&T) -> &str,
     body: &Value,
     default_limit: usize,
 ) -> Result<(&'a [T], Value), Reply> {
     let start = match string(body, "start_cursor")?.as_deref() {
         None | Some("") => 0,
-        Some(cursor) => cursor.parse::<usize>().map_err(|_| {
-            bad(format!(
-                "`start_cursor` {cursor:?} is not a cursor this API returned"
-            ))
-        })?,
+        Some(cursor) => items
+            .iter()
+            .position(|item| key(item) == cursor)
+            .map_or(items.len(), |i| i + 1),
     };
     let limit = number(body, "limit")?.map_or(default_limit, |l| l.clamp(1.0, 1000.0) as usize);
-    let start = start.min(items.len());
     let end = (start + limit).min(items.len());
-    let next = if end < items.len() {
-        json!(end.to_string())
-    } else {
-        Value::Null
+    let next = match end.checked_sub(1) {
+        Some(last) if end < items.len() => json!(key(&items[last])),
+        _ => Value::Null,
     };
     Ok((&items[start..end], next))
 }
