@@ -1,7 +1,7 @@
 //! An embedded, in-memory Autumn: the current Autumn API's wire format, state in memory.
 //!
 //! [`OfflineAutumn`] is a transport (a `tower::Service<http::Request<Full<Bytes>>>`) that *is* a small
-//! Autumn. Plug it into a [`Client`](crate::Client) or an [`AutumnService`](crate::AutumnService) and
+//! Autumn. Plug it into a [`Client`] or an [`AutumnService`](crate::AutumnService) and
 //! your app bills against it exactly as against the real API, with no account, no key and no
 //! network: the quickstart runs on it when `AUTUMN_SECRET_KEY` is not set, and your tests can walk a
 //! customer through a paywall with it.
@@ -65,6 +65,10 @@
 //! - Every call accepts an `Idempotency-Key` header: a repeated key answers 409
 //!   `duplicate_idempotency_key` and changes nothing, as Autumn does. Only successful calls use up
 //!   their key.
+//! - Fields that shape a real Stripe charge but not the state a paywall reads are accepted and ignored:
+//!   `customize`, `discounts`, `invoice_mode`, `version`, `custom_line_items`, `feature_quantities` on
+//!   attach, `checkout_session_params`, `redirect_mode`, `free_trial` and `expand` values other than
+//!   `invoices`, `subscriptions.plan` and `purchases.plan`. The catalogue's prices are what is charged.
 //! - Any other path answers 501 `not_implemented`, naming the path. Bad input answers 400
 //!   `invalid_request`; unknown ids answer 404 (`customer_not_found`, `plan_not_found`, ...).
 //!
