@@ -37,6 +37,18 @@ fn identify(parts: &Parts) -> Ready<Result<Option<Identity>, Infallible>> {
 struct Fixture {
     rt: tokio::runtime::Runtime,
     svc: AutumnService<Identifier>,
+    /// Answers every call with the realistic customer.
+    realistic: AutumnService<Identifier>,
+}
+
+fn service<T: autumn::transport::HttpTransport>(transport: T) -> AutumnService<Identifier> {
+    AutumnService::builder()
+        .secret_key("am_sk_test_bench")
+        .base_url("http://bench.invalid")
+        .transport(transport)
+        .identify(identify as Identifier)
+        .build()
+        .unwrap()
 }
 
 fn fixture() -> &'static Fixture {
@@ -62,25 +74,94 @@ fn fixture() -> &'static Fixture {
         });
         let customer = &answers["/v1/customers.get_or_create"];
         eprintln!(
-            "getOrCreateCustomer upstream answer: {} bytes",
+            "getOrCreateCustomer upstream answer (every optional field): {} bytes",
             customer.len()
+        );
+        let realistic = rt.block_on(realistic_customer());
+        eprintln!(
+            "getOrCreateCustomer upstream answer (realistic): {} bytes",
+            realistic.len()
         );
         let transport = tower::service_fn(move |req: Request<Full<Bytes>>| {
             let body = answers.get(req.uri().path()).cloned().unwrap_or_default();
             ready(Ok::<_, Infallible>(Response::new(Full::new(body))))
         });
-        let svc = AutumnService::builder()
-            .secret_key("am_sk_test_bench")
-            .base_url("http://bench.invalid")
-            .transport(transport)
-            .identify(identify as Identifier)
-            .build()
-            .unwrap();
-        Fixture { rt, svc }
+        let svc = service(transport);
+        let realistic = service(tower::service_fn(move |_req: Request<Full<Bytes>>| {
+            ready(Ok::<_, Infallible>(Response::new(Full::new(
+                realistic.clone(),
+            ))))
+        }));
+        Fixture { rt, svc, realistic }
     })
 }
 
+/// A customer as Autumn answers for a paying user: the offline Autumn's answer for a customer on
+/// `pro` with a top-up bought, some usage, name, email and metadata.
+async fn realistic_customer() -> Bytes {
+    use autumn::offline::OfflineAutumn;
+    let autumn = OfflineAutumn::new();
+    let call = |op: &'static str, body: serde_json::Value| {
+        let autumn = autumn.clone();
+        async move {
+            let req = Request::post(format!("http://offline.invalid/v1/{op}"))
+                .header("authorization", "Bearer am_sk_bench")
+                .body(Full::new(Bytes::from(body.to_string())))
+                .unwrap();
+            let resp = autumn.oneshot(req).await.unwrap();
+            assert!(resp.status().is_success(), "{op}");
+            resp.into_body().collect().await.unwrap().to_bytes()
+        }
+    };
+    let id = serde_json::json!("cus_realistic");
+    let setup = call(
+        "billing.setup_payment",
+        serde_json::json!({ "customer_id": id }),
+    )
+    .await;
+    let url: serde_json::Value = serde_json::from_slice(&setup).unwrap();
+    autumn
+        .complete_checkout(url["url"].as_str().unwrap())
+        .unwrap();
+    for plan in ["pro", "top_up"] {
+        call(
+            "billing.attach",
+            serde_json::json!({ "customer_id": id, "plan_id": plan }),
+        )
+        .await;
+    }
+    call(
+        "balances.track",
+        serde_json::json!({ "customer_id": id, "feature_id": "messages", "value": 42 }),
+    )
+    .await;
+    call(
+        "customers.update",
+        serde_json::json!({
+            "customer_id": id,
+            "name": "Ada Lovelace",
+            "email": "ada@example.com",
+            "metadata": { "company": "Analytical Engines Ltd", "signupSource": "newsletter" },
+        }),
+    )
+    .await;
+    call(
+        "customers.get_or_create",
+        serde_json::json!({ "customer_id": id }),
+    )
+    .await
+}
+
 fn run(path: &str, customer: Option<&str>, body: &'static str) -> usize {
+    run_on(&fixture().svc, path, customer, body)
+}
+
+fn run_on(
+    svc: &AutumnService<Identifier>,
+    path: &str,
+    customer: Option<&str>,
+    body: &'static str,
+) -> usize {
     let f = fixture();
     let mut req = Request::builder().method("POST").uri(path);
     if let Some(c) = customer {
@@ -90,7 +171,7 @@ fn run(path: &str, customer: Option<&str>, body: &'static str) -> usize {
         .body(Full::new(Bytes::from_static(body.as_bytes())))
         .unwrap();
     f.rt.block_on(async {
-        let resp = f.svc.clone().oneshot(req).await.unwrap();
+        let resp = svc.clone().oneshot(req).await.unwrap();
         resp.into_body().collect().await.unwrap().to_bytes().len()
     })
 }
@@ -98,6 +179,15 @@ fn run(path: &str, customer: Option<&str>, body: &'static str) -> usize {
 #[divan::bench]
 fn get_or_create_customer() -> usize {
     run("/api/autumn/getOrCreateCustomer", Some("cus_bench"), "{}")
+}
+
+#[divan::bench]
+fn get_or_create_customer_realistic() -> usize {
+    run(
+        "/api/autumn/getOrCreateCustomer",
+        Some("cus_realistic"),
+        "{}",
+    )
 }
 
 #[divan::bench]
