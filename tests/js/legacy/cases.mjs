@@ -101,6 +101,7 @@ export const cases = [
   call("billing_portal: returnUrl", ada, "openBillingPortal", [{ returnUrl: "https://app.example.com/account" }]),
   call("billing_portal: no params", bare, "openBillingPortal", []),
   call("billing_portal: body names another customer", ada, "openBillingPortal", [{ returnUrl: "https://app.example.com/account", ...spoof }]),
+  call("billing_portal: an identified id with a slash and a question mark", { id: "org/1?x=y" }, "openBillingPortal", [{}]),
   call("billing_portal: anonymous", anonymous, "openBillingPortal", [{}]),
 
   // entities ------------------------------------------------------------------------------------
@@ -122,6 +123,7 @@ export const cases = [
 
   // products, pricing table ---------------------------------------------------------------------
   call("products: identified", ada, "products.list", []),
+  call("products: an identified id with a space, & and =", { id: "org 1&customer_id=x" }, "products.list", []),
   call("products: anonymous", anonymous, "products.list", []),
   raw("products: customer_id in the query", ada, "GET", "/api/autumn/products?customer_id=cus_attacker"),
   raw("products: trailing slash", bare, "GET", "/api/autumn/products/"),
