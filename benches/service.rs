@@ -183,7 +183,8 @@ fn get_or_create_customer() -> usize {
 
 #[divan::bench]
 fn get_or_create_customer_realistic() -> usize {
-    run(
+    run_on(
+        &fixture().realistic,
         "/api/autumn/getOrCreateCustomer",
         Some("cus_realistic"),
         "{}",
@@ -216,5 +217,10 @@ fn unknown_route_404() -> usize {
 
 fn main() {
     fixture();
+    eprintln!(
+        "browser answers: getOrCreateCustomer {} bytes, realistic {} bytes",
+        get_or_create_customer(),
+        get_or_create_customer_realistic()
+    );
     divan::main();
 }

@@ -447,36 +447,6 @@ impl<I: Identify, T: HttpTransport> Shared<I, T> {
         parse_object(&bytes).map_err(BodyError::Invalid)
     }
 
-    /// Sends `body` upstream and returns the parsed 2xx JSON, or the browser-facing error response.
-    pub(crate) async fn forward(
-        &self,
-        call: Call,
-        body: &Map<String, Value>,
-    ) -> Result<Value, Response<ResponseBody>> {
-        let bytes = match serde_json::to_vec(body) {
-            Ok(b) => Bytes::from(b),
-            Err(_) => {
-                return Err(error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal_error",
-                    "the request could not be encoded",
-                ))
-            }
-        };
-        let raw = self.send(call, bytes).await?;
-        serde_json::from_slice(&raw).map_err(|_| {
-            tracing::warn!(
-                path = call.path,
-                "Autumn answered with a body that is not JSON"
-            );
-            error(
-                StatusCode::BAD_GATEWAY,
-                "invalid_upstream_response",
-                "Autumn answered with a body that is not JSON",
-            )
-        })
-    }
-
     /// Sends pre-encoded bytes upstream; returns the 2xx body, or the browser-facing error response.
     pub(crate) async fn send(
         &self,

@@ -26,7 +26,7 @@ use super::{error, json, method_not_allowed, not_found};
 use crate::body::ResponseBody;
 use crate::client::Retry;
 use crate::identify::Identify;
-use crate::schema::{self, Op};
+use crate::schema::{self, Op, ResponseError};
 use crate::service::{BodyError, Call, Shared};
 use crate::transport::HttpTransport;
 
@@ -246,29 +246,44 @@ where
         path: route.op.path(),
         retry: route.retry,
     };
-    match shared.forward(call, &upstream).await {
-        Ok(value) => match schema::response_to_browser(route.op, value) {
-            Ok(out) => match serde_json::to_vec(&out) {
-                Ok(bytes) => json(StatusCode::OK, Bytes::from(bytes)),
-                Err(_) => error(
-                    StatusCode::BAD_GATEWAY,
-                    "invalid_upstream_response",
-                    "Autumn's response could not be encoded",
+    let bytes = match serde_json::to_vec(&upstream) {
+        Ok(b) => Bytes::from(b),
+        Err(_) => {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "the request could not be encoded",
+            )
+        }
+    };
+    let raw = match shared.send(call, bytes).await {
+        Ok(raw) => raw,
+        Err(resp) => return resp,
+    };
+    match schema::response_bytes_to_browser(route.op, &raw) {
+        Ok(out) => json(StatusCode::OK, Bytes::from(out)),
+        Err(ResponseError::NotJson) => {
+            tracing::warn!(
+                path = call.path,
+                "Autumn answered with a body that is not JSON"
+            );
+            error(
+                StatusCode::BAD_GATEWAY,
+                "invalid_upstream_response",
+                "Autumn answered with a body that is not JSON",
+            )
+        }
+        Err(ResponseError::Schema(e)) => {
+            tracing::warn!(path = e.path, "Autumn's response does not fit its schema");
+            error(
+                StatusCode::BAD_GATEWAY,
+                "invalid_upstream_response",
+                &format!(
+                    "Autumn's response does not fit its schema at {}: {}",
+                    e.path, e.message
                 ),
-            },
-            Err(e) => {
-                tracing::warn!(path = e.path, "Autumn's response does not fit its schema");
-                error(
-                    StatusCode::BAD_GATEWAY,
-                    "invalid_upstream_response",
-                    &format!(
-                        "Autumn's response does not fit its schema at {}: {}",
-                        e.path, e.message
-                    ),
-                )
-            }
-        },
-        Err(resp) => resp,
+            )
+        }
     }
 }
 

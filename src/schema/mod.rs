@@ -36,6 +36,7 @@ use serde_json::{Map, Value};
 
 mod request;
 mod response;
+mod stream;
 mod tables;
 #[cfg(test)]
 mod tests;
@@ -431,4 +432,31 @@ pub(crate) fn response_to_browser(op: Op, body: Value) -> Result<Value, FieldErr
         Ok(None) => Ok(Value::Null),
         Err(f) => Err(f.into_field_error()),
     }
+}
+
+/// Why Autumn's answer could not be converted.
+#[derive(Debug)]
+pub(crate) enum ResponseError {
+    /// The body is not JSON.
+    NotJson,
+    /// The body does not fit the operation's response schema.
+    Schema(FieldError),
+}
+
+/// [`response_to_browser`] from and to bytes, in one streaming pass when the answer fits its
+/// schema (see `stream.rs`); the tree path decides everything else, so the answer and any error
+/// are the same as parsing the bytes and calling [`response_to_browser`].
+pub(crate) fn response_bytes_to_browser(op: Op, body: &[u8]) -> Result<Vec<u8>, ResponseError> {
+    let root = tables::RESPONSE_ROOTS[op.index()];
+    if let Some(out) = stream::convert(root, body) {
+        return Ok(out);
+    }
+    let value: Value = serde_json::from_slice(body).map_err(|_| ResponseError::NotJson)?;
+    let out = response_to_browser(op, value).map_err(ResponseError::Schema)?;
+    serde_json::to_vec(&out).map_err(|e| {
+        ResponseError::Schema(FieldError {
+            path: "(body)".to_owned(),
+            message: e.to_string(),
+        })
+    })
 }

@@ -94,7 +94,7 @@ fn may_accept(n: u16, v: Option<&Value>, depth: u32) -> bool {
 
 /// JavaScript's `Number(string)` for the strings it accepts; `None` where it gives `NaN`.
 /// `Infinity` serializes as `null` in JSON, as JavaScript's `JSON.stringify` does.
-fn js_number(s: &str) -> Option<Value> {
+pub(super) fn js_number(s: &str) -> Option<Value> {
     let t = s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
     if t.is_empty() {
         return Some(Value::from(0));
@@ -140,7 +140,7 @@ fn js_number(s: &str) -> Option<Value> {
 /// JSON text of a value as JavaScript's `JSON.stringify` writes it: whole numbers without a
 /// fraction (`2`, not `2.0`). (Object keys come out in the map's order.) Refuses values nested
 /// deeper than the schema depth limit rather than recurse without bound.
-fn js_json(v: &Value, out: &mut String, depth: u32) -> Result<(), Fail> {
+pub(super) fn js_json(v: &Value, out: &mut String, depth: u32) -> Result<(), Fail> {
     if depth > MAX_DEPTH {
         return Err(Fail::new("is nested too deeply"));
     }

@@ -551,3 +551,120 @@ fn unions_pick_the_best_fitting_shape() {
     let err = request(Op::BillingPreviewAttach, "union_anchor_fraction").expect_err("fraction");
     assert_eq!(err.path, "billingCycleAnchor");
 }
+
+/// The streaming response pass and the tree path agree: when the stream answers, its JSON equals the
+/// tree's answer; when the tree errs, the stream never answers (it leaves the error to the tree).
+fn assert_stream_agrees(op: Op, input: &Value) {
+    let bytes = serde_json::to_vec(input).unwrap();
+    let root = tables::RESPONSE_ROOTS[op.index()];
+    let streamed = stream::convert(root, &bytes);
+    let tree = response_to_browser(op, input.clone());
+    match (streamed, tree) {
+        (Some(out), Ok(expected)) => {
+            let out: Value = serde_json::from_slice(&out).unwrap_or_else(|e| {
+                panic!(
+                    "{op:?}: the stream wrote invalid JSON ({e}): {}",
+                    String::from_utf8_lossy(&out)
+                )
+            });
+            assert_eq!(
+                out, expected,
+                "{op:?}: the stream differs from the tree on {input}"
+            );
+        }
+        (Some(out), Err(e)) => panic!(
+            "{op:?}: the tree refuses ({e:?}) what the stream converted to {} (input {input})",
+            String::from_utf8_lossy(&out)
+        ),
+        (None, _) => {}
+    }
+}
+
+#[test]
+fn the_stream_agrees_with_the_tree_on_every_fixture_and_mutation() {
+    let replacements = [
+        Value::Null,
+        json!(true),
+        json!(0),
+        json!(-1.5),
+        json!(1e3),
+        json!(""),
+        json!("12"),
+        json!("TRUE"),
+        json!("0x1F"),
+        json!([]),
+        json!({}),
+        json!([null]),
+        json!({"a": null}),
+    ];
+    let (mut streamed, mut total) = (0usize, 0usize);
+    for f in fixtures().into_iter().filter(|f| f["side"] == "response") {
+        let op = op_named(f["op"].as_str().unwrap_or(""));
+        let input = f["input"].clone();
+        let root = tables::RESPONSE_ROOTS[op.index()];
+        if stream::convert(root, &serde_json::to_vec(&input).unwrap()).is_some() {
+            streamed += 1;
+        }
+        total += 1;
+        assert_stream_agrees(op, &input);
+        let mut pointers = Vec::new();
+        let mut stack = vec![(String::new(), &input)];
+        while let Some((p, v)) = stack.pop() {
+            match v {
+                Value::Object(m) => {
+                    for (k, c) in m {
+                        let q = format!("{p}/{}", k.replace('~', "~0").replace('/', "~1"));
+                        pointers.push(q.clone());
+                        stack.push((q, c));
+                    }
+                }
+                Value::Array(a) => {
+                    for (i, c) in a.iter().enumerate() {
+                        let q = format!("{p}/{i}");
+                        pointers.push(q.clone());
+                        stack.push((q, c));
+                    }
+                }
+                _ => {}
+            }
+        }
+        for p in &pointers {
+            for r in &replacements {
+                let mut v = input.clone();
+                if let Some(slot) = v.pointer_mut(p) {
+                    *slot = r.clone();
+                }
+                assert_stream_agrees(op, &v);
+            }
+            // the key removed
+            let mut v = input.clone();
+            if let Some((parent, key)) = p.rsplit_once('/') {
+                if let Some(Value::Object(m)) = v.pointer_mut(parent) {
+                    m.remove(&key.replace("~1", "/").replace("~0", "~"));
+                }
+            }
+            assert_stream_agrees(op, &v);
+        }
+    }
+    // Most valid answers must take the fast path, or it is not a fast path.
+    assert!(
+        streamed * 2 > total,
+        "only {streamed} of {total} response fixtures streamed"
+    );
+}
+
+#[test]
+fn the_stream_gives_repeated_keys_to_the_tree() {
+    let (input, _) = fixture("redeemReferralCode", "response");
+    let mut text = serde_json::to_string(&input).unwrap();
+    text.insert_str(1, r#""id":"first","#);
+    let root = tables::RESPONSE_ROOTS[Op::ReferralsRedeemCode.index()];
+    assert!(stream::convert(root, text.as_bytes()).is_none());
+    let out = response_bytes_to_browser(Op::ReferralsRedeemCode, text.as_bytes()).unwrap();
+    let out: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(out["id"], input["id"], "the last of the repeated keys wins");
+    assert!(matches!(
+        response_bytes_to_browser(Op::ReferralsRedeemCode, b"<html>"),
+        Err(ResponseError::NotJson)
+    ));
+}

@@ -1,0 +1,403 @@
+//! The response side in one pass: Autumn's answer bytes to the browser's JSON bytes, with no
+//! `Value` tree in between.
+//!
+//! It produces the same JSON as [`super::response_to_browser`] on the parsed answer (keys may come
+//! in another order, which JSON does not see), but reads the input once with serde_json's
+//! deserializer and writes the output as it goes: known keys are written in camelCase straight
+//! from the generated tables, strings and numbers are copied, unknown keys are skipped without
+//! being stored. Only the small parts that need the whole value (a union, a free-form value, a
+//! non-string value that becomes its JSON text) are built as a `Value` and handed to the tree
+//! path.
+//!
+//! Whenever this pass cannot be sure of giving the tree path's answer (any value that does not fit,
+//! a repeated key, nesting past the limits) it gives up and returns `None`; the caller then runs the
+//! tree path, which produces the answer or the precise error. So errors never come from here.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::response::{self, Ctx};
+use super::{js_number_value, node, Field, Node, MAX_DEPTH};
+
+/// Converts Autumn's answer for the node `root`; `None` when the tree path must decide.
+pub(super) fn convert(root: u16, input: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut de = serde_json::Deserializer::from_slice(input);
+    let wrote = Conv {
+        n: root,
+        out: &mut out,
+        depth: 0,
+        null: NullRule::Convert,
+    }
+    .deserialize(&mut de)
+    .ok()?;
+    de.end().ok()?;
+    match wrote {
+        Wrote::Value => Some(out),
+        Wrote::Absent => None,
+    }
+}
+
+/// What a value came out as.
+enum Wrote {
+    Value,
+    /// Nothing (an optional field that arrived as `null`): the caller removes its key.
+    Absent,
+}
+
+/// What a `null` becomes where it stands.
+#[derive(Clone, Copy)]
+enum NullRule {
+    /// A nullable field: `null` stays.
+    Keep,
+    /// An optional field without a default: the field is dropped.
+    Drop,
+    /// Anything else: the node's own rule (a zero value, or a failure).
+    Convert,
+}
+
+fn give_up<E: de::Error>() -> E {
+    E::custom("the tree path decides")
+}
+
+fn write_value(out: &mut Vec<u8>, v: &Value) {
+    // Writing a `Value` into a `Vec` cannot fail.
+    let _ = serde_json::to_writer(&mut *out, v);
+}
+
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// One value converted by node `n` and written to `out`.
+struct Conv<'a> {
+    n: u16,
+    out: &'a mut Vec<u8>,
+    depth: u32,
+    null: NullRule,
+}
+
+impl<'de> DeserializeSeed<'de> for Conv<'_> {
+    type Value = Wrote;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Wrote, D::Error> {
+        if self.depth > MAX_DEPTH {
+            return Err(give_up());
+        }
+        match node(self.n) {
+            // Values that need the whole subtree: build it and let the tree path convert it.
+            Node::Any | Node::Union(_) => {
+                let v = Value::deserialize(d)?;
+                if v.is_null() {
+                    match self.null {
+                        NullRule::Keep => {
+                            self.out.extend_from_slice(b"null");
+                            return Ok(Wrote::Value);
+                        }
+                        NullRule::Drop => return Ok(Wrote::Absent),
+                        NullRule::Convert => {}
+                    }
+                }
+                match response::convert(self.n, Some(v), &mut Ctx::default(), self.depth) {
+                    Ok(Some(v)) => {
+                        write_value(self.out, &v);
+                        Ok(Wrote::Value)
+                    }
+                    Ok(None) => Ok(Wrote::Absent),
+                    Err(_) => Err(give_up()),
+                }
+            }
+            _ => d.deserialize_any(self),
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for Conv<'_> {
+    type Value = Wrote;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Wrote, E> {
+        match self.null {
+            NullRule::Keep => {
+                self.out.extend_from_slice(b"null");
+                return Ok(Wrote::Value);
+            }
+            NullRule::Drop => return Ok(Wrote::Absent),
+            NullRule::Convert => {}
+        }
+        match node(self.n) {
+            Node::Null => self.out.extend_from_slice(b"null"),
+            Node::Str => self.out.extend_from_slice(b"\"\""),
+            Node::Num | Node::Int => self.out.push(b'0'),
+            Node::Bool => self.out.extend_from_slice(b"false"),
+            Node::Const(c) => write_str(self.out, c),
+            _ => return Err(give_up()),
+        }
+        Ok(Wrote::Value)
+    }
+
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Wrote, E> {
+        match node(self.n) {
+            Node::Bool => self
+                .out
+                .extend_from_slice(if b { b"true" } else { b"false" }),
+            // A non-string where a string belongs becomes its JSON text.
+            Node::Str => write_str(self.out, if b { "true" } else { "false" }),
+            _ => return Err(give_up()),
+        }
+        Ok(Wrote::Value)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Wrote, E> {
+        self.number(serde_json::Number::from(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Wrote, E> {
+        self.number(serde_json::Number::from(v))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Wrote, E> {
+        match serde_json::Number::from_f64(v) {
+            Some(n) => self.number(n),
+            None => Err(give_up()),
+        }
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Wrote, E> {
+        match node(self.n) {
+            Node::Str | Node::Enum(_) => write_str(self.out, s),
+            Node::Const(c) if s == *c => write_str(self.out, s),
+            Node::Num | Node::Int => match response::js_number(s) {
+                Some(v) => write_value(self.out, &v),
+                None => return Err(give_up()),
+            },
+            Node::Bool if s.eq_ignore_ascii_case("true") => self.out.extend_from_slice(b"true"),
+            Node::Bool if s.eq_ignore_ascii_case("false") => self.out.extend_from_slice(b"false"),
+            _ => return Err(give_up()),
+        }
+        Ok(Wrote::Value)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Wrote, A::Error> {
+        match node(self.n) {
+            Node::Array(item) => {
+                let item = *item;
+                self.out.push(b'[');
+                let mut first = true;
+                loop {
+                    let mark = self.out.len();
+                    if !first {
+                        self.out.push(b',');
+                    }
+                    let seed = Conv {
+                        n: item,
+                        out: &mut *self.out,
+                        depth: self.depth + 1,
+                        null: NullRule::Convert,
+                    };
+                    match seq.next_element_seed(seed)? {
+                        None => {
+                            self.out.truncate(mark);
+                            break;
+                        }
+                        // An element that comes out absent is JSON `null`.
+                        Some(Wrote::Absent) => self.out.extend_from_slice(b"null"),
+                        Some(Wrote::Value) => {}
+                    }
+                    first = false;
+                }
+                self.out.push(b']');
+                Ok(Wrote::Value)
+            }
+            Node::Str => {
+                let v = Value::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+                self.json_text(&v)
+            }
+            _ => Err(give_up()),
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Wrote, A::Error> {
+        match node(self.n) {
+            Node::Object(fields) => self.object(fields, map),
+            Node::Record(val) => {
+                let val = *val;
+                if matches!(node(val), Node::Any) {
+                    // User data kept as it is (a repeated key keeps its last value, as a parser would).
+                    let v = Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                    write_value(self.out, &v);
+                    return Ok(Wrote::Value);
+                }
+                self.out.push(b'{');
+                let mut first = true;
+                let mut keys: Vec<Key<'de>> = Vec::new();
+                while let Some(key) = map.next_key_seed(KeySeed)? {
+                    if keys.iter().any(|k| k.as_str() == key.as_str()) {
+                        // A repeated user key: the last one wins in a tree; let the tree path say.
+                        return Err(give_up());
+                    }
+                    let mark = self.out.len();
+                    if !first {
+                        self.out.push(b',');
+                    }
+                    write_str(self.out, key.as_str());
+                    self.out.push(b':');
+                    let seed = Conv {
+                        n: val,
+                        out: &mut *self.out,
+                        depth: self.depth + 1,
+                        null: NullRule::Convert,
+                    };
+                    match map.next_value_seed(seed)? {
+                        Wrote::Value => first = false,
+                        Wrote::Absent => self.out.truncate(mark),
+                    }
+                    keys.push(key);
+                }
+                self.out.push(b'}');
+                Ok(Wrote::Value)
+            }
+            Node::Str => {
+                let v = Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                self.json_text(&v)
+            }
+            _ => Err(give_up()),
+        }
+    }
+}
+
+impl<'de> Conv<'_> {
+    fn number<E: de::Error>(self, n: serde_json::Number) -> Result<Wrote, E> {
+        match node(self.n) {
+            Node::Num | Node::Int => write_value(self.out, &js_number_value(n)),
+            Node::Str => return self.json_text(&Value::Number(n)),
+            _ => return Err(give_up()),
+        }
+        Ok(Wrote::Value)
+    }
+
+    /// A non-string value where a string belongs: its JSON text, as the tree path writes it.
+    fn json_text<E: de::Error>(self, v: &Value) -> Result<Wrote, E> {
+        let mut text = String::new();
+        response::js_json(v, &mut text, self.depth).map_err(|_| give_up::<E>())?;
+        write_str(self.out, &text);
+        Ok(Wrote::Value)
+    }
+
+    fn object<A: MapAccess<'de>>(
+        self,
+        fields: &'static [Field],
+        mut map: A,
+    ) -> Result<Wrote, A::Error> {
+        self.out.push(b'{');
+        let mut first = true;
+        let mut seen: u128 = 0;
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            let Some(i) = fields.iter().position(|f| f.snake == key.as_str()) else {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            let bit = 1u128.checked_shl(i as u32).unwrap_or(0);
+            if bit == 0 || seen & bit != 0 {
+                // A repeated key (the tree keeps the last one) or an object too wide to track.
+                return Err(give_up());
+            }
+            seen |= bit;
+            let f = &fields[i];
+            let mark = self.out.len();
+            if !first {
+                self.out.push(b',');
+            }
+            self.out.push(b'"');
+            self.out.extend_from_slice(f.camel.as_bytes());
+            self.out.extend_from_slice(b"\":");
+            let null = if f.nullable {
+                NullRule::Keep
+            } else if !f.required && f.default.is_none() {
+                NullRule::Drop
+            } else {
+                NullRule::Convert
+            };
+            let seed = Conv {
+                n: f.node,
+                out: &mut *self.out,
+                depth: self.depth + 1,
+                null,
+            };
+            match map.next_value_seed(seed)? {
+                Wrote::Value => first = false,
+                Wrote::Absent => self.out.truncate(mark),
+            }
+        }
+        for (i, f) in fields.iter().enumerate() {
+            if seen & 1u128.checked_shl(i as u32).unwrap_or(0) != 0 {
+                continue;
+            }
+            if let Some(d) = f.default.to_value() {
+                if !first {
+                    self.out.push(b',');
+                }
+                self.out.push(b'"');
+                self.out.extend_from_slice(f.camel.as_bytes());
+                self.out.extend_from_slice(b"\":");
+                write_value(self.out, &d);
+                first = false;
+            } else if f.required && !matches!(node(f.node), Node::Any) {
+                return Err(give_up());
+            }
+        }
+        self.out.push(b'}');
+        Ok(Wrote::Value)
+    }
+}
+
+/// An object key, borrowed from the input when it has no escapes.
+enum Key<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl Key<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Key::Borrowed(s) => s,
+            Key::Owned(s) => s,
+        }
+    }
+}
+
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Key<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key<'de>, D::Error> {
+        d.deserialize_str(KeySeed)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key::Borrowed(s))
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Key<'de>, E> {
+        Ok(Key::Owned(s.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, s: String) -> Result<Key<'de>, E> {
+        Ok(Key::Owned(s))
+    }
+}
