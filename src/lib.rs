@@ -21,6 +21,7 @@ pub mod offline;
 pub mod service;
 pub mod transport;
 
+mod json;
 mod routes;
 mod schema;
 

@@ -34,11 +34,10 @@
 
 use std::borrow::Cow;
 use std::cell::Cell;
-use std::fmt;
 
+use crate::json::{KeyRule, Strict};
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
-use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::{error, json, method_not_allowed, not_found};
@@ -782,13 +781,20 @@ fn parse_body(bytes: &[u8]) -> Result<Option<Parsed>, String> {
         return Ok(None);
     }
     let flag = Cell::new(false);
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = Convert {
-        convert: true,
-        top: Some(&flag),
+    let note = |key: &str, value: &Value| {
+        if key == "errorOnNotFound" && *value == Value::Bool(false) {
+            flag.set(true);
+        }
+    };
+    let rule = KeyRule {
+        rename: snake_case,
+        keeps_children: |key| KEEP_CHILDREN.contains(&key),
+    };
+    let value = Strict {
+        rule: Some(rule),
+        top: Some(&note),
     }
-    .deserialize(&mut de)
-    .and_then(|v| de.end().map(|()| v))
+    .read(bytes)
     .map_err(|e| format!("the request body is not valid JSON: {e}"))?;
     if !matches!(value, Value::Object(_) | Value::Array(_)) {
         return Err("the request body must be a JSON object".to_owned());
@@ -801,107 +807,6 @@ fn parse_body(bytes: &[u8]) -> Result<Option<Parsed>, String> {
 
 /// Keys whose values autumn-js passes on untouched.
 const KEEP_CHILDREN: &[&str] = &["checkoutSessionParams", "properties"];
-
-/// Builds a JSON value, converting object keys to snake_case while `convert` holds. At the top level it
-/// also notes `"errorOnNotFound": false`.
-struct Convert<'a> {
-    convert: bool,
-    top: Option<&'a Cell<bool>>,
-}
-
-impl<'de> DeserializeSeed<'de> for Convert<'_> {
-    type Value = Value;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Convert<'_> {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Value, E> {
-        serde_json::Number::from_f64(v)
-            .map(Value::Number)
-            .ok_or_else(|| E::custom("number out of range"))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(v) = seq.next_element_seed(Convert {
-            convert: self.convert,
-            top: None,
-        })? {
-            items.push(v);
-        }
-        Ok(Value::Array(items))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Map::new();
-        let mut seen: Vec<String> = Vec::new();
-        while let Some(key) = map.next_key::<String>()? {
-            // Two parsers may pick different copies of a repeated key: refuse it, as the current
-            // protocol does.
-            if seen.contains(&key) {
-                return Err(serde::de::Error::custom(format_args!(
-                    "duplicate key {key:?}"
-                )));
-            }
-            let convert_children = self.convert && !KEEP_CHILDREN.contains(&key.as_str());
-            let value = map.next_value_seed(Convert {
-                convert: convert_children,
-                top: None,
-            })?;
-            if let Some(flag) = self.top {
-                if key == "errorOnNotFound" && value == Value::Bool(false) {
-                    flag.set(true);
-                }
-            }
-            let name = if self.convert {
-                snake_case(&key)
-            } else {
-                key.clone()
-            };
-            seen.push(key);
-            // Like `Object.fromEntries`: of two keys with the same snake_case name, the later wins.
-            out.insert(name, value);
-        }
-        Ok(Value::Object(out))
-    }
-}
 
 /// autumn-js 0.1.85's key conversion: a lowercase ASCII letter followed by an uppercase one gets a `_`
 /// between them (pairs taken left to right, without overlap), runs of `-` and JavaScript whitespace become
