@@ -15,17 +15,18 @@
 //! cargo test --test conformance
 //! ```
 
+#[path = "support/quickstart.rs"]
+mod quickstart;
 mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::Mutex;
 use std::time::Duration;
 
+use quickstart::{ensure_node_modules as ensure_node_modules_in, profile_dir, Guard};
 use support::fake_autumn::{response_violations, spec_paths};
 use support::FakeAutumn;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
 /// The secret key our server is started with (the fake only checks its shape).
 const SECRET_KEY: &str = "am_sk_test_conformance";
@@ -35,106 +36,9 @@ fn js_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js")
 }
 
-/// `target/<profile>`: this test binary lives in `target/<profile>/deps/`.
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("current_exe");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("the test binary is not in target/<profile>/deps")
-        .to_path_buf()
-}
-
-/// Runs `npm ci` in `dir` unless its `node_modules` has `marker`; fails if node or npm is missing.
-fn ensure_node_modules_in(dir: &Path, marker: &str) {
-    static ONCE: Mutex<()> = Mutex::new(());
-    let _guard = ONCE.lock().unwrap_or_else(|e| e.into_inner());
-    for tool in ["node", "npm"] {
-        let found = std::process::Command::new(tool)
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(
-            found,
-            "`{tool}` is not on PATH: the conformance tests need Node.js 20+ and npm \
-             (they run autumn-js, the reference implementation)"
-        );
-    }
-    if dir.join("node_modules").join(marker).exists() {
-        return;
-    }
-    let output = std::process::Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(dir)
-        .output()
-        .expect("run npm ci");
-    assert!(
-        output.status.success(),
-        "`npm ci` in {} failed:\n{}\n{}",
-        dir.display(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 /// `tests/js`'s packages (autumn-js).
 fn ensure_node_modules() {
     ensure_node_modules_in(&js_dir(), "autumn-js/package.json");
-}
-
-/// A child process killed when dropped (so a failing test leaves nothing behind).
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.start_kill();
-    }
-}
-
-/// Builds `examples/quickstart.rs` into this test binary's `target/<profile>` (once per process).
-///
-/// A plain `cargo test` builds the examples already, but `cargo test --test conformance` does
-/// not, and a stale binary would test old code. Cargo does not hold its build lock while tests
-/// run, so a nested `cargo build` is safe; when it is fresh it only checks timestamps.
-fn build_quickstart() {
-    static BUILT: Mutex<bool> = Mutex::new(false);
-    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    if *built {
-        return;
-    }
-    let profile = profile_dir();
-    let target_dir = profile.parent().expect("target/<profile> has a parent");
-    let mut cargo = std::process::Command::new(env!("CARGO"));
-    cargo
-        .args([
-            "build",
-            "--quiet",
-            "--example",
-            "quickstart",
-            "--target-dir",
-        ])
-        .arg(target_dir)
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
-    match profile.file_name().and_then(|n| n.to_str()) {
-        Some("debug") => {}
-        Some("release") => {
-            cargo.arg("--release");
-        }
-        Some(other) => {
-            cargo.args(["--profile", other]);
-        }
-        None => {}
-    }
-    let output = cargo
-        .output()
-        .expect("run cargo build --example quickstart");
-    assert!(
-        output.status.success(),
-        "`cargo build --example quickstart` failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    *built = true;
 }
 
 /// Starts our quickstart example against `upstream`; returns it and its base URL.
@@ -143,59 +47,12 @@ async fn start_quickstart(upstream: &str) -> (Guard, String) {
 }
 
 /// [`start_quickstart`] with extra environment variables.
-async fn start_quickstart_with(upstream: &str, extra_env: &[(&str, &str)]) -> (Guard, String) {
-    tokio::task::spawn_blocking(build_quickstart)
-        .await
-        .expect("build the quickstart");
-    let binary = profile_dir()
-        .join("examples")
-        .join(format!("quickstart{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.exists(),
-        "{} is missing after `cargo build --example quickstart`",
-        binary.display()
-    );
-    let log_path = profile_dir().join(format!(
+async fn start_quickstart_with(upstream: &str, env: &[(&str, &str)]) -> (Guard, String) {
+    let log = format!(
         "conformance-quickstart-{}.log",
         upstream.rsplit(':').next().unwrap_or("0")
-    ));
-    let log = std::fs::File::create(&log_path).expect("create the quickstart log");
-    let mut child = Command::new(&binary)
-        .env("HOST", "127.0.0.1")
-        .env("PORT", "0")
-        .env("AUTUMN_SECRET_KEY", SECRET_KEY)
-        .env("AUTUMN_API_URL", upstream)
-        .env("RUST_LOG", "warn")
-        .envs(extra_env.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(log))
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap_or_else(|e| panic!("start {}: {e}", binary.display()));
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let url = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.expect("read quickstart stdout") {
-            if let Some(url) = line.strip_prefix("autumn quickstart listening on ") {
-                return Some(url.trim().to_owned());
-            }
-        }
-        None
-    })
-    .await
-    .ok()
-    .flatten()
-    .unwrap_or_else(|| {
-        panic!(
-            "the quickstart did not print `autumn quickstart listening on http://...` within 30 s; \
-             its log: {}",
-            log_path.display()
-        )
-    });
-    // Keep draining stdout so the child never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (Guard(child), url)
+    );
+    quickstart::start_quickstart(upstream, SECRET_KEY, env, &log).await
 }
 
 /// Runs the differential driver; returns its combined output, failing the test if it fails.
@@ -474,34 +331,18 @@ async fn browser_e2e(backend: Backend) {
 /// Starts autumn-js's backend (`tests/js/reference-server.mjs`) against `upstream`, answering
 /// CORS for `cors_origin`; returns it and its base URL.
 async fn start_reference(upstream: &str, cors_origin: &str) -> (Guard, String) {
-    let mut child = Command::new("node")
-        .arg("reference-server.mjs")
-        .current_dir(js_dir())
-        .env("PORT", "0")
-        .env("AUTUMN_SECRET_KEY", SECRET_KEY)
-        .env("AUTUMN_API_URL", upstream)
-        .env("CORS_ORIGIN", cors_origin)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start node tests/js/reference-server.mjs");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let url = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.expect("read reference stdout") {
-            if let Some(url) = line.strip_prefix("autumn reference listening on ") {
-                return Some(url.trim().to_owned());
-            }
-        }
-        None
-    })
+    quickstart::start_node(
+        &js_dir(),
+        "reference-server.mjs",
+        &[
+            ("PORT", "0"),
+            ("AUTUMN_SECRET_KEY", SECRET_KEY),
+            ("AUTUMN_API_URL", upstream),
+            ("CORS_ORIGIN", cors_origin),
+        ],
+        "autumn reference listening on ",
+    )
     .await
-    .ok()
-    .flatten()
-    .expect("the reference server did not start within 30 s");
-    (Guard(child), url)
 }
 
 /// The React page in `tests/js/browser` (autumn-js's `AutumnProvider`, `useCustomer`,
@@ -553,53 +394,6 @@ async fn fake_responses_parse_in_autumn_js() {
     println!("{text}");
 }
 
-/// Our quickstart with no key (on the embedded offline Autumn, selling `tests/js/offline-catalog.json`);
-/// returns it, its base URL and the URL of the offline Autumn it serves.
-async fn start_offline_quickstart() -> (Guard, String, String) {
-    tokio::task::spawn_blocking(build_quickstart)
-        .await
-        .expect("build the quickstart");
-    let binary = profile_dir()
-        .join("examples")
-        .join(format!("quickstart{}", std::env::consts::EXE_SUFFIX));
-    let mut child = Command::new(&binary)
-        .env("HOST", "127.0.0.1")
-        .env("PORT", "0")
-        .env_remove("AUTUMN_SECRET_KEY")
-        .env_remove("AUTUMN_PROTOCOL")
-        .env(
-            "AUTUMN_OFFLINE_CATALOG",
-            js_dir().join("offline-catalog.json"),
-        )
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap_or_else(|e| panic!("start {}: {e}", binary.display()));
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let (url, api) = tokio::time::timeout(Duration::from_secs(30), async {
-        let mut url = None;
-        while let Some(line) = lines.next_line().await.expect("read quickstart stdout") {
-            if let Some(u) = line.strip_prefix("autumn quickstart listening on ") {
-                url = Some(u.trim().to_owned());
-            } else if let Some((_, rest)) = line.split_once("checkout pages at ") {
-                let api = rest.split(')').next().unwrap_or_default().to_owned();
-                return url.map(|u| (u, api));
-            }
-        }
-        None
-    })
-    .await
-    .ok()
-    .flatten()
-    .expect("the quickstart printed its address and the offline Autumn's within 30 s");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (Guard(child), url, api)
-}
-
 /// The client-side cases against the quickstart on the offline Autumn: each has the outcome it has
 /// on the fake (see `tests/js/offline.mjs`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -609,7 +403,15 @@ async fn client_cases_on_the_offline_autumn() {
         .expect("npm ci");
     let fake = FakeAutumn::start().await;
     let (_ours, ours_url) = start_quickstart(&fake.url()).await;
-    let (_offline, offline_url, offline_api) = start_offline_quickstart().await;
+    let catalog = js_dir().join("offline-catalog.json");
+    let (_offline, offline_url, offline_api) = quickstart::start_offline_quickstart(
+        &[(
+            "AUTUMN_OFFLINE_CATALOG",
+            catalog.to_str().expect("a UTF-8 path"),
+        )],
+        "conformance-quickstart-offline.log",
+    )
+    .await;
     let output = Command::new("node")
         .arg("offline.mjs")
         .current_dir(js_dir())

@@ -2,7 +2,11 @@
 //! test binary's `target/<profile>` first), Node scripts that print the URL they listen on, and
 //! `npm ci` for a Node package directory.
 //!
-//! Used by `tests/legacy_conformance.rs` (`#[path = "support/quickstart.rs"] mod quickstart;`).
+//! Used by `tests/conformance.rs` and `tests/legacy_conformance.rs`
+//! (`#[path = "support/quickstart.rs"] mod quickstart;`).
+
+// Each test binary uses a part of it.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -57,7 +61,7 @@ pub fn ensure_node_modules(dir: &Path, marker: &str) {
 }
 
 /// A child process, killed when dropped (a failing test leaves nothing behind).
-pub struct Guard(Child);
+pub struct Guard(pub Child);
 
 impl Drop for Guard {
     fn drop(&mut self) {
@@ -109,36 +113,35 @@ fn build_quickstart() {
     *built = true;
 }
 
-/// Waits (30 s at most) for the line of `child`'s stdout that starts with `prefix`; returns the
-/// rest of it, trimmed, and keeps draining stdout so the child never blocks on a full pipe.
-async fn listening_url(child: &mut Child, prefix: &str, what: &str) -> String {
+/// Waits (30 s at most) until `child`'s stdout has shown every needle; returns, for each, the URL that
+/// follows it (up to a space or `)`), and keeps draining stdout so the child never blocks on a full pipe.
+async fn banner(child: &mut Child, needles: &[&str], what: &str) -> Vec<String> {
     let stdout = child.stdout.take().expect("piped stdout");
     let mut lines = BufReader::new(stdout).lines();
-    let url = tokio::time::timeout(Duration::from_secs(30), async {
+    let mut found: Vec<Option<String>> = vec![None; needles.len()];
+    let complete = tokio::time::timeout(Duration::from_secs(30), async {
         while let Ok(Some(line)) = lines.next_line().await {
-            if let Some(url) = line.strip_prefix(prefix) {
-                return Some(url.trim().to_owned());
+            for (needle, slot) in needles.iter().zip(found.iter_mut()) {
+                if let Some((_, rest)) = line.split_once(needle) {
+                    let url = rest.split([' ', ')']).next().unwrap_or_default();
+                    *slot = Some(url.trim().to_owned());
+                }
+            }
+            if found.iter().all(Option::is_some) {
+                return true;
             }
         }
-        None
+        false
     })
     .await
-    .ok()
-    .flatten()
-    .unwrap_or_else(|| panic!("{what} did not print `{prefix}http://...` within 30 s"));
+    .unwrap_or(false);
+    assert!(complete, "{what} did not print {needles:?} within 30 s");
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    url
+    found.into_iter().flatten().collect()
 }
 
-/// Starts the quickstart example on `127.0.0.1:0` with `AUTUMN_SECRET_KEY=secret`,
-/// `AUTUMN_API_URL=upstream` and `env`; returns it and its base URL. Its stderr (the tracing log)
-/// goes to `target/<profile>/<log_name>`.
-pub async fn start_quickstart(
-    upstream: &str,
-    secret: &str,
-    env: &[(&str, &str)],
-    log_name: &str,
-) -> (Guard, String) {
+/// The quickstart binary, built first.
+async fn quickstart_binary() -> PathBuf {
     tokio::task::spawn_blocking(build_quickstart)
         .await
         .expect("build the quickstart");
@@ -150,14 +153,29 @@ pub async fn start_quickstart(
         "{} is missing after `cargo build --example quickstart`",
         binary.display()
     );
+    binary
+}
+
+/// Starts the quickstart on `127.0.0.1:0` with `env` (its stderr, the tracing log, goes to
+/// `target/<profile>/<log_name>`); returns it and the URLs after `needles` in its start-up lines.
+async fn start(
+    env: &[(&str, &str)],
+    remove: &[&str],
+    log_name: &str,
+    needles: &[&str],
+) -> (Guard, Vec<String>) {
+    let binary = quickstart_binary().await;
     let log_path = profile_dir().join(log_name);
     let log = std::fs::File::create(&log_path).expect("create the quickstart log");
-    let mut child = Command::new(&binary)
+    let mut command = Command::new(&binary);
+    command
         .env("HOST", "127.0.0.1")
         .env("PORT", "0")
-        .env("AUTUMN_SECRET_KEY", secret)
-        .env("AUTUMN_API_URL", upstream)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "warn");
+    for name in remove {
+        command.env_remove(name);
+    }
+    let mut child = command
         .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -166,8 +184,40 @@ pub async fn start_quickstart(
         .spawn()
         .unwrap_or_else(|e| panic!("start {}: {e}", binary.display()));
     let what = format!("the quickstart (log: {})", log_path.display());
-    let url = listening_url(&mut child, "autumn quickstart listening on ", &what).await;
-    (Guard(child), url)
+    let urls = banner(&mut child, needles, &what).await;
+    (Guard(child), urls)
+}
+
+/// The quickstart without a key, on the embedded offline Autumn, with `env` (e.g. its catalogue);
+/// returns it, its base URL and the URL of the offline Autumn it serves (API and checkout pages).
+pub async fn start_offline_quickstart(
+    env: &[(&str, &str)],
+    log_name: &str,
+) -> (Guard, String, String) {
+    let (guard, urls) = start(
+        env,
+        &["AUTUMN_SECRET_KEY", "AUTUMN_API_URL", "AUTUMN_PROTOCOL"],
+        log_name,
+        &["autumn quickstart listening on ", "checkout pages at "],
+    )
+    .await;
+    let [url, api] = <[String; 2]>::try_from(urls).expect("two URLs");
+    (guard, url, api)
+}
+
+/// Starts the quickstart example on `127.0.0.1:0` with `AUTUMN_SECRET_KEY=secret`,
+/// `AUTUMN_API_URL=upstream` and `env`; returns it and its base URL. Its stderr (the tracing log)
+/// goes to `target/<profile>/<log_name>`.
+pub async fn start_quickstart(
+    upstream: &str,
+    secret: &str,
+    env: &[(&str, &str)],
+    log_name: &str,
+) -> (Guard, String) {
+    let mut all = vec![("AUTUMN_SECRET_KEY", secret), ("AUTUMN_API_URL", upstream)];
+    all.extend_from_slice(env);
+    let (guard, mut urls) = start(&all, &[], log_name, &["autumn quickstart listening on "]).await;
+    (guard, urls.remove(0))
 }
 
 /// Starts `node <script>` in `dir` with `env`; returns it and the URL from its
@@ -188,6 +238,6 @@ pub async fn start_node(
         .kill_on_drop(true)
         .spawn()
         .unwrap_or_else(|e| panic!("start node {script}: {e}"));
-    let url = listening_url(&mut child, prefix, &format!("node {script}")).await;
-    (Guard(child), url)
+    let mut urls = banner(&mut child, &[prefix], &format!("node {script}")).await;
+    (Guard(child), urls.remove(0))
 }
