@@ -57,29 +57,18 @@ async fn start_quickstart_with(upstream: &str, env: &[(&str, &str)]) -> (Guard, 
 
 /// Runs the differential driver; returns its combined output, failing the test if it fails.
 async fn run_driver(ours: &str, fake: &FakeAutumn) -> String {
-    let output = Command::new("node")
-        .arg("differential.mjs")
-        .current_dir(js_dir())
-        .env("OURS_URL", ours)
-        .env("FAKE_URL", fake.url())
-        .env("AUTUMN_SECRET_KEY", SECRET_KEY)
-        .env_remove("REFERENCE_URL")
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output()
-        .await
-        .expect("run node tests/js/differential.mjs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        output.status.success(),
-        "the differential suite failed ({}):\n{text}",
-        output.status
-    );
-    text
+    quickstart::run_node(
+        &js_dir(),
+        "differential.mjs",
+        &[
+            ("OURS_URL", ours),
+            ("FAKE_URL", &fake.url()),
+            ("AUTUMN_SECRET_KEY", SECRET_KEY),
+        ],
+        &["REFERENCE_URL"],
+        "the differential suite",
+    )
+    .await
 }
 
 /// Our server against autumn-js's backend, case by case (see the module docs).
@@ -302,29 +291,21 @@ async fn browser_e2e(backend: Backend) {
         Backend::Ours => "browser-e2e",
         Backend::Reference => "browser-e2e-reference",
     });
-    let output = Command::new("node")
-        .arg("e2e.mjs")
-        .current_dir(&browser_dir)
-        .env("BACKEND_URL", &backend_url)
-        .env("FAKE_URL", fake.url())
-        .env("PAGE_PORT", page_port.to_string())
-        .env("ARTIFACT_DIR", &artifacts)
-        .env("CHROMIUM", &chromium)
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output()
-        .await
-        .expect("run node tests/js/browser/e2e.mjs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        output.status.success(),
-        "the browser end-to-end test against {backend:?} failed ({}):\n{text}",
-        output.status
-    );
+    let page_port = page_port.to_string();
+    let text = quickstart::run_node(
+        &browser_dir,
+        "e2e.mjs",
+        &[
+            ("BACKEND_URL", backend_url.as_str()),
+            ("FAKE_URL", &fake.url()),
+            ("PAGE_PORT", &page_port),
+            ("ARTIFACT_DIR", artifacts.to_str().expect("a UTF-8 path")),
+            ("CHROMIUM", chromium.as_str()),
+        ],
+        &[],
+        &format!("the browser end-to-end test against {backend:?}"),
+    )
+    .await;
     println!("{text}");
 }
 
@@ -412,27 +393,18 @@ async fn client_cases_on_the_offline_autumn() {
         "conformance-quickstart-offline.log",
     )
     .await;
-    let output = Command::new("node")
-        .arg("offline.mjs")
-        .current_dir(js_dir())
-        .env("OURS_URL", &ours_url)
-        .env("FAKE_URL", fake.url())
-        .env("OFFLINE_URL", &offline_url)
-        .env("OFFLINE_API", &offline_api)
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output()
-        .await
-        .expect("run node tests/js/offline.mjs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        output.status.success(),
-        "client cases on the offline Autumn failed ({}):\n{text}",
-        output.status
-    );
+    let text = quickstart::run_node(
+        &js_dir(),
+        "offline.mjs",
+        &[
+            ("OURS_URL", &ours_url),
+            ("FAKE_URL", &fake.url()),
+            ("OFFLINE_URL", &offline_url),
+            ("OFFLINE_API", &offline_api),
+        ],
+        &[],
+        "client cases on the offline Autumn",
+    )
+    .await;
     println!("{text}");
 }

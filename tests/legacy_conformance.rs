@@ -27,10 +27,8 @@
 mod quickstart;
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 use quickstart::{ensure_node_modules, start_node, start_quickstart, Guard};
-use tokio::process::Command;
 
 /// The secret key both servers send; the fake flags any request without it.
 const SECRET_KEY: &str = "am_sk_test_legacy_conformance";
@@ -57,29 +55,18 @@ async fn start_fake() -> (Guard, String) {
 /// Runs the driver against `ours` (a URL, or `reference` for the self-check); returns its report,
 /// failing the test with the whole report when any case fails.
 async fn run_driver(ours: &str, fake: &str) -> String {
-    let output = Command::new("node")
-        .arg("differential.mjs")
-        .current_dir(legacy_dir())
-        .env("OURS_URL", ours)
-        .env("FAKE_URL", fake)
-        .env("AUTUMN_SECRET_KEY", SECRET_KEY)
-        .env_remove("CASES")
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output()
-        .await
-        .expect("run node tests/js/legacy/differential.mjs");
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        output.status.success(),
-        "the legacy differential suite failed ({}):\n{report}",
-        output.status
-    );
-    report
+    quickstart::run_node(
+        &legacy_dir(),
+        "differential.mjs",
+        &[
+            ("OURS_URL", ours),
+            ("FAKE_URL", fake),
+            ("AUTUMN_SECRET_KEY", SECRET_KEY),
+        ],
+        &["CASES"],
+        "the legacy differential suite",
+    )
+    .await
 }
 
 /// The number of cases in the driver's closing line, `legacy differential: N cases over ...`.

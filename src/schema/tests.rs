@@ -460,6 +460,32 @@ fn hostile_nesting_neither_overflows_nor_panics() {
     assert_eq!(err.path, "id");
 }
 
+/// The JSON pointer of every value inside `input` (not the root itself).
+fn pointers(input: &Value) -> Vec<String> {
+    let mut pointers = Vec::new();
+    let mut stack = vec![(String::new(), input)];
+    while let Some((p, v)) = stack.pop() {
+        match v {
+            Value::Object(m) => {
+                for (k, c) in m {
+                    let q = format!("{p}/{}", k.replace('~', "~0").replace('/', "~1"));
+                    pointers.push(q.clone());
+                    stack.push((q, c));
+                }
+            }
+            Value::Array(a) => {
+                for (i, c) in a.iter().enumerate() {
+                    let q = format!("{p}/{i}");
+                    pointers.push(q.clone());
+                    stack.push((q, c));
+                }
+            }
+            _ => {}
+        }
+    }
+    pointers
+}
+
 /// Every fixture with each of its values (at any depth) swapped for every kind of JSON value:
 /// the conversions answer, whatever they answer, without panicking.
 #[test]
@@ -481,29 +507,7 @@ fn no_panics_on_mutated_fixtures() {
         let op = op_named(f["op"].as_str().unwrap_or(""));
         let side = f["side"].as_str().unwrap_or("");
         let input = f["input"].clone();
-        // every JSON pointer in the input
-        let mut pointers = vec![String::new()];
-        let mut stack = vec![(String::new(), &input)];
-        while let Some((p, v)) = stack.pop() {
-            match v {
-                Value::Object(m) => {
-                    for (k, c) in m {
-                        let q = format!("{p}/{}", k.replace('~', "~0").replace('/', "~1"));
-                        pointers.push(q.clone());
-                        stack.push((q, c));
-                    }
-                }
-                Value::Array(a) => {
-                    for (i, c) in a.iter().enumerate() {
-                        let q = format!("{p}/{i}");
-                        pointers.push(q.clone());
-                        stack.push((q, c));
-                    }
-                }
-                _ => {}
-            }
-        }
-        for p in pointers.iter().filter(|p| !p.is_empty()) {
+        for p in &pointers(&input) {
             for r in &replacements {
                 let mut v = input.clone();
                 if let Some(slot) = v.pointer_mut(p) {
@@ -607,28 +611,7 @@ fn the_stream_agrees_with_the_tree_on_every_fixture_and_mutation() {
         }
         total += 1;
         assert_stream_agrees(op, &input);
-        let mut pointers = Vec::new();
-        let mut stack = vec![(String::new(), &input)];
-        while let Some((p, v)) = stack.pop() {
-            match v {
-                Value::Object(m) => {
-                    for (k, c) in m {
-                        let q = format!("{p}/{}", k.replace('~', "~0").replace('/', "~1"));
-                        pointers.push(q.clone());
-                        stack.push((q, c));
-                    }
-                }
-                Value::Array(a) => {
-                    for (i, c) in a.iter().enumerate() {
-                        let q = format!("{p}/{i}");
-                        pointers.push(q.clone());
-                        stack.push((q, c));
-                    }
-                }
-                _ => {}
-            }
-        }
-        for p in &pointers {
+        for p in &pointers(&input) {
             for r in &replacements {
                 let mut v = input.clone();
                 if let Some(slot) = v.pointer_mut(p) {

@@ -241,3 +241,38 @@ pub async fn start_node(
     let mut urls = banner(&mut child, &[prefix], &format!("node {script}")).await;
     (Guard(child), urls.remove(0))
 }
+
+/// Runs `node <script>` in `dir` with `env` set and `remove` unset, to the end; returns its stdout
+/// and stderr, failing the test (with that output) when it fails.
+pub async fn run_node(
+    dir: &Path,
+    script: &str,
+    env: &[(&str, &str)],
+    remove: &[&str],
+    what: &str,
+) -> String {
+    let mut command = Command::new("node");
+    for name in remove {
+        command.env_remove(name);
+    }
+    let output = command
+        .arg(script)
+        .current_dir(dir)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("run node {script}: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "{what} failed ({}):\n{text}",
+        output.status
+    );
+    text
+}
