@@ -37,6 +37,7 @@
 
 mod balances;
 mod billing;
+mod budget;
 mod customers;
 mod entities;
 mod events;
@@ -57,7 +58,8 @@ use http_body_util::{BodyExt, Full, Limited};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tower::retry::budget::{Budget, TpsBudget};
+
+use self::budget::RetryBudget;
 
 pub use self::balances::Balances;
 pub use self::billing::Billing;
@@ -332,7 +334,7 @@ impl ClientBuilder {
                 api_version,
                 timeout: self.timeout,
                 retry: self.retry,
-                budget: TpsBudget::new(Duration::from_secs(10), 10, 0.2),
+                budget: RetryBudget::new(0.2, 10),
                 max_response_bytes: self.max_response_bytes,
             }),
         })
@@ -384,7 +386,7 @@ struct Inner<T> {
     api_version: HeaderValue,
     timeout: Duration,
     retry: RetryPolicy,
-    budget: TpsBudget,
+    budget: RetryBudget,
     max_response_bytes: usize,
 }
 
