@@ -1,10 +1,8 @@
 //! Feature catalogue reads.
 
-use serde_json::Value;
-
 use super::{resource, Operation, Retry};
 use crate::error::Error;
-use crate::models::Params;
+use crate::models::{Feature, FeatureList, GetFeatureParams, ListFeaturesParams};
 use crate::transport::HttpTransport;
 
 resource! {
@@ -14,7 +12,7 @@ resource! {
 
 impl<T: HttpTransport> Features<'_, T> {
     /// The features (`POST /v1/features.list`).
-    pub async fn list(&self, params: &Params) -> Result<Value, Error> {
+    pub async fn list(&self, params: &ListFeaturesParams) -> Result<FeatureList, Error> {
         self.client
             .call(
                 Operation::post("/v1/features.list", Retry::Safe),
@@ -25,7 +23,7 @@ impl<T: HttpTransport> Features<'_, T> {
     }
 
     /// One feature (`POST /v1/features.get`).
-    pub async fn get(&self, params: &Params) -> Result<Value, Error> {
+    pub async fn get(&self, params: &GetFeatureParams) -> Result<Feature, Error> {
         self.client
             .call(
                 Operation::post("/v1/features.get", Retry::Safe),
