@@ -780,7 +780,9 @@ def render(g: Gen) -> str:
             if st.name not in CUSTOM_NEW and len(required) <= 5:
                 args = []
                 inits = []
-                for f, ty in required:
+                # The customer (then the entity) first, as in every `new` of the crate.
+                first = {"customer_id": 0, "entity_id": 1}
+                for f, ty in sorted(required, key=lambda r: first.get(r[0].name, 2)):
                     ident = field_ident(f.name)
                     a, conv = setter_arg(ty)
                     args.append("%s: %s" % (ident, a))

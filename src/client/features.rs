@@ -11,15 +11,15 @@ resource! {
 }
 
 impl<T: HttpTransport> Features<'_, T> {
-    /// The features (`POST /v1/features.list`).
+    /// The features (`POST /v1/features.list`). The operation takes no parameters: the request has no
+    /// body unless `params.extra` has fields.
     pub async fn list(&self, params: &ListFeaturesParams) -> Result<FeatureList, Error> {
-        self.client
-            .call(
-                Operation::post("/v1/features.list", Retry::Safe),
-                params,
-                None,
-            )
-            .await
+        let op = Operation::post("/v1/features.list", Retry::Safe);
+        if params.extra.is_empty() {
+            self.client.call_without_body(op).await
+        } else {
+            self.client.call(op, params, None).await
+        }
     }
 
     /// One feature (`POST /v1/features.get`).

@@ -3094,14 +3094,14 @@ pub struct CreateEntityParams {
 impl CreateEntityParams {
     /// A value with the required fields set and every optional one unset.
     pub fn new(
-        feature_id: impl Into<String>,
         customer_id: impl Into<String>,
         entity_id: impl Into<String>,
+        feature_id: impl Into<String>,
     ) -> Self {
         CreateEntityParams {
-            feature_id: feature_id.into(),
             customer_id: customer_id.into(),
             entity_id: entity_id.into(),
+            feature_id: feature_id.into(),
             ..Default::default()
         }
     }
@@ -5985,10 +5985,10 @@ pub struct RedeemReferralCodeParams {
 
 impl RedeemReferralCodeParams {
     /// A value with the required fields set and every optional one unset.
-    pub fn new(code: impl Into<String>, customer_id: impl Into<String>) -> Self {
+    pub fn new(customer_id: impl Into<String>, code: impl Into<String>) -> Self {
         RedeemReferralCodeParams {
-            code: code.into(),
             customer_id: customer_id.into(),
+            code: code.into(),
             ..Default::default()
         }
     }
