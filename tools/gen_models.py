@@ -355,6 +355,80 @@ STRUCT_DOCS = {
     "PriceTier": "One tier of a tiered price.",
     "CreditTier": "One tier of a tiered credit cost.",
     "LineItem": "One line of an invoice or preview.",
+    "AutoTopup": "An automatic top-up of a credit balance when it drops below a threshold.",
+    "PurchaseLimit": "How often auto top-ups may happen (and, in answers, how many the current window used).",
+    "SpendLimit": "A cap on overage spend for a feature.",
+    "UsageLimit": "A hard cap on the units of a feature used per interval.",
+    "UsageAlert": "An alert when usage or the remaining balance crosses a threshold.",
+    "OverageAllowed": "Whether usage of a feature may exceed its balance.",
+    "PropertyFilter": "Event property values a usage limit or alert counts.",
+    "PlanItem": "A feature a plan grants: included units, price, reset and rollover.",
+    "PlanPrice": "A plan's base price.",
+    "ItemPrice": "The price of a plan item beyond its included units (flat or tiered).",
+    "ItemReset": "When an item's balance resets.",
+    "License": "A seat pool the customer's plans grant.",
+    "PlanLicense": "A license a plan offers.",
+    "PlanVariant": "A variant of a plan.",
+    "BalanceBreakdown": "One source of a balance (a plan, a grant, a top-up) when several stack.",
+    "BalanceReset": "When a balance resets.",
+    "BalancePrice": "The price of usage beyond a balance's grant.",
+    "Rollover": "Units rolled over from a previous period.",
+    "RolloverConfig": "How unused units roll over.",
+    "Invoice": "An invoice of the customer or entity.",
+    "BillingInvoice": "The invoice a billing call created.",
+    "InvoicePreview": "An upcoming invoice of one of the customer's subscriptions.",
+    "Discount": "A discount applied to the customer.",
+    "LineItemDiscount": "A discount on a line item.",
+    "Referral": "A customer the customer referred.",
+    "TrialUsed": "A free trial the customer (or the fingerprint) used.",
+    "CustomerEligibility": "What attaching the plan would do for the customer named in the request.",
+    "CreditSchema": "The credit cost of a metered feature in a credit system.",
+    "CreditDimension": "A credit cost that applies to events with given property values.",
+    "CreditMultiplier": "A credit multiplier for events with given property values.",
+    "FeatureOverride": "Per-item overrides of a feature's credit schema and AI markups.",
+    "Markups": "AI model and provider markups.",
+    "ModelMarkup": "Markup and costs for one AI model.",
+    "ProviderMarkup": "Markup for one AI provider.",
+    "ThresholdBilling": "Bill usage as soon as it reaches a threshold.",
+    "ItemExpiry": "When units granted by an item expire.",
+    "LicenseConfig": "A license a plan offers, as a customization adds or changes it.",
+    "LicenseRef": "A license, by its plan id.",
+    "PlanProcessors": "The plan's products at the payment processors.",
+    "StripeProduct": "The plan's Stripe product ids.",
+    "RevenueCatProducts": "The plan's RevenueCat products.",
+    "RevenueCatProduct": "A RevenueCat product mapped to the plan.",
+    "PriceProcessors": "The price's ids at the payment processors.",
+    "StripePrice": "The price's Stripe id.",
+    "FeatureProcessors": "The feature's ids at the payment processors.",
+    "StripeFeature": "The feature's Stripe meter and product.",
+    "CurrencyAmount": "An amount in another currency.",
+    "TierCurrencyAmount": "A tier's amounts in another currency.",
+    "CustomerRewards": "Rewards earned or applied for the customer.",
+    "AggregateBin": "One time bin of `events.aggregate`.",
+    "AggregateTotal": "Count and sum of one feature's events over the whole range.",
+    "DeductionBin": "What one time bin consumed, per balance.",
+    "DeductionValue": "What was consumed from the balances of one feature in a time bin.",
+    "BalanceDeduction": "What was consumed from one balance in a time bin.",
+    "GroupedDeduction": "What one group value consumed from a balance.",
+    "Deduction": "What an event deducted from one balance.",
+    "FeatureQuantity": "A quantity of one (prepaid) feature.",
+    "PlanChange": "A plan a billing change adds, updates or removes.",
+    "PreviewProduct": "A product that would grant the feature (a `balances.check` preview).",
+    "ProductItem": "An item of a preview product.",
+    "ProductItemConfig": "Rollover and proration of a preview product's item.",
+    "ProductItemRollover": "Rollover of a preview product's item.",
+    "ProductFreeTrial": "The free trial of a preview product.",
+    "ProductProperties": "Summary properties of a preview product.",
+    "ReferredCustomer": "The customer a referral brought.",
+    "PlanFilter": "A plan (and optionally versions) to filter by.",
+    "CustomLineItem": "An invoice line replacing the generated proration lines.",
+    "LicenseQuantity": "The number of seats of one license.",
+    "UsageLineItem": "A usage-based line of the next cycle.",
+    "PlanToAttach": "One plan of a `billing.multi_attach`.",
+    "CarryOver": "Whether (and for which features) balances or usage carry over from the previous plan.",
+    "TimeRange": "A time range in milliseconds since the epoch (both bounds inclusive, both optional).",
+    "PriceDisplay": "Display text for a price or item on a pricing page.",
+    "FreeTrial": "A free trial: its length, whether a card is needed, what happens at its end.",
 }
 
 # Request structs: doc line per operation (with the operation's path).
@@ -615,9 +689,11 @@ class Gen:
             if ap is True or ap == {} or ap is None:
                 return ("map", ("value",)), nullable, desc, [], default
             vt, vn, _, _, _ = self.conv(ap, side, op, path + "{}", ctx, None, depth + 1)
+            self.describe(vt, desc)
             return ("map", ("opt", vt) if vn else vt), nullable, desc, [], default
         if t == "array":
             it, inull, _, _, _ = self.conv(s.get("items", {}), side, op, path + "[]", ctx, None, depth + 1)
+            self.describe(it, desc)
             return ("vec", ("opt", it) if inull else it), nullable, desc, [], default
         if t == "string":
             return ("str",), nullable, desc, [], default
@@ -630,6 +706,11 @@ class Gen:
         if t is None or t == "null":
             return ("value",), nullable or t == "null", desc, [], default
         raise SystemExit("unsupported schema at %s %s: %r" % (op, path, s))
+
+    def describe(self, t, desc):
+        """A struct met as a list item or map value takes the list's (map's) description."""
+        if t[0] == "struct" and desc and self.structs[t[1]].doc is None:
+            self.structs[t[1]].doc = "An entry of: " + desc[:1].lower() + desc[1:]
 
     def kind(self, o):
         o = self.resolve(o)

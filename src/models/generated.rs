@@ -198,7 +198,7 @@ impl BillingControls {
     }
 }
 
-/// Part of customers.get_or_create.
+/// An automatic top-up of a credit balance when it drops below a threshold.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AutoTopup {
     /// The ID of the feature (credit balance) to auto top-up.
@@ -260,7 +260,7 @@ impl AutoTopup {
     }
 }
 
-/// Optional rate limit to cap how often auto top-ups occur.
+/// How often auto top-ups may happen (and, in answers, how many the current window used).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PurchaseLimit {
     /// The time interval for the purchase limit window. Known values: `hour`, `day`, `week`, `month` (others may appear).
@@ -322,7 +322,7 @@ impl PurchaseLimit {
     }
 }
 
-/// Part of customers.get_or_create.
+/// A cap on overage spend for a feature.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SpendLimit {
     /// Optional feature ID this spend limit applies to.
@@ -393,7 +393,7 @@ impl SpendLimit {
     }
 }
 
-/// Part of customers.get_or_create.
+/// A hard cap on the units of a feature used per interval.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct UsageLimit {
     /// The feature this usage limit applies to.
@@ -464,7 +464,7 @@ impl UsageLimit {
     }
 }
 
-/// When set, only usage from events whose properties match counts toward this cap.
+/// Event property values a usage limit or alert counts.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PropertyFilter {
     /// Property values to match; keys are kept byte for byte.
@@ -485,7 +485,7 @@ impl PropertyFilter {
     }
 }
 
-/// Part of customers.get_or_create.
+/// An alert when usage or the remaining balance crosses a threshold.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct UsageAlert {
     /// The feature ID this alert applies to.
@@ -562,7 +562,7 @@ impl UsageAlert {
     }
 }
 
-/// Part of customers.get_or_create.
+/// Whether usage of a feature may exceed its balance.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct OverageAllowed {
     /// The feature ID this overage allowed control applies to.
@@ -827,7 +827,7 @@ pub struct Plan {
     pub extra: Map<String, Value>,
 }
 
-/// Base price configuration for a plan.
+/// A plan's base price.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PlanPrice {
     /// Base price amount for the plan.
@@ -886,7 +886,7 @@ impl PlanPrice {
     }
 }
 
-/// Part of customers.get_or_create.
+/// An amount in another currency.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CurrencyAmount {
     /// Three-letter Stripe-supported currency code (e.g.
@@ -909,7 +909,7 @@ impl CurrencyAmount {
     }
 }
 
-/// Display text for showing this price in pricing pages.
+/// Display text for a price or item on a pricing page.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PriceDisplay {
     /// Main display text (e.g. '$10' or '100 messages').
@@ -922,7 +922,7 @@ pub struct PriceDisplay {
     pub extra: Map<String, Value>,
 }
 
-/// Part of customers.get_or_create.
+/// The price's ids at the payment processors.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PriceProcessors {
     /// Stripe ids.
@@ -933,7 +933,7 @@ pub struct PriceProcessors {
     pub extra: Map<String, Value>,
 }
 
-/// Part of customers.get_or_create.
+/// The price's Stripe id.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct StripePrice {
     /// Stripe price id.
@@ -943,7 +943,7 @@ pub struct StripePrice {
     pub extra: Map<String, Value>,
 }
 
-/// Part of customers.get_or_create.
+/// A feature a plan grants: included units, price, reset and rollover.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PlanItem {
     /// The ID of the feature this item configures.
@@ -1040,7 +1040,7 @@ pub struct FeatureDisplay {
     pub extra: Map<String, Value>,
 }
 
-/// Part of customers.get_or_create.
+/// The credit cost of a metered feature in a credit system.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreditSchema {
     /// The ID of the metered feature (should be a single_use feature). Known values: `` (others may appear).
@@ -1114,7 +1114,7 @@ impl CreditSchema {
     }
 }
 
-/// Reset configuration for consumable features.
+/// When an item's balance resets.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ItemReset {
     /// The interval at which the feature balance resets (e.g. Known values: `one_off`, `minute`, `hour`, `day`, `week`, `month`, `quarter`, `semi_annual`, `year` (others may appear).
@@ -1143,7 +1143,7 @@ impl ItemReset {
     }
 }
 
-/// Pricing for usage beyond included units.
+/// The price of a plan item beyond its included units (flat or tiered).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ItemPrice {
     /// Price per billing_units after included usage is consumed.
@@ -1285,7 +1285,7 @@ impl PriceTier {
     }
 }
 
-/// Part of customers.get_or_create.
+/// A tier's amounts in another currency.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TierCurrencyAmount {
     /// Three-letter currency code.
@@ -1323,7 +1323,7 @@ impl TierCurrencyAmount {
     }
 }
 
-/// Rollover configuration for unused units.
+/// How unused units roll over.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RolloverConfig {
     /// Maximum rollover units. Null for unlimited rollover.
@@ -1370,7 +1370,7 @@ impl RolloverConfig {
     }
 }
 
-/// Part of customers.get_or_create.
+/// When units granted by an item expire.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ItemExpiry {
     /// Expiry unit. Known values: `day`, `week`, `month`, `year` (others may appear).
@@ -1393,7 +1393,7 @@ impl ItemExpiry {
     }
 }
 
-/// Part of customers.get_or_create.
+/// Per-item overrides of a feature's credit schema and AI markups.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FeatureOverride {
     /// Credit costs of metered features.
@@ -1457,7 +1457,7 @@ impl CreditTier {
     }
 }
 
-/// Part of customers.get_or_create.
+/// A credit cost that applies to events with given property values.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreditDimension {
     /// Property values an event must have.
@@ -1514,7 +1514,7 @@ impl CreditDimension {
     }
 }
 
-/// Part of customers.get_or_create.
+/// A credit multiplier for events with given property values.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreditMultiplier {
     /// Property values an event must have.
@@ -1554,7 +1554,7 @@ impl CreditMultiplier {
     }
 }
 
-/// Part of customers.get_or_create.
+/// AI model and provider markups.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Markups {
     /// Default markup percentage.
@@ -1598,7 +1598,7 @@ impl Markups {
     }
 }
 
-/// Part of customers.get_or_create.
+/// Markup and costs for one AI model.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModelMarkup {
     /// Cost per input token.
@@ -1642,7 +1642,7 @@ impl ModelMarkup {
     }
 }
 
-/// Part of customers.get_or_create.
+/// Markup for one AI provider.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProviderMarkup {
     /// Markup percentage.
@@ -1662,7 +1662,7 @@ impl ProviderMarkup {
     }
 }
 
-/// Part of customers.get_or_create.
+/// Bill usage as soon as it reaches a threshold.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ThresholdBilling {
     /// Threshold.
@@ -1682,7 +1682,7 @@ impl ThresholdBilling {
     }
 }
 
-/// Free trial configuration.
+/// A free trial: its length, whether a card is needed, what happens at its end.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FreeTrial {
     /// Number of duration_type periods the trial lasts.
@@ -2026,7 +2026,7 @@ impl ItemFilter {
     }
 }
 
-/// Part of customers.get_or_create.
+/// A license, by its plan id.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LicenseRef {
     /// The license plan.
@@ -2046,7 +2046,7 @@ impl LicenseRef {
     }
 }
 
-/// Part of customers.get_or_create.
+/// A license a plan offers, as a customization adds or changes it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LicenseConfig {
     /// The license plan.
@@ -2122,7 +2122,7 @@ pub struct PlanConfig {
     pub extra: Map<String, Value>,
 }
 
-/// Part of customers.get_or_create.
+/// What attaching the plan would do for the customer named in the request.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CustomerEligibility {
     /// Whether the trial on this plan is available to this customer.
@@ -2144,7 +2144,7 @@ pub struct CustomerEligibility {
     pub extra: Map<String, Value>,
 }
 
-/// Part of customers.get_or_create.
+/// The plan's products at the payment processors.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PlanProcessors {
     /// Stripe ids.
@@ -2158,7 +2158,7 @@ pub struct PlanProcessors {
     pub extra: Map<String, Value>,
 }
 
-/// Part of customers.get_or_create.
+/// The plan's Stripe product ids.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct StripeProduct {
     /// Product id.
@@ -2171,7 +2171,7 @@ pub struct StripeProduct {
     pub extra: Map<String, Value>,
 }
 
-/// Part of customers.get_or_create.
+/// The plan's RevenueCat products.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RevenueCatProducts {
     /// RevenueCat products.
@@ -2182,7 +2182,7 @@ pub struct RevenueCatProducts {
     pub extra: Map<String, Value>,
 }
 
-/// Part of customers.get_or_create.
+/// A RevenueCat product mapped to the plan.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RevenueCatProduct {
     /// Product id.
@@ -2195,7 +2195,7 @@ pub struct RevenueCatProduct {
     pub extra: Map<String, Value>,
 }
 
-/// Quantity configuration for a prepaid feature.
+/// A quantity of one (prepaid) feature.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FeatureQuantity {
     /// The ID of the feature to set quantity for.
@@ -2256,7 +2256,7 @@ pub struct Purchase {
     pub extra: Map<String, Value>,
 }
 
-/// Part of customers.get_or_create.
+/// A seat pool the customer's plans grant.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct License {
     /// The plan offered as an assignable license.
@@ -2313,7 +2313,7 @@ pub struct Balance {
     pub extra: Map<String, Value>,
 }
 
-/// Part of customers.get_or_create.
+/// The feature's ids at the payment processors.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FeatureProcessors {
     /// Stripe ids.
@@ -2324,7 +2324,7 @@ pub struct FeatureProcessors {
     pub extra: Map<String, Value>,
 }
 
-/// Part of customers.get_or_create.
+/// The feature's Stripe meter and product.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct StripeFeature {
     /// Stripe meter id.
@@ -2338,7 +2338,7 @@ pub struct StripeFeature {
     pub extra: Map<String, Value>,
 }
 
-/// Part of customers.get_or_create.
+/// One source of a balance (a plan, a grant, a top-up) when several stack.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BalanceBreakdown {
     /// The unique identifier for this balance breakdown. Autumn's default: `""`.
@@ -2371,7 +2371,7 @@ pub struct BalanceBreakdown {
     pub extra: Map<String, Value>,
 }
 
-/// Part of customers.get_or_create.
+/// When a balance resets.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BalanceReset {
     /// The interval. Known values: `one_off`, `minute`, `hour`, `day`, `week`, `month`, `quarter`, `semi_annual`, `year` (others may appear).
@@ -2387,7 +2387,7 @@ pub struct BalanceReset {
     pub extra: Map<String, Value>,
 }
 
-/// Part of customers.get_or_create.
+/// The price of usage beyond a balance's grant.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BalancePrice {
     /// The per-unit price amount.
@@ -2411,7 +2411,7 @@ pub struct BalancePrice {
     pub extra: Map<String, Value>,
 }
 
-/// Part of customers.get_or_create.
+/// Units rolled over from a previous period.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Rollover {
     /// Amount originally rolled over from a previous period, before any of it was consumed.
@@ -2496,7 +2496,7 @@ pub struct RevenueCatCustomer {
     pub extra: Map<String, Value>,
 }
 
-/// Part of customers.get_or_create.
+/// An invoice of the customer or entity.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Invoice {
     /// Array of plan IDs included in this invoice.
@@ -2523,7 +2523,7 @@ pub struct Invoice {
     pub extra: Map<String, Value>,
 }
 
-/// Part of customers.get_or_create.
+/// An upcoming invoice of one of the customer's subscriptions.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct InvoicePreview {
     /// Plan IDs contributing line items to this invoice.
@@ -2574,7 +2574,7 @@ pub struct LineItem {
     pub extra: Map<String, Value>,
 }
 
-/// Part of customers.get_or_create.
+/// A discount on a line item.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LineItemDiscount {
     /// Amount taken off.
@@ -2629,7 +2629,7 @@ pub struct EntitySummary {
     pub extra: Map<String, Value>,
 }
 
-/// Part of customers.get_or_create.
+/// A free trial the customer (or the fingerprint) used.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TrialUsed {
     /// The plan.
@@ -2644,7 +2644,7 @@ pub struct TrialUsed {
     pub extra: Map<String, Value>,
 }
 
-/// Part of customers.get_or_create.
+/// Rewards earned or applied for the customer.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CustomerRewards {
     /// Array of active discounts applied to the customer.
@@ -2655,7 +2655,7 @@ pub struct CustomerRewards {
     pub extra: Map<String, Value>,
 }
 
-/// Part of customers.get_or_create.
+/// A discount applied to the customer.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Discount {
     /// The unique identifier for this discount.
@@ -2691,7 +2691,7 @@ pub struct Discount {
     pub extra: Map<String, Value>,
 }
 
-/// Part of customers.get_or_create.
+/// A customer the customer referred.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Referral {
     /// The referral program.
@@ -2707,7 +2707,7 @@ pub struct Referral {
     pub extra: Map<String, Value>,
 }
 
-/// Part of customers.get_or_create.
+/// The customer a referral brought.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReferredCustomer {
     /// The id.
@@ -2841,7 +2841,7 @@ impl ListCustomersParams {
     }
 }
 
-/// Part of customers.list.
+/// A plan (and optionally versions) to filter by.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PlanFilter {
     /// The id.
@@ -2870,7 +2870,7 @@ impl PlanFilter {
     }
 }
 
-/// Filter by customer creation time (epoch milliseconds, inclusive bounds).
+/// A time range in milliseconds since the epoch (both bounds inclusive, both optional).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TimeRange {
     /// Include customers created at or after this timestamp (epoch milliseconds, inclusive).
@@ -3537,7 +3537,7 @@ pub struct PlanList {
     pub extra: Map<String, Value>,
 }
 
-/// Part of plans.list.
+/// A license a plan offers.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PlanLicense {
     /// The license plan.
@@ -3565,7 +3565,7 @@ pub struct PlanLicense {
     pub extra: Map<String, Value>,
 }
 
-/// Part of plans.list.
+/// A variant of a plan.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PlanVariant {
     /// The variant's plan id.
@@ -4035,7 +4035,7 @@ impl DiscountRef {
     }
 }
 
-/// Part of billing.attach.
+/// An invoice line replacing the generated proration lines.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CustomLineItem {
     /// Amount in dollars for this line item (e.g.
@@ -4058,7 +4058,7 @@ impl CustomLineItem {
     }
 }
 
-/// Whether to carry over balances from the previous plan.
+/// Whether (and for which features) balances or usage carry over from the previous plan.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CarryOver {
     /// Whether to carry over balances from the previous plan.
@@ -4087,7 +4087,7 @@ impl CarryOver {
     }
 }
 
-/// Part of billing.attach.
+/// The number of seats of one license.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LicenseQuantity {
     /// The license plan to set seat quantity for.
@@ -4132,7 +4132,7 @@ pub struct BillingResponse {
     pub extra: Map<String, Value>,
 }
 
-/// Invoice details if an invoice was created.
+/// The invoice a billing call created.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BillingInvoice {
     /// The status of the invoice (e.g., 'paid', 'open', 'draft').
@@ -4233,7 +4233,7 @@ pub struct NextCycle {
     pub extra: Map<String, Value>,
 }
 
-/// Part of billing.preview_attach.
+/// A usage-based line of the next cycle.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct UsageLineItem {
     /// The name of the line item to display to the customer if you're building a UI.
@@ -4251,7 +4251,7 @@ pub struct UsageLineItem {
     pub extra: Map<String, Value>,
 }
 
-/// Part of billing.preview_attach.
+/// A plan a billing change adds, updates or removes.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PlanChange {
     /// The ID of the plan affected by this preview change.
@@ -4688,7 +4688,7 @@ impl MultiAttachParams {
     }
 }
 
-/// Part of billing.multi_attach.
+/// One plan of a `billing.multi_attach`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PlanToAttach {
     /// The ID of the plan to attach.
@@ -5261,7 +5261,7 @@ pub struct CheckPreview {
     pub extra: Map<String, Value>,
 }
 
-/// Part of balances.check.
+/// A product that would grant the feature (a `balances.check` preview).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PreviewProduct {
     /// The ID of the product you set when creating the product.
@@ -5306,7 +5306,7 @@ pub struct PreviewProduct {
     pub extra: Map<String, Value>,
 }
 
-/// Product item defining features and pricing within a product.
+/// An item of a preview product.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProductItem {
     /// The type of the product item. Known values: `feature`, `priced_feature`, `price` (others may appear).
@@ -5374,7 +5374,7 @@ pub struct ProductItem {
     pub extra: Map<String, Value>,
 }
 
-/// Part of balances.check.
+/// Rollover and proration of a preview product's item.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProductItemConfig {
     /// Rollover of unused units.
@@ -5391,7 +5391,7 @@ pub struct ProductItemConfig {
     pub extra: Map<String, Value>,
 }
 
-/// Part of balances.check.
+/// Rollover of a preview product's item.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProductItemRollover {
     /// Most units rolled over.
@@ -5410,7 +5410,7 @@ pub struct ProductItemRollover {
     pub extra: Map<String, Value>,
 }
 
-/// Part of balances.check.
+/// The free trial of a preview product.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProductFreeTrial {
     /// The duration type of the free trial. Known values: `day`, `month`, `year` (others may appear).
@@ -5432,7 +5432,7 @@ pub struct ProductFreeTrial {
     pub extra: Map<String, Value>,
 }
 
-/// Part of balances.check.
+/// Summary properties of a preview product.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProductProperties {
     /// True if the product has no base price or usage prices.
@@ -5577,7 +5577,7 @@ pub struct TrackResponse {
     pub extra: Map<String, Value>,
 }
 
-/// Part of balances.track.
+/// What an event deducted from one balance.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Deduction {
     /// ID of the underlying balance row that was deducted from (customer_entitlement or rollover).
@@ -5834,7 +5834,7 @@ pub struct EventAggregate {
     pub extra: Map<String, Value>,
 }
 
-/// Part of events.aggregate.
+/// One time bin of `events.aggregate`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AggregateBin {
     /// Unix timestamp (epoch ms) for this time period.
@@ -5850,7 +5850,7 @@ pub struct AggregateBin {
     pub extra: Map<String, Value>,
 }
 
-/// Part of events.aggregate.
+/// Count and sum of one feature's events over the whole range.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AggregateTotal {
     /// Number of events for this feature.
@@ -5862,7 +5862,7 @@ pub struct AggregateTotal {
     pub extra: Map<String, Value>,
 }
 
-/// Part of events.aggregate.
+/// What one time bin consumed, per balance.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeductionBin {
     /// Unix timestamp (epoch ms), same basis as `list`.
@@ -5878,7 +5878,7 @@ pub struct DeductionBin {
     pub extra: Map<String, Value>,
 }
 
-/// Part of events.aggregate.
+/// What was consumed from the balances of one feature in a time bin.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeductionValue {
     /// credit_system means `deducted` is credits; metered means it is that feature's own amount. Known values: `metered`, `credit_system` (others may appear).
@@ -5895,7 +5895,7 @@ pub struct DeductionValue {
     pub extra: Map<String, Value>,
 }
 
-/// Part of events.aggregate.
+/// What was consumed from one balance in a time bin.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BalanceDeduction {
     /// ID of the balance row drawn from (customer_entitlement or rollover).
@@ -5921,7 +5921,7 @@ pub struct BalanceDeduction {
     pub extra: Map<String, Value>,
 }
 
-/// Part of events.aggregate.
+/// What one group value consumed from a balance.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GroupedDeduction {
     /// Amount deducted.
