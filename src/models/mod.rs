@@ -212,3 +212,77 @@ impl TrackParams {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn unions_take_both_shapes() {
+        let one = AggregateEventsParams::new("messages");
+        assert_eq!(
+            serde_json::to_value(&one).unwrap()["feature_id"],
+            "messages"
+        );
+        let many = AggregateEventsParams::new(["messages", "tokens"]);
+        assert_eq!(
+            serde_json::to_value(&many).unwrap()["feature_id"],
+            json!(["messages", "tokens"])
+        );
+        let tiers: Vec<PriceTier> =
+            serde_json::from_value(json!([{"to": 100, "amount": 1}, {"to": "inf", "amount": 0.5}]))
+                .unwrap();
+        assert_eq!(tiers[0].to, TierLimit::Units(100.0));
+        assert!(tiers[1].to.is_inf() && !tiers[0].to.is_inf());
+        assert_eq!(
+            serde_json::to_value(PriceTier::new(TierLimit::inf())).unwrap(),
+            json!({"to": "inf"})
+        );
+    }
+
+    #[test]
+    fn unset_fields_are_left_out_and_extra_goes_inline() {
+        let mut p = CheckParams::new("c", "f");
+        assert_eq!(
+            serde_json::to_value(&p).unwrap(),
+            json!({"customer_id": "c", "feature_id": "f"})
+        );
+        // An explicit null travels through `extra`.
+        p.extra.insert("entity_id".into(), Value::Null);
+        assert_eq!(
+            serde_json::to_string(&p).unwrap(),
+            r#"{"customer_id":"c","feature_id":"f","entity_id":null}"#
+        );
+    }
+
+    #[test]
+    fn the_idempotency_key_is_never_in_the_body() {
+        let t = TrackParams::new("c", "f", 2.0).idempotency_key("k1");
+        assert_eq!(
+            serde_json::to_value(&t).unwrap(),
+            json!({"customer_id": "c", "feature_id": "f", "value": 2.0})
+        );
+        let back: TrackParams = serde_json::from_value(json!({"customer_id": "c"})).unwrap();
+        assert_eq!(back.idempotency_key, None);
+    }
+
+    #[test]
+    fn required_fields_are_required_and_user_keys_are_untouched() {
+        // `Balance` requires `granted`, `remaining`, ... (the spec's required, non-nullable fields).
+        let missing = serde_json::from_value::<Balance>(json!({"feature_id": "f"}));
+        assert!(missing.unwrap_err().to_string().contains("granted"));
+        let answer = json!({"list": [{"period": 1, "values": {"fooBar": 2, "snake_key": 3},
+                                      "grouped_values": {"fooBar": {"gpt-4o": 1}}}],
+                            "total": {"fooBar": {"count": 1, "sum": 2}}});
+        let agg: EventAggregate = serde_json::from_value(answer).unwrap();
+        assert_eq!(agg.list[0].values["fooBar"], 2.0);
+        assert_eq!(
+            agg.list[0].grouped_values.as_ref().unwrap()["fooBar"]["gpt-4o"],
+            1.0
+        );
+        assert_eq!(agg.total["fooBar"].sum, 2.0);
+        assert!(agg.list[0].extra.is_empty() && agg.extra.is_empty());
+    }
+}
