@@ -807,7 +807,7 @@ def render(g: Gen) -> str:
     w("use serde::{Deserialize, Serialize};")
     w("use serde_json::{Map, Value};")
     w("")
-    w("use super::{OneOrMany, TierLimit};")
+    w("use super::{OneOrMany, TierLimit, UnknownFields};")
     w("")
     for st in g.structs.values():
         doc = STRUCT_DOCS.get(st.name)
@@ -857,6 +857,20 @@ def render(g: Gen) -> str:
         w("    pub extra: Map<String, Value>,")
         w("}")
         w("")
+        nested = [f for f in st.fields.values() if has_struct(f.ty)]
+        w("impl UnknownFields for %s {" % st.name)
+        w("    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {")
+        if nested:
+            w("        let len = path.len();")
+        for f in nested:
+            ident = field_ident(f.name)
+            w('        path.push_str(".%s");' % f.name)
+            w("        self.%s.visit_unknown(path, out);" % ident)
+            w("        path.truncate(len);")
+        w("        out.extend(self.extra.keys().map(|k| format!(\"{path}.{k}\")));")
+        w("    }")
+        w("}")
+        w("")
         if "req" in st.sides:
             w("impl %s {" % st.name)
             if st.name not in CUSTOM_NEW and len(required) <= 5:
@@ -892,6 +906,14 @@ def render(g: Gen) -> str:
             w("}")
             w("")
     return "\n".join(out)
+
+
+def has_struct(t):
+    if t[0] == "struct":
+        return True
+    if t[0] in ("vec", "map", "opt"):
+        return has_struct(t[1])
+    return False
 
 
 def setter_arg(ty):

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{OneOrMany, TierLimit};
+use super::{OneOrMany, TierLimit, UnknownFields};
 
 /// Parameters of `customers.get_or_create`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -52,6 +52,19 @@ pub struct GetOrCreateCustomerParams {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for GetOrCreateCustomerParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".billing_controls");
+        self.billing_controls.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".config");
+        self.config.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl GetOrCreateCustomerParams {
@@ -159,6 +172,28 @@ pub struct BillingControls {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for BillingControls {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".auto_topups");
+        self.auto_topups.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".spend_limits");
+        self.spend_limits.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".usage_limits");
+        self.usage_limits.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".usage_alerts");
+        self.usage_alerts.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".overage_allowed");
+        self.overage_allowed.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 impl BillingControls {
     /// A value with the required fields set and every optional one unset.
     pub fn new() -> Self {
@@ -224,6 +259,16 @@ pub struct AutoTopup {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for AutoTopup {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".purchase_limit");
+        self.purchase_limit.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 impl AutoTopup {
     /// A value with the required fields set and every optional one unset.
     pub fn new(feature_id: impl Into<String>, threshold: f64, quantity: f64) -> Self {
@@ -281,6 +326,12 @@ pub struct PurchaseLimit {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for PurchaseLimit {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl PurchaseLimit {
@@ -346,6 +397,12 @@ pub struct SpendLimit {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for SpendLimit {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl SpendLimit {
@@ -422,6 +479,16 @@ pub struct UsageLimit {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for UsageLimit {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".filter");
+        self.filter.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 impl UsageLimit {
     /// A value with the required fields set and every optional one unset.
     pub fn new(feature_id: impl Into<String>, limit: f64, interval: impl Into<String>) -> Self {
@@ -475,6 +542,12 @@ pub struct PropertyFilter {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for PropertyFilter {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 impl PropertyFilter {
     /// A value with the required fields set and every optional one unset.
     pub fn new(properties: Map<String, Value>) -> Self {
@@ -513,6 +586,16 @@ pub struct UsageAlert {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for UsageAlert {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".filter");
+        self.filter.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl UsageAlert {
@@ -578,6 +661,12 @@ pub struct OverageAllowed {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for OverageAllowed {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 impl OverageAllowed {
     /// A value with the required fields set and every optional one unset.
     pub fn new(feature_id: impl Into<String>) -> Self {
@@ -612,6 +701,12 @@ pub struct CustomerConfig {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CustomerConfig {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl CustomerConfig {
@@ -711,6 +806,55 @@ pub struct Customer {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for Customer {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".billing_controls");
+        self.billing_controls.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".subscriptions");
+        self.subscriptions.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".purchases");
+        self.purchases.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".licenses");
+        self.licenses.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".balances");
+        self.balances.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".flags");
+        self.flags.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".config");
+        self.config.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".processors");
+        self.processors.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".invoices");
+        self.invoices.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".invoice_previews");
+        self.invoice_previews.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".entities");
+        self.entities.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".trials_used");
+        self.trials_used.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".rewards");
+        self.rewards.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".referrals");
+        self.referrals.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// A recurring plan attached to a customer or entity.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Subscription {
@@ -754,6 +898,16 @@ pub struct Subscription {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for Subscription {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".plan");
+        self.plan.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// A plan of the catalogue: price, items, free trial (`plans.*` answers, expanded plans).
@@ -827,6 +981,43 @@ pub struct Plan {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for Plan {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".price");
+        self.price.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".items");
+        self.items.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".free_trial");
+        self.free_trial.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".variant_details");
+        self.variant_details.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".config");
+        self.config.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".billing_controls");
+        self.billing_controls.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".customer_eligibility");
+        self.customer_eligibility.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".processors");
+        self.processors.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".licenses");
+        self.licenses.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".variants");
+        self.variants.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// A plan's base price.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PlanPrice {
@@ -849,6 +1040,22 @@ pub struct PlanPrice {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for PlanPrice {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".additional_currencies");
+        self.additional_currencies.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".display");
+        self.display.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".processors");
+        self.processors.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl PlanPrice {
@@ -898,6 +1105,12 @@ pub struct CurrencyAmount {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for CurrencyAmount {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 impl CurrencyAmount {
     /// A value with the required fields set and every optional one unset.
     pub fn new(currency: impl Into<String>, amount: f64) -> Self {
@@ -922,6 +1135,12 @@ pub struct PriceDisplay {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for PriceDisplay {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// The price's ids at the payment processors.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PriceProcessors {
@@ -933,6 +1152,16 @@ pub struct PriceProcessors {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for PriceProcessors {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".stripe");
+        self.stripe.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// The price's Stripe id.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct StripePrice {
@@ -941,6 +1170,12 @@ pub struct StripePrice {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for StripePrice {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// A feature a plan grants: included units, price, reset and rollover.
@@ -982,6 +1217,37 @@ pub struct PlanItem {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for PlanItem {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".feature");
+        self.feature.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".reset");
+        self.reset.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".price");
+        self.price.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".display");
+        self.display.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".rollover");
+        self.rollover.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".expiry");
+        self.expiry.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".feature_override");
+        self.feature_override.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".threshold_billing");
+        self.threshold_billing.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// A feature: what balances and flags are about.
@@ -1026,6 +1292,28 @@ pub struct Feature {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for Feature {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".display");
+        self.display.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".credit_schema");
+        self.credit_schema.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".model_markups");
+        self.model_markups.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".provider_markups");
+        self.provider_markups.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".processors");
+        self.processors.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// Display names for the feature in billing UI and customer-facing components.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FeatureDisplay {
@@ -1038,6 +1326,12 @@ pub struct FeatureDisplay {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for FeatureDisplay {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// The credit cost of a metered feature in a credit system.
@@ -1066,6 +1360,22 @@ pub struct CreditSchema {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreditSchema {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".tiers");
+        self.tiers.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".dimensions");
+        self.dimensions.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".multipliers");
+        self.multipliers.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl CreditSchema {
@@ -1127,6 +1437,12 @@ pub struct ItemReset {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for ItemReset {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 impl ItemReset {
     /// A value with the required fields set and every optional one unset.
     pub fn new(interval: impl Into<String>) -> Self {
@@ -1177,6 +1493,22 @@ pub struct ItemPrice {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ItemPrice {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".additional_currencies");
+        self.additional_currencies.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".tiers");
+        self.tiers.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".processors");
+        self.processors.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl ItemPrice {
@@ -1257,6 +1589,16 @@ pub struct PriceTier {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for PriceTier {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".additional_currencies");
+        self.additional_currencies.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 impl PriceTier {
     /// A value with the required fields set and every optional one unset.
     pub fn new(to: impl Into<TierLimit>) -> Self {
@@ -1301,6 +1643,12 @@ pub struct TierCurrencyAmount {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for TierCurrencyAmount {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 impl TierCurrencyAmount {
     /// A value with the required fields set and every optional one unset.
     pub fn new(currency: impl Into<String>) -> Self {
@@ -1340,6 +1688,12 @@ pub struct RolloverConfig {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for RolloverConfig {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl RolloverConfig {
@@ -1382,6 +1736,12 @@ pub struct ItemExpiry {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for ItemExpiry {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 impl ItemExpiry {
     /// A value with the required fields set and every optional one unset.
     pub fn new(duration: impl Into<String>, length: f64) -> Self {
@@ -1405,6 +1765,19 @@ pub struct FeatureOverride {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for FeatureOverride {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".credit_schema");
+        self.credit_schema.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".markups");
+        self.markups.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl FeatureOverride {
@@ -1439,6 +1812,12 @@ pub struct CreditTier {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreditTier {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl CreditTier {
@@ -1478,6 +1857,16 @@ pub struct CreditDimension {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreditDimension {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".tiers");
+        self.tiers.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl CreditDimension {
@@ -1531,6 +1920,12 @@ pub struct CreditMultiplier {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for CreditMultiplier {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 impl CreditMultiplier {
     /// A value with the required fields set and every optional one unset.
     pub fn new(r#match: Map<String, Value>) -> Self {
@@ -1569,6 +1964,19 @@ pub struct Markups {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for Markups {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".model_markups");
+        self.model_markups.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".provider_markups");
+        self.provider_markups.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl Markups {
@@ -1615,6 +2023,12 @@ pub struct ModelMarkup {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for ModelMarkup {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 impl ModelMarkup {
     /// A value with the required fields set and every optional one unset.
     pub fn new() -> Self {
@@ -1652,6 +2066,12 @@ pub struct ProviderMarkup {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for ProviderMarkup {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 impl ProviderMarkup {
     /// A value with the required fields set and every optional one unset.
     pub fn new(markup: f64) -> Self {
@@ -1670,6 +2090,12 @@ pub struct ThresholdBilling {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ThresholdBilling {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl ThresholdBilling {
@@ -1699,6 +2125,12 @@ pub struct FreeTrial {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for FreeTrial {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl FreeTrial {
@@ -1742,6 +2174,16 @@ pub struct VariantDetails {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for VariantDetails {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".customize");
+        self.customize.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// Changes to a plan for one customer (attach, update) or for a variant or license.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PlanCustomization {
@@ -1772,6 +2214,37 @@ pub struct PlanCustomization {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for PlanCustomization {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".price");
+        self.price.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".add_items");
+        self.add_items.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".remove_items");
+        self.remove_items.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".free_trial");
+        self.free_trial.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".billing_controls");
+        self.billing_controls.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".remove_licenses");
+        self.remove_licenses.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".upsert_licenses");
+        self.upsert_licenses.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".items");
+        self.items.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl PlanCustomization {
@@ -1871,6 +2344,34 @@ pub struct ItemConfig {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for ItemConfig {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".reset");
+        self.reset.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".price");
+        self.price.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".proration");
+        self.proration.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".rollover");
+        self.rollover.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".expiry");
+        self.expiry.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".feature_override");
+        self.feature_override.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".threshold_billing");
+        self.threshold_billing.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 impl ItemConfig {
     /// A value with the required fields set and every optional one unset.
     pub fn new(feature_id: impl Into<String>) -> Self {
@@ -1953,6 +2454,12 @@ pub struct Proration {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for Proration {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 impl Proration {
     /// A value with the required fields set and every optional one unset.
     pub fn new(on_increase: impl Into<String>, on_decrease: impl Into<String>) -> Self {
@@ -1985,6 +2492,12 @@ pub struct ItemFilter {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ItemFilter {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl ItemFilter {
@@ -2036,6 +2549,12 @@ pub struct LicenseRef {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for LicenseRef {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 impl LicenseRef {
     /// A value with the required fields set and every optional one unset.
     pub fn new(license_plan_id: impl Into<String>) -> Self {
@@ -2069,6 +2588,16 @@ pub struct LicenseConfig {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for LicenseConfig {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".customize");
+        self.customize.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl LicenseConfig {
@@ -2122,6 +2651,12 @@ pub struct PlanConfig {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for PlanConfig {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// What attaching the plan would do for the customer named in the request.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CustomerEligibility {
@@ -2144,6 +2679,12 @@ pub struct CustomerEligibility {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for CustomerEligibility {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// The plan's products at the payment processors.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PlanProcessors {
@@ -2156,6 +2697,19 @@ pub struct PlanProcessors {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for PlanProcessors {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".stripe");
+        self.stripe.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".revenuecat");
+        self.revenuecat.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// The plan's Stripe product ids.
@@ -2171,6 +2725,12 @@ pub struct StripeProduct {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for StripeProduct {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// The plan's RevenueCat products.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RevenueCatProducts {
@@ -2180,6 +2740,16 @@ pub struct RevenueCatProducts {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for RevenueCatProducts {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".products");
+        self.products.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// A RevenueCat product mapped to the plan.
@@ -2193,6 +2763,16 @@ pub struct RevenueCatProduct {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for RevenueCatProduct {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".feature_quantities");
+        self.feature_quantities.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// A quantity of one (prepaid) feature.
@@ -2209,6 +2789,12 @@ pub struct FeatureQuantity {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for FeatureQuantity {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl FeatureQuantity {
@@ -2256,6 +2842,16 @@ pub struct Purchase {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for Purchase {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".plan");
+        self.plan.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// A seat pool the customer's plans grant.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct License {
@@ -2276,6 +2872,12 @@ pub struct License {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for License {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// A customer's (or entity's) balance of one metered feature.
@@ -2313,6 +2915,22 @@ pub struct Balance {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for Balance {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".feature");
+        self.feature.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".breakdown");
+        self.breakdown.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".rollovers");
+        self.rollovers.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// The feature's ids at the payment processors.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FeatureProcessors {
@@ -2322,6 +2940,16 @@ pub struct FeatureProcessors {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for FeatureProcessors {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".stripe");
+        self.stripe.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// The feature's Stripe meter and product.
@@ -2336,6 +2964,12 @@ pub struct StripeFeature {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for StripeFeature {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// One source of a balance (a plan, a grant, a top-up) when several stack.
@@ -2371,6 +3005,19 @@ pub struct BalanceBreakdown {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for BalanceBreakdown {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".reset");
+        self.reset.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".price");
+        self.price.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// When a balance resets.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BalanceReset {
@@ -2385,6 +3032,12 @@ pub struct BalanceReset {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for BalanceReset {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// The price of usage beyond a balance's grant.
@@ -2411,6 +3064,16 @@ pub struct BalancePrice {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for BalancePrice {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".tiers");
+        self.tiers.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// Units rolled over from a previous period.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Rollover {
@@ -2423,6 +3086,12 @@ pub struct Rollover {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for Rollover {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// A boolean feature the customer has.
@@ -2446,6 +3115,16 @@ pub struct Flag {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for Flag {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".feature");
+        self.feature.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// Payment processors this customer is connected to (Stripe, Vercel, RevenueCat).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CustomerProcessors {
@@ -2463,6 +3142,22 @@ pub struct CustomerProcessors {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for CustomerProcessors {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".stripe");
+        self.stripe.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".vercel");
+        self.vercel.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".revenuecat");
+        self.revenuecat.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// Stripe processor connection for the customer.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct StripeCustomer {
@@ -2471,6 +3166,12 @@ pub struct StripeCustomer {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for StripeCustomer {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// Vercel processor connection for the customer (public-safe subset).
@@ -2485,6 +3186,12 @@ pub struct VercelInstallation {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for VercelInstallation {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// RevenueCat processor connection for the customer.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RevenueCatCustomer {
@@ -2494,6 +3201,12 @@ pub struct RevenueCatCustomer {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for RevenueCatCustomer {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// An invoice of the customer or entity.
@@ -2523,6 +3236,12 @@ pub struct Invoice {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for Invoice {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// An upcoming invoice of one of the customer's subscriptions.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct InvoicePreview {
@@ -2543,6 +3262,16 @@ pub struct InvoicePreview {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for InvoicePreview {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".line_items");
+        self.line_items.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// One line of an invoice or preview.
@@ -2574,6 +3303,19 @@ pub struct LineItem {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for LineItem {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".discounts");
+        self.discounts.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".period");
+        self.period.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// A discount on a line item.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LineItemDiscount {
@@ -2593,6 +3335,12 @@ pub struct LineItemDiscount {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for LineItemDiscount {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// The period of time that this line item is being charged for.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Period {
@@ -2603,6 +3351,12 @@ pub struct Period {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for Period {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// An entity as listed inside a customer.
@@ -2629,6 +3383,12 @@ pub struct EntitySummary {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for EntitySummary {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// A free trial the customer (or the fingerprint) used.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TrialUsed {
@@ -2644,6 +3404,12 @@ pub struct TrialUsed {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for TrialUsed {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// Rewards earned or applied for the customer.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CustomerRewards {
@@ -2653,6 +3419,16 @@ pub struct CustomerRewards {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CustomerRewards {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".discounts");
+        self.discounts.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// A discount applied to the customer.
@@ -2691,6 +3467,12 @@ pub struct Discount {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for Discount {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// A customer the customer referred.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Referral {
@@ -2705,6 +3487,16 @@ pub struct Referral {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for Referral {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".customer");
+        self.customer.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// The customer a referral brought.
@@ -2723,6 +3515,12 @@ pub struct ReferredCustomer {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for ReferredCustomer {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// Parameters of `customers.get`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetCustomerParams {
@@ -2734,6 +3532,12 @@ pub struct GetCustomerParams {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for GetCustomerParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl GetCustomerParams {
@@ -2782,6 +3586,19 @@ pub struct ListCustomersParams {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ListCustomersParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".plans");
+        self.plans.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".created_at_range");
+        self.created_at_range.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl ListCustomersParams {
@@ -2854,6 +3671,12 @@ pub struct PlanFilter {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for PlanFilter {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 impl PlanFilter {
     /// A value with the required fields set and every optional one unset.
     pub fn new(id: impl Into<String>) -> Self {
@@ -2882,6 +3705,12 @@ pub struct TimeRange {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for TimeRange {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl TimeRange {
@@ -2917,6 +3746,16 @@ pub struct CustomerList {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CustomerList {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".list");
+        self.list.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// Parameters of `customers.update`.
@@ -2957,6 +3796,19 @@ pub struct UpdateCustomerParams {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for UpdateCustomerParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".billing_controls");
+        self.billing_controls.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".config");
+        self.config.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl UpdateCustomerParams {
@@ -3042,6 +3894,12 @@ pub struct DeleteCustomerParams {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for DeleteCustomerParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 impl DeleteCustomerParams {
     /// A value with the required fields set and every optional one unset.
     pub fn new(customer_id: impl Into<String>) -> Self {
@@ -3068,6 +3926,12 @@ pub struct DeleteResponse {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for DeleteResponse {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// Parameters of `entities.create`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateEntityParams {
@@ -3089,6 +3953,19 @@ pub struct CreateEntityParams {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateEntityParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".billing_controls");
+        self.billing_controls.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".customer_data");
+        self.customer_data.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl CreateEntityParams {
@@ -3164,6 +4041,19 @@ pub struct CustomerData {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CustomerData {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".billing_controls");
+        self.billing_controls.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".config");
+        self.config.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl CustomerData {
@@ -3283,6 +4173,31 @@ pub struct Entity {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for Entity {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".subscriptions");
+        self.subscriptions.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".purchases");
+        self.purchases.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".balances");
+        self.balances.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".flags");
+        self.flags.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".billing_controls");
+        self.billing_controls.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".invoices");
+        self.invoices.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// Parameters of `entities.get`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetEntityParams {
@@ -3294,6 +4209,12 @@ pub struct GetEntityParams {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for GetEntityParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl GetEntityParams {
@@ -3339,6 +4260,16 @@ pub struct ListEntitiesParams {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ListEntitiesParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".plans");
+        self.plans.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl ListEntitiesParams {
@@ -3406,6 +4337,16 @@ pub struct EntityList {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for EntityList {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".list");
+        self.list.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// Parameters of `entities.update`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct UpdateEntityParams {
@@ -3420,6 +4361,16 @@ pub struct UpdateEntityParams {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for UpdateEntityParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".billing_controls");
+        self.billing_controls.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl UpdateEntityParams {
@@ -3457,6 +4408,12 @@ pub struct DeleteEntityParams {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for DeleteEntityParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 impl DeleteEntityParams {
     /// A value with the required fields set and every optional one unset.
     pub fn new(entity_id: impl Into<String>) -> Self {
@@ -3491,6 +4448,12 @@ pub struct ListPlansParams {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ListPlansParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl ListPlansParams {
@@ -3537,6 +4500,16 @@ pub struct PlanList {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for PlanList {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".list");
+        self.list.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// A license a plan offers.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PlanLicense {
@@ -3565,6 +4538,19 @@ pub struct PlanLicense {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for PlanLicense {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".customize");
+        self.customize.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".plan");
+        self.plan.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// A variant of a plan.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PlanVariant {
@@ -3583,6 +4569,19 @@ pub struct PlanVariant {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for PlanVariant {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".customize");
+        self.customize.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".plan");
+        self.plan.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// Parameters of `plans.get`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetPlanParams {
@@ -3594,6 +4593,12 @@ pub struct GetPlanParams {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for GetPlanParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl GetPlanParams {
@@ -3620,6 +4625,12 @@ pub struct ListFeaturesParams {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for ListFeaturesParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 impl ListFeaturesParams {
     /// A value with the required fields set and every optional one unset.
     pub fn new() -> Self {
@@ -3640,6 +4651,16 @@ pub struct FeatureList {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for FeatureList {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".list");
+        self.list.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// Parameters of `features.get`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetFeatureParams {
@@ -3648,6 +4669,12 @@ pub struct GetFeatureParams {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for GetFeatureParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl GetFeatureParams {
@@ -3757,6 +4784,40 @@ pub struct AttachParams {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for AttachParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".feature_quantities");
+        self.feature_quantities.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".customize");
+        self.customize.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".invoice_mode");
+        self.invoice_mode.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".discounts");
+        self.discounts.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".custom_line_items");
+        self.custom_line_items.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".carry_over_balances");
+        self.carry_over_balances.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".carry_over_usages");
+        self.carry_over_usages.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".license_quantities");
+        self.license_quantities.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".free_trial");
+        self.free_trial.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl AttachParams {
@@ -3966,6 +5027,12 @@ pub struct InvoiceMode {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for InvoiceMode {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 impl InvoiceMode {
     /// A value with the required fields set and every optional one unset.
     pub fn new(enabled: bool) -> Self {
@@ -4014,6 +5081,12 @@ pub struct DiscountRef {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for DiscountRef {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 impl DiscountRef {
     /// A value with the required fields set and every optional one unset.
     pub fn new() -> Self {
@@ -4047,6 +5120,12 @@ pub struct CustomLineItem {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for CustomLineItem {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 impl CustomLineItem {
     /// A value with the required fields set and every optional one unset.
     pub fn new(amount: f64, description: impl Into<String>) -> Self {
@@ -4069,6 +5148,12 @@ pub struct CarryOver {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CarryOver {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl CarryOver {
@@ -4097,6 +5182,12 @@ pub struct LicenseQuantity {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for LicenseQuantity {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl LicenseQuantity {
@@ -4132,6 +5223,19 @@ pub struct BillingResponse {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for BillingResponse {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".invoice");
+        self.invoice.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".required_action");
+        self.required_action.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// The invoice a billing call created.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BillingInvoice {
@@ -4152,6 +5256,12 @@ pub struct BillingInvoice {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for BillingInvoice {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// Details about any action required to complete the payment.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RequiredAction {
@@ -4162,6 +5272,12 @@ pub struct RequiredAction {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for RequiredAction {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// What a billing change would do (`billing.preview_attach`, `preview_update`, `preview_multi_attach`).
@@ -4213,6 +5329,31 @@ pub struct BillingPreview {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for BillingPreview {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".line_items");
+        self.line_items.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".next_cycle");
+        self.next_cycle.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".incoming");
+        self.incoming.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".outgoing");
+        self.outgoing.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".tax");
+        self.tax.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".invoice_credits");
+        self.invoice_credits.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// Preview of the next billing cycle, if applicable.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct NextCycle {
@@ -4233,6 +5374,19 @@ pub struct NextCycle {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for NextCycle {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".line_items");
+        self.line_items.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".usage_line_items");
+        self.usage_line_items.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// A usage-based line of the next cycle.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct UsageLineItem {
@@ -4249,6 +5403,16 @@ pub struct UsageLineItem {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for UsageLineItem {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".period");
+        self.period.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// A plan a billing change adds, updates or removes.
@@ -4276,6 +5440,19 @@ pub struct PlanChange {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for PlanChange {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".plan");
+        self.plan.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".feature_quantities");
+        self.feature_quantities.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// Tax preview for the immediate charge.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TaxPreview {
@@ -4294,6 +5471,12 @@ pub struct TaxPreview {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for TaxPreview {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// Stripe customer invoice credits preview.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct InvoiceCredits {
@@ -4307,6 +5490,12 @@ pub struct InvoiceCredits {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for InvoiceCredits {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// Parameters of `billing.update` and `billing.preview_update`.
@@ -4377,6 +5566,40 @@ pub struct UpdateSubscriptionParams {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for UpdateSubscriptionParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".feature_quantities");
+        self.feature_quantities.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".customize");
+        self.customize.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".invoice_mode");
+        self.invoice_mode.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".discounts");
+        self.discounts.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".recalculate_balances");
+        self.recalculate_balances.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".carry_over_usages");
+        self.carry_over_usages.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".license_quantities");
+        self.license_quantities.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".free_trial");
+        self.free_trial.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".custom_line_items");
+        self.custom_line_items.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl UpdateSubscriptionParams {
@@ -4519,6 +5742,12 @@ pub struct RecalculateBalances {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for RecalculateBalances {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 impl RecalculateBalances {
     /// A value with the required fields set and every optional one unset.
     pub fn new(enabled: bool) -> Self {
@@ -4585,6 +5814,31 @@ pub struct MultiAttachParams {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for MultiAttachParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".plans");
+        self.plans.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".free_trial");
+        self.free_trial.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".invoice_mode");
+        self.invoice_mode.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".discounts");
+        self.discounts.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".customer_data");
+        self.customer_data.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".entity_data");
+        self.entity_data.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl MultiAttachParams {
@@ -4713,6 +5967,19 @@ pub struct PlanToAttach {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for PlanToAttach {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".customize");
+        self.customize.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".feature_quantities");
+        self.feature_quantities.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 impl PlanToAttach {
     /// A value with the required fields set and every optional one unset.
     pub fn new(plan_id: impl Into<String>) -> Self {
@@ -4767,6 +6034,16 @@ pub struct EntityData {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for EntityData {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".billing_controls");
+        self.billing_controls.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl EntityData {
@@ -4874,6 +6151,37 @@ pub struct SetupPaymentParams {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for SetupPaymentParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".feature_quantities");
+        self.feature_quantities.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".customize");
+        self.customize.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".discounts");
+        self.discounts.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".custom_line_items");
+        self.custom_line_items.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".carry_over_balances");
+        self.carry_over_balances.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".carry_over_usages");
+        self.carry_over_usages.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".license_quantities");
+        self.license_quantities.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".free_trial");
+        self.free_trial.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl SetupPaymentParams {
@@ -5051,6 +6359,12 @@ pub struct SetupPaymentResponse {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for SetupPaymentResponse {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// Parameters of `billing.open_customer_portal`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct OpenCustomerPortalParams {
@@ -5065,6 +6379,12 @@ pub struct OpenCustomerPortalParams {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for OpenCustomerPortalParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl OpenCustomerPortalParams {
@@ -5101,6 +6421,12 @@ pub struct CustomerPortal {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for CustomerPortal {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// Parameters of `balances.check`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CheckParams {
@@ -5129,6 +6455,16 @@ pub struct CheckParams {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CheckParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".lock");
+        self.lock.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl CheckParams {
@@ -5193,6 +6529,12 @@ pub struct BalanceLock {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for BalanceLock {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 impl BalanceLock {
     /// A value with the required fields set and every optional one unset.
     pub fn new(lock_id: impl Into<String>, enabled: bool) -> Self {
@@ -5240,6 +6582,25 @@ pub struct CheckResponse {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for CheckResponse {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".balance");
+        self.balance.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".balances");
+        self.balances.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".flag");
+        self.flag.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".preview");
+        self.preview.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// Upgrade/upsell information when access is denied.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CheckPreview {
@@ -5259,6 +6620,16 @@ pub struct CheckPreview {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CheckPreview {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".products");
+        self.products.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// A product that would grant the feature (a `balances.check` preview).
@@ -5304,6 +6675,25 @@ pub struct PreviewProduct {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for PreviewProduct {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".items");
+        self.items.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".free_trial");
+        self.free_trial.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".billing_controls");
+        self.billing_controls.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".properties");
+        self.properties.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// An item of a preview product.
@@ -5374,6 +6764,28 @@ pub struct ProductItem {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for ProductItem {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".display");
+        self.display.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".config");
+        self.config.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".expiry");
+        self.expiry.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".feature_override");
+        self.feature_override.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".threshold_billing");
+        self.threshold_billing.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// Rollover and proration of a preview product's item.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProductItemConfig {
@@ -5389,6 +6801,16 @@ pub struct ProductItemConfig {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ProductItemConfig {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".rollover");
+        self.rollover.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// Rollover of a preview product's item.
@@ -5408,6 +6830,12 @@ pub struct ProductItemRollover {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ProductItemRollover {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// The free trial of a preview product.
@@ -5432,6 +6860,12 @@ pub struct ProductFreeTrial {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for ProductFreeTrial {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// Summary properties of a preview product.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProductProperties {
@@ -5451,6 +6885,12 @@ pub struct ProductProperties {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ProductProperties {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// Parameters of `balances.track` and `balances.batch_track`.
@@ -5492,6 +6932,16 @@ pub struct TrackParams {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for TrackParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".lock");
+        self.lock.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl TrackParams {
@@ -5577,6 +7027,22 @@ pub struct TrackResponse {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for TrackResponse {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".balance");
+        self.balance.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".balances");
+        self.balances.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".deductions");
+        self.deductions.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// What an event deducted from one balance.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Deduction {
@@ -5597,6 +7063,16 @@ pub struct Deduction {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for Deduction {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".reset");
+        self.reset.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// The answer of `balances.batch_track`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BatchTrackResponse {
@@ -5605,6 +7081,12 @@ pub struct BatchTrackResponse {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for BatchTrackResponse {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// Parameters of `events.list`.
@@ -5631,6 +7113,16 @@ pub struct ListEventsParams {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ListEventsParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".custom_range");
+        self.custom_range.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl ListEventsParams {
@@ -5692,6 +7184,16 @@ pub struct EventList {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for EventList {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".list");
+        self.list.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// A usage event.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Event {
@@ -5714,6 +7216,16 @@ pub struct Event {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for Event {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".deductions");
+        self.deductions.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// Parameters of `events.aggregate`.
@@ -5751,6 +7263,16 @@ pub struct AggregateEventsParams {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for AggregateEventsParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".custom_range");
+        self.custom_range.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl AggregateEventsParams {
@@ -5834,6 +7356,22 @@ pub struct EventAggregate {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for EventAggregate {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".list");
+        self.list.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".total");
+        self.total.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".deductions");
+        self.deductions.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// One time bin of `events.aggregate`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AggregateBin {
@@ -5850,6 +7388,12 @@ pub struct AggregateBin {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for AggregateBin {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// Count and sum of one feature's events over the whole range.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AggregateTotal {
@@ -5860,6 +7404,12 @@ pub struct AggregateTotal {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for AggregateTotal {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// What one time bin consumed, per balance.
@@ -5878,6 +7428,19 @@ pub struct DeductionBin {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for DeductionBin {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".values");
+        self.values.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".grouped_values");
+        self.grouped_values.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// What was consumed from the balances of one feature in a time bin.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeductionValue {
@@ -5893,6 +7456,16 @@ pub struct DeductionValue {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for DeductionValue {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".balances");
+        self.balances.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 /// What was consumed from one balance in a time bin.
@@ -5921,6 +7494,16 @@ pub struct BalanceDeduction {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for BalanceDeduction {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".reset");
+        self.reset.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// What one group value consumed from a balance.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GroupedDeduction {
@@ -5934,6 +7517,12 @@ pub struct GroupedDeduction {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for GroupedDeduction {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// Parameters of `referrals.create_code`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateReferralCodeParams {
@@ -5944,6 +7533,12 @@ pub struct CreateReferralCodeParams {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateReferralCodeParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl CreateReferralCodeParams {
@@ -5971,6 +7566,12 @@ pub struct ReferralCode {
     pub extra: Map<String, Value>,
 }
 
+impl UnknownFields for ReferralCode {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// Parameters of `referrals.redeem_code`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RedeemReferralCodeParams {
@@ -5981,6 +7582,12 @@ pub struct RedeemReferralCodeParams {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for RedeemReferralCodeParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }
 
 impl RedeemReferralCodeParams {
@@ -6006,4 +7613,10 @@ pub struct ReferralRedemption {
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ReferralRedemption {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
 }

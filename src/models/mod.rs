@@ -181,6 +181,62 @@ impl From<&str> for TierLimit {
     }
 }
 
+/// Finds the fields that landed in an `extra` map, at any depth of a model: what Autumn sent that this
+/// version of the crate does not know (to log API drift, say), or what a request adds by hand.
+///
+/// ```
+/// use autumn::models::{CheckResponse, UnknownFields};
+///
+/// let answer: CheckResponse = serde_json::from_str(
+///     r#"{"allowed": true, "customer_id": "c", "balance": null, "flag": null, "quota": 3}"#,
+/// )?;
+/// assert_eq!(answer.unknown_fields(), [".quota"]);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+pub trait UnknownFields {
+    /// The JSON path (`.subscriptions[0].new_field`, `.balances["messages"].new_field`) of every
+    /// field kept in an `extra` map.
+    fn unknown_fields(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.visit_unknown(&mut String::new(), &mut out);
+        out
+    }
+
+    /// Appends the paths of the unknown fields under `path` to `out` (what
+    /// [`unknown_fields`](UnknownFields::unknown_fields) is made of).
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>);
+}
+
+impl<T: UnknownFields> UnknownFields for Option<T> {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        if let Some(v) = self {
+            v.visit_unknown(path, out);
+        }
+    }
+}
+
+impl<T: UnknownFields> UnknownFields for Vec<T> {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        for (i, v) in self.iter().enumerate() {
+            path.push_str(&format!("[{i}]"));
+            v.visit_unknown(path, out);
+            path.truncate(len);
+        }
+    }
+}
+
+impl<T: UnknownFields> UnknownFields for std::collections::BTreeMap<String, T> {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        for (k, v) in self {
+            path.push_str(&format!("[{k:?}]"));
+            v.visit_unknown(path, out);
+            path.truncate(len);
+        }
+    }
+}
+
 impl TrackParams {
     /// Records `value` units of `feature_id` for `customer_id`.
     pub fn new(customer_id: impl Into<String>, feature_id: impl Into<String>, value: f64) -> Self {
