@@ -27,6 +27,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("{customer} has no messages left: show the upgrade page");
         return Ok(());
     }
+    if let Some(balance) = &answer.balance {
+        println!(
+            "{customer} has {} of {} message(s) left",
+            balance.remaining, balance.granted
+        );
+    }
 
     // ... send the message here ...
     let message_id = "msg_0001";
@@ -36,6 +42,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .balances()
         .track(&TrackParams::new(&customer, "messages", 1.0).idempotency_key(message_id))
         .await?;
-    println!("sent; {customer} used {} message(s)", tracked.value);
+    let left = tracked.balance.as_ref().map(|b| b.remaining);
+    println!(
+        "sent; {customer} used {} message(s), {left:?} left",
+        tracked.value
+    );
     Ok(())
 }

@@ -5,14 +5,20 @@
 //! it returns an [`ErrorKind::BlockingInAsyncContext`](crate::ErrorKind::BlockingInAsyncContext) error
 //! instead of panicking: use the async client there, or `tokio::task::spawn_blocking`.
 //!
+//! It has the async client's resource handles and methods, with the same parameter and answer types
+//! (`client.customers().get(..)`, `client.billing().attach(..)`, ...), plus shortcuts for the most
+//! common calls ([`Client::check`], [`Client::track`], ...) and [`Client::run`] for anything else.
+//!
 //! ```no_run
-//! use autumn::models::{CheckParams, TrackParams};
+//! use autumn::models::{CheckParams, GetCustomerParams, TrackParams};
 //!
 //! fn main() -> Result<(), autumn::Error> {
 //!     let client = autumn::blocking::Client::from_env()?;
-//!     if client.check(&CheckParams::new("user_123", "messages"))?.allowed {
-//!         client.track(&TrackParams::new("user_123", "messages", 1.0))?;
+//!     if client.balances().check(&CheckParams::new("user_123", "messages"))?.allowed {
+//!         client.balances().track(&TrackParams::new("user_123", "messages", 1.0))?;
 //!     }
+//!     let customer = client.customers().get(&GetCustomerParams::new("user_123"))?;
+//!     println!("{} subscription(s)", customer.subscriptions.len());
 //!     Ok(())
 //! }
 //! ```
@@ -21,10 +27,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::error::Error;
-use crate::models::{
-    AttachParams, BillingResponse, CheckParams, CheckResponse, Customer, GetOrCreateCustomerParams,
-    TrackParams, TrackResponse,
-};
+use crate::models::*;
 use crate::ClientBuilder;
 
 /// The blocking Autumn client. Cheap to clone.
@@ -61,7 +64,7 @@ impl Client {
     }
 
     /// Runs any call of the async client to completion, e.g.
-    /// `client.run(|c| async move { c.plans().list(&params).await })`.
+    /// `client.run(|c| async move { c.legacy().attach(&params).await })`.
     pub fn run<F, Fut, R>(&self, f: F) -> Result<R, Error>
     where
         F: FnOnce(crate::Client) -> Fut,
@@ -73,26 +76,205 @@ impl Client {
         self.runtime.block_on(f(self.inner.clone()))
     }
 
-    /// `balances.check`.
+    /// Customers: get_or_create, get, list, update, delete.
+    pub fn customers(&self) -> Customers<'_> {
+        Customers { client: self }
+    }
+
+    /// Entities: create, get, list, update, delete.
+    pub fn entities(&self) -> Entities<'_> {
+        Entities { client: self }
+    }
+
+    /// Plans: list, get.
+    pub fn plans(&self) -> Plans<'_> {
+        Plans { client: self }
+    }
+
+    /// Features: list, get.
+    pub fn features(&self) -> Features<'_> {
+        Features { client: self }
+    }
+
+    /// Billing: attach, update, previews, multi-attach, setup payment, customer portal.
+    pub fn billing(&self) -> Billing<'_> {
+        Billing { client: self }
+    }
+
+    /// Balances: check, track, batch track.
+    pub fn balances(&self) -> Balances<'_> {
+        Balances { client: self }
+    }
+
+    /// Events: list, aggregate.
+    pub fn events(&self) -> Events<'_> {
+        Events { client: self }
+    }
+
+    /// Referrals: create and redeem codes.
+    pub fn referrals(&self) -> Referrals<'_> {
+        Referrals { client: self }
+    }
+
+    /// `balances.check` (shortcut for `balances().check(..)`).
     pub fn check(&self, params: &CheckParams) -> Result<CheckResponse, Error> {
-        self.run(|c| async move { c.balances().check(params).await })
+        self.balances().check(params)
     }
 
-    /// `balances.track` (with an idempotency key, as the async client).
+    /// `balances.track`, with an idempotency key as the async client (shortcut for `balances().track(..)`).
     pub fn track(&self, params: &TrackParams) -> Result<TrackResponse, Error> {
-        self.run(|c| async move { c.balances().track(params).await })
+        self.balances().track(params)
     }
 
-    /// `customers.get_or_create`.
+    /// `customers.get_or_create` (shortcut for `customers().get_or_create(..)`).
     pub fn get_or_create_customer(
         &self,
         params: &GetOrCreateCustomerParams,
     ) -> Result<Customer, Error> {
-        self.run(|c| async move { c.customers().get_or_create(params).await })
+        self.customers().get_or_create(params)
     }
 
-    /// `billing.attach` (never retried once it may have reached Autumn).
+    /// `billing.attach`, never retried once it may have reached Autumn (shortcut for `billing().attach(..)`).
     pub fn attach(&self, params: &AttachParams) -> Result<BillingResponse, Error> {
-        self.run(|c| async move { c.billing().attach(params).await })
+        self.billing().attach(params)
+    }
+}
+
+/// A blocking resource handle whose methods run the async client's method of the same name.
+macro_rules! blocking_resource {
+    ($(#[$doc:meta])* $name:ident => $accessor:ident {
+        $($(#[$mdoc:meta])* fn $method:ident(&$P:ty) -> $R:ty;)*
+    }) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name<'a> {
+            client: &'a Client,
+        }
+
+        impl $name<'_> {
+            $(
+                $(#[$mdoc])*
+                pub fn $method(&self, params: &$P) -> Result<$R, Error> {
+                    self.client
+                        .run(|c| async move { c.$accessor().$method(params).await })
+                }
+            )*
+        }
+    };
+}
+
+blocking_resource! {
+    /// Blocking customer operations; see [`crate::client::Customers`].
+    Customers => customers {
+        /// `customers.get_or_create`.
+        fn get_or_create(&GetOrCreateCustomerParams) -> Customer;
+        /// `customers.get`.
+        fn get(&GetCustomerParams) -> Customer;
+        /// `customers.list`.
+        fn list(&ListCustomersParams) -> CustomerList;
+        /// `customers.update`.
+        fn update(&UpdateCustomerParams) -> Customer;
+        /// `customers.delete`.
+        fn delete(&DeleteCustomerParams) -> DeleteResponse;
+    }
+}
+
+blocking_resource! {
+    /// Blocking entity operations; see [`crate::client::Entities`].
+    Entities => entities {
+        /// `entities.create`.
+        fn create(&CreateEntityParams) -> Entity;
+        /// `entities.get`.
+        fn get(&GetEntityParams) -> Entity;
+        /// `entities.list`.
+        fn list(&ListEntitiesParams) -> EntityList;
+        /// `entities.update`.
+        fn update(&UpdateEntityParams) -> Entity;
+        /// `entities.delete`.
+        fn delete(&DeleteEntityParams) -> DeleteResponse;
+    }
+}
+
+blocking_resource! {
+    /// Blocking plan reads; see [`crate::client::Plans`].
+    Plans => plans {
+        /// `plans.list`.
+        fn list(&ListPlansParams) -> PlanList;
+        /// `plans.get`.
+        fn get(&GetPlanParams) -> Plan;
+    }
+}
+
+blocking_resource! {
+    /// Blocking feature reads; see [`crate::client::Features`].
+    Features => features {
+        /// `features.list`.
+        fn list(&ListFeaturesParams) -> FeatureList;
+        /// `features.get`.
+        fn get(&GetFeatureParams) -> Feature;
+    }
+}
+
+blocking_resource! {
+    /// Blocking billing operations; see [`crate::client::Billing`] (same retry rules).
+    Billing => billing {
+        /// `billing.attach` (never retried once it may have reached Autumn).
+        fn attach(&AttachParams) -> BillingResponse;
+        /// `billing.preview_attach`.
+        fn preview_attach(&AttachParams) -> BillingPreview;
+        /// `billing.update`.
+        fn update(&UpdateSubscriptionParams) -> BillingResponse;
+        /// `billing.preview_update`.
+        fn preview_update(&UpdateSubscriptionParams) -> BillingPreview;
+        /// `billing.multi_attach`.
+        fn multi_attach(&MultiAttachParams) -> BillingResponse;
+        /// `billing.preview_multi_attach`.
+        fn preview_multi_attach(&MultiAttachParams) -> BillingPreview;
+        /// `billing.setup_payment`.
+        fn setup_payment(&SetupPaymentParams) -> SetupPaymentResponse;
+        /// `billing.open_customer_portal`.
+        fn open_customer_portal(&OpenCustomerPortalParams) -> CustomerPortal;
+    }
+}
+
+blocking_resource! {
+    /// Blocking balance operations; see [`crate::client::Balances`].
+    Balances => balances {
+        /// `balances.check`.
+        fn check(&CheckParams) -> CheckResponse;
+        /// `balances.track` (with an idempotency key, as the async client).
+        fn track(&TrackParams) -> TrackResponse;
+    }
+}
+
+impl Balances<'_> {
+    /// `balances.batch_track` (with `idempotency_key`, or a generated one reused on retries).
+    pub fn batch_track(
+        &self,
+        events: &[TrackParams],
+        idempotency_key: Option<&str>,
+    ) -> Result<BatchTrackResponse, Error> {
+        self.client
+            .run(|c| async move { c.balances().batch_track(events, idempotency_key).await })
+    }
+}
+
+blocking_resource! {
+    /// Blocking event queries; see [`crate::client::Events`].
+    Events => events {
+        /// `events.list`.
+        fn list(&ListEventsParams) -> EventList;
+        /// `events.aggregate`.
+        fn aggregate(&AggregateEventsParams) -> EventAggregate;
+    }
+}
+
+blocking_resource! {
+    /// Blocking referral operations; see [`crate::client::Referrals`].
+    Referrals => referrals {
+        /// `referrals.create_code`.
+        fn create_code(&CreateReferralCodeParams) -> ReferralCode;
+        /// `referrals.redeem_code`.
+        fn redeem_code(&RedeemReferralCodeParams) -> ReferralRedemption;
     }
 }

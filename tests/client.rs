@@ -4,7 +4,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use autumn::models::{AttachParams, CheckParams, GetOrCreateCustomerParams, TrackParams};
+use autumn::models::{
+    AttachParams, CheckParams, GetCustomerParams, GetOrCreateCustomerParams, TrackParams,
+};
 use autumn::{Client, ErrorKind, RetryPolicy};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -108,12 +110,36 @@ fn client(url: &str) -> Client {
         .unwrap()
 }
 
+/// `value` with every number as an `f64`, so `100` and `100.0` compare equal.
+fn numbers_as_f64(value: Value) -> Value {
+    match value {
+        Value::Number(n) => json!(n.as_f64().unwrap()),
+        Value::Array(items) => Value::Array(items.into_iter().map(numbers_as_f64).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, numbers_as_f64(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// A `Balance` as the spec describes it, with an unknown field.
+fn balance(feature_id: &str, remaining: f64) -> Value {
+    json!({
+        "feature_id": feature_id, "granted": 100, "remaining": remaining, "usage": 100.0 - remaining,
+        "unlimited": false, "overage_allowed": false, "max_purchase": null, "next_reset_at": null,
+        "brandNewBalanceField": {"camelCaseKey": 1}
+    })
+}
+
 #[tokio::test]
 async fn check_sends_the_exact_request_and_parses_the_answer() {
     let answer = json!({
         "allowed": true, "customer_id": "cus_1", "required_balance": 1, "flag": null,
-        "balance": {"feature_id": "messages", "remaining": 99, "camelCaseKey": 1, "snake_key": 2},
-        "preview": {"scenario": "usage_limit"}, "brand_new_field": [1]
+        "balance": balance("messages", 99.0),
+        "balances": {"camelCaseKey": balance("camelCaseKey", 5.0), "snake_key": null},
+        "brand_new_field": [1]
     });
     let (url, seen) = server(vec![ok(answer.clone())]).await;
     let c = client(&url);
@@ -123,11 +149,29 @@ async fn check_sends_the_exact_request_and_parses_the_answer() {
     let r = c.balances().check(&params).await.unwrap();
     assert!(r.allowed);
     assert_eq!(r.customer_id, "cus_1");
-    assert_eq!(r.balance.as_ref().unwrap()["camelCaseKey"], 1);
+    let b = r.balance.as_ref().unwrap();
+    assert_eq!(
+        (b.feature_id.as_str(), b.remaining, b.granted),
+        ("messages", 99.0, 100.0)
+    );
+    assert_eq!(b.extra["brandNewBalanceField"], json!({"camelCaseKey": 1}));
+    let balances = r.balances.as_ref().unwrap();
+    assert_eq!(
+        balances.keys().collect::<Vec<_>>(),
+        ["camelCaseKey", "snake_key"],
+        "map keys are user data"
+    );
+    assert_eq!(balances["camelCaseKey"].as_ref().unwrap().remaining, 5.0);
+    assert!(balances["snake_key"].is_none());
     assert_eq!(
         r.extra["brand_new_field"],
         json!([1]),
         "unknown fields are kept"
+    );
+    assert_eq!(
+        numbers_as_f64(serde_json::to_value(&r).unwrap()),
+        numbers_as_f64(answer),
+        "the typed answer writes back what was received"
     );
 
     let s = seen.lock().unwrap()[0].clone();
@@ -170,6 +214,11 @@ async fn errors_are_mapped() {
             409,
             r#"{"message":"dup","code":"duplicate_idempotency_key"}"#,
             "duplicate_idempotency_key",
+        ),
+        (
+            429,
+            r#"{"message":"slow down","code":"rate_limit_exceeded"}"#,
+            "rate_limit_exceeded",
         ),
         (500, r#"<html>oops</html>"#, "autumn_api_error"),
     ] {
@@ -233,7 +282,12 @@ async fn a_write_is_sent_once_even_when_the_connection_drops_after_it_was_read()
 
 #[tokio::test]
 async fn a_read_is_retried_and_succeeds() {
-    let customer = json!({"id": "c", "name": null, "email": null, "subscriptions": [], "balances": {"snake_key": {}}, "flags": {}});
+    let customer = json!({
+        "id": "c", "name": null, "email": null, "created_at": 1_767_225_600_000_i64, "fingerprint": null,
+        "stripe_id": null, "env": "sandbox", "metadata": {}, "send_email_receipts": false,
+        "billing_controls": {}, "subscriptions": [], "purchases": [], "licenses": [],
+        "balances": {"snake_key": balance("snake_key", 1.0)}, "flags": {}
+    });
     let (url, seen) = server(vec![
         Step::Drop,
         Step::Answer(503, "", r#"{"message":"busy"}"#.into()),
@@ -331,6 +385,63 @@ fn the_secret_is_in_no_debug_output() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Config);
     assert!(!format!("{err:?} {err}").contains("bad key with spaces"));
+}
+
+#[tokio::test]
+async fn a_read_that_keeps_meeting_429_gives_up_with_the_rate_limit_error() {
+    let (url, seen) = server(vec![Step::Answer(
+        429,
+        "retry-after: 0\r\n",
+        r#"{"message":"slow down","code":"rate_limit_exceeded"}"#.into(),
+    )])
+    .await;
+    let err = client(&url)
+        .balances()
+        .check(&CheckParams::new("c", "messages"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Api);
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(429));
+    assert_eq!(err.api().unwrap().code(), "rate_limit_exceeded");
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        3,
+        "the first attempt and the default two retries"
+    );
+}
+
+#[tokio::test]
+async fn a_read_times_out_on_every_attempt_within_its_deadlines() {
+    let (url, seen) = server(vec![Step::Hang]).await;
+    let c = Client::builder()
+        .secret_key("am_sk_test_client_secret")
+        .base_url(&url)
+        .timeout(Duration::from_millis(200))
+        .retry(
+            RetryPolicy::default()
+                .with_max_retries(1)
+                .with_initial_backoff(Duration::from_millis(5)),
+        )
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = c
+        .customers()
+        .get(&GetCustomerParams::new("c"))
+        .await
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(err.is_timeout(), "{err:?}");
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        2,
+        "a read is retried after a timeout"
+    );
+    assert!(
+        took >= Duration::from_millis(400) && took < Duration::from_secs(3),
+        "two 200 ms attempts took {took:?}"
+    );
 }
 
 #[cfg(feature = "blocking")]

@@ -1289,7 +1289,10 @@ async fn client_calls_speak_v1_2() {
         .unwrap_err();
     assert_eq!(err.status(), Some(StatusCode::NOT_FOUND));
     assert_eq!(err.api().unwrap().code(), "product_not_found");
-    let _ = c.plans().list(&autumn::models::Params::new()).await;
+    let _ = c
+        .plans()
+        .list(&autumn::models::ListPlansParams::default())
+        .await;
     let seen = up.take();
     assert_eq!(seen.last().unwrap().headers["x-api-version"], "2.4.0");
 }

@@ -1,10 +1,8 @@
 //! Balance operations: check access, record usage.
 
-use serde_json::Value;
-
 use super::{resource, Operation, Retry};
 use crate::error::Error;
-use crate::models::{CheckParams, CheckResponse, Params, TrackParams, TrackResponse};
+use crate::models::{BatchTrackResponse, CheckParams, CheckResponse, TrackParams, TrackResponse};
 use crate::transport::HttpTransport;
 
 resource! {
@@ -36,16 +34,18 @@ impl<T: HttpTransport> Balances<'_, T> {
             .await
     }
 
-    /// Records several usages in one call (`POST /v1/balances.batch_track`), with an idempotency key.
+    /// Records several usages in one call (`POST /v1/balances.batch_track`; the body is the array of
+    /// events). Sent with `idempotency_key`, or a generated key reused on retries; the events' own
+    /// `idempotency_key`s are not sent.
     pub async fn batch_track(
         &self,
-        params: &Params,
+        events: &[TrackParams],
         idempotency_key: Option<&str>,
-    ) -> Result<Value, Error> {
+    ) -> Result<BatchTrackResponse, Error> {
         self.client
             .call(
                 Operation::post("/v1/balances.batch_track", Retry::Idempotent),
-                params,
+                events,
                 idempotency_key,
             )
             .await

@@ -1,10 +1,11 @@
 //! Billing operations: attach plans, change subscriptions, payment setup, the customer portal.
 
-use serde_json::Value;
-
 use super::{resource, Operation, Retry};
 use crate::error::Error;
-use crate::models::{AttachParams, BillingResponse, Params};
+use crate::models::{
+    AttachParams, BillingPreview, BillingResponse, CustomerPortal, MultiAttachParams,
+    OpenCustomerPortalParams, SetupPaymentParams, SetupPaymentResponse, UpdateSubscriptionParams,
+};
 use crate::transport::HttpTransport;
 
 resource! {
@@ -13,7 +14,7 @@ resource! {
 }
 
 impl<T: HttpTransport> Billing<'_, T> {
-    /// Attaches a plan; never retried once it may have reached Autumn (`POST /v1/billing.attach`).
+    /// Attaches a plan (`POST /v1/billing.attach`). When payment is needed, `payment_url` is where to send the customer. Never retried once it may have reached Autumn.
     pub async fn attach(&self, params: &AttachParams) -> Result<BillingResponse, Error> {
         self.client
             .call(
@@ -24,8 +25,8 @@ impl<T: HttpTransport> Billing<'_, T> {
             .await
     }
 
-    /// Describes what attaching would do (`POST /v1/billing.preview_attach`).
-    pub async fn preview_attach(&self, params: &AttachParams) -> Result<Value, Error> {
+    /// What attaching would charge and change, without doing it (`POST /v1/billing.preview_attach`).
+    pub async fn preview_attach(&self, params: &AttachParams) -> Result<BillingPreview, Error> {
         self.client
             .call(
                 Operation::post("/v1/billing.preview_attach", Retry::Safe),
@@ -35,8 +36,11 @@ impl<T: HttpTransport> Billing<'_, T> {
             .await
     }
 
-    /// Changes a subscription (`POST /v1/billing.update`).
-    pub async fn update(&self, params: &Params) -> Result<BillingResponse, Error> {
+    /// Changes a subscription: quantities, customization, cancellation (`POST /v1/billing.update`).
+    pub async fn update(
+        &self,
+        params: &UpdateSubscriptionParams,
+    ) -> Result<BillingResponse, Error> {
         self.client
             .call(
                 Operation::post("/v1/billing.update", Retry::Never),
@@ -46,8 +50,11 @@ impl<T: HttpTransport> Billing<'_, T> {
             .await
     }
 
-    /// Describes what an update would do (`POST /v1/billing.preview_update`).
-    pub async fn preview_update(&self, params: &Params) -> Result<Value, Error> {
+    /// What an update would charge and change (`POST /v1/billing.preview_update`).
+    pub async fn preview_update(
+        &self,
+        params: &UpdateSubscriptionParams,
+    ) -> Result<BillingPreview, Error> {
         self.client
             .call(
                 Operation::post("/v1/billing.preview_update", Retry::Safe),
@@ -57,8 +64,8 @@ impl<T: HttpTransport> Billing<'_, T> {
             .await
     }
 
-    /// Attaches several plans at once (`POST /v1/billing.multi_attach`).
-    pub async fn multi_attach(&self, params: &Params) -> Result<BillingResponse, Error> {
+    /// Attaches several plans in one checkout (`POST /v1/billing.multi_attach`).
+    pub async fn multi_attach(&self, params: &MultiAttachParams) -> Result<BillingResponse, Error> {
         self.client
             .call(
                 Operation::post("/v1/billing.multi_attach", Retry::Never),
@@ -68,8 +75,11 @@ impl<T: HttpTransport> Billing<'_, T> {
             .await
     }
 
-    /// Describes what a multi-attach would do (`POST /v1/billing.preview_multi_attach`).
-    pub async fn preview_multi_attach(&self, params: &Params) -> Result<Value, Error> {
+    /// What a multi-attach would charge and change (`POST /v1/billing.preview_multi_attach`).
+    pub async fn preview_multi_attach(
+        &self,
+        params: &MultiAttachParams,
+    ) -> Result<BillingPreview, Error> {
         self.client
             .call(
                 Operation::post("/v1/billing.preview_multi_attach", Retry::Safe),
@@ -79,8 +89,11 @@ impl<T: HttpTransport> Billing<'_, T> {
             .await
     }
 
-    /// A URL where the customer adds a payment method (`POST /v1/billing.setup_payment`).
-    pub async fn setup_payment(&self, params: &Params) -> Result<Value, Error> {
+    /// A URL where the customer adds a payment method, optionally attaching a plan afterwards (`POST /v1/billing.setup_payment`).
+    pub async fn setup_payment(
+        &self,
+        params: &SetupPaymentParams,
+    ) -> Result<SetupPaymentResponse, Error> {
         self.client
             .call(
                 Operation::post("/v1/billing.setup_payment", Retry::Never),
@@ -90,8 +103,11 @@ impl<T: HttpTransport> Billing<'_, T> {
             .await
     }
 
-    /// A Stripe customer portal URL (`POST /v1/billing.open_customer_portal`).
-    pub async fn open_customer_portal(&self, params: &Params) -> Result<Value, Error> {
+    /// A Stripe billing portal URL for the customer (`POST /v1/billing.open_customer_portal`).
+    pub async fn open_customer_portal(
+        &self,
+        params: &OpenCustomerPortalParams,
+    ) -> Result<CustomerPortal, Error> {
         self.client
             .call(
                 Operation::post("/v1/billing.open_customer_portal", Retry::Never),

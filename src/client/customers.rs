@@ -1,10 +1,11 @@
 //! Customer operations.
 
-use serde_json::Value;
-
 use super::{resource, Operation, Retry};
 use crate::error::Error;
-use crate::models::{Customer, GetOrCreateCustomerParams, Params};
+use crate::models::{
+    Customer, CustomerList, DeleteCustomerParams, DeleteResponse, GetCustomerParams,
+    GetOrCreateCustomerParams, ListCustomersParams, UpdateCustomerParams,
+};
 use crate::transport::HttpTransport;
 
 resource! {
@@ -13,7 +14,7 @@ resource! {
 }
 
 impl<T: HttpTransport> Customers<'_, T> {
-    /// The customer, created on first sight (`POST /v1/customers.get_or_create`).
+    /// The customer, created on first sight (`POST /v1/customers.get_or_create`). Retried like a read: a repeat finds the customer the first attempt created.
     pub async fn get_or_create(
         &self,
         params: &GetOrCreateCustomerParams,
@@ -27,8 +28,8 @@ impl<T: HttpTransport> Customers<'_, T> {
             .await
     }
 
-    /// One customer (`customer_id`) (`POST /v1/customers.get`).
-    pub async fn get(&self, params: &Params) -> Result<Customer, Error> {
+    /// One customer, with any `expand`ed fields (`POST /v1/customers.get`).
+    pub async fn get(&self, params: &GetCustomerParams) -> Result<Customer, Error> {
         self.client
             .call(
                 Operation::post("/v1/customers.get", Retry::Safe),
@@ -38,8 +39,8 @@ impl<T: HttpTransport> Customers<'_, T> {
             .await
     }
 
-    /// Customers, paged (`POST /v1/customers.list`).
-    pub async fn list(&self, params: &Params) -> Result<Value, Error> {
+    /// A page of customers; pass `next_cursor` back as `start_cursor` for the next one (`POST /v1/customers.list`).
+    pub async fn list(&self, params: &ListCustomersParams) -> Result<CustomerList, Error> {
         self.client
             .call(
                 Operation::post("/v1/customers.list", Retry::Safe),
@@ -49,8 +50,8 @@ impl<T: HttpTransport> Customers<'_, T> {
             .await
     }
 
-    /// Updates a customer (`POST /v1/customers.update`).
-    pub async fn update(&self, params: &Params) -> Result<Customer, Error> {
+    /// Updates a customer and returns it (`POST /v1/customers.update`).
+    pub async fn update(&self, params: &UpdateCustomerParams) -> Result<Customer, Error> {
         self.client
             .call(
                 Operation::post("/v1/customers.update", Retry::Never),
@@ -61,7 +62,7 @@ impl<T: HttpTransport> Customers<'_, T> {
     }
 
     /// Deletes a customer (`POST /v1/customers.delete`).
-    pub async fn delete(&self, params: &Params) -> Result<Value, Error> {
+    pub async fn delete(&self, params: &DeleteCustomerParams) -> Result<DeleteResponse, Error> {
         self.client
             .call(
                 Operation::post("/v1/customers.delete", Retry::Never),

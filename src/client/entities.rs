@@ -1,10 +1,11 @@
 //! Entity operations (seats, workspaces, ... of a customer).
 
-use serde_json::Value;
-
 use super::{resource, Operation, Retry};
 use crate::error::Error;
-use crate::models::Params;
+use crate::models::{
+    CreateEntityParams, DeleteEntityParams, DeleteResponse, Entity, EntityList, GetEntityParams,
+    ListEntitiesParams, UpdateEntityParams,
+};
 use crate::transport::HttpTransport;
 
 resource! {
@@ -14,7 +15,7 @@ resource! {
 
 impl<T: HttpTransport> Entities<'_, T> {
     /// Creates an entity (`POST /v1/entities.create`).
-    pub async fn create(&self, params: &Params) -> Result<Value, Error> {
+    pub async fn create(&self, params: &CreateEntityParams) -> Result<Entity, Error> {
         self.client
             .call(
                 Operation::post("/v1/entities.create", Retry::Never),
@@ -25,7 +26,7 @@ impl<T: HttpTransport> Entities<'_, T> {
     }
 
     /// One entity (`POST /v1/entities.get`).
-    pub async fn get(&self, params: &Params) -> Result<Value, Error> {
+    pub async fn get(&self, params: &GetEntityParams) -> Result<Entity, Error> {
         self.client
             .call(
                 Operation::post("/v1/entities.get", Retry::Safe),
@@ -36,7 +37,7 @@ impl<T: HttpTransport> Entities<'_, T> {
     }
 
     /// A customer's entities (`POST /v1/entities.list`).
-    pub async fn list(&self, params: &Params) -> Result<Value, Error> {
+    pub async fn list(&self, params: &ListEntitiesParams) -> Result<EntityList, Error> {
         self.client
             .call(
                 Operation::post("/v1/entities.list", Retry::Safe),
@@ -46,8 +47,8 @@ impl<T: HttpTransport> Entities<'_, T> {
             .await
     }
 
-    /// Updates an entity (`POST /v1/entities.update`).
-    pub async fn update(&self, params: &Params) -> Result<Value, Error> {
+    /// Updates an entity and returns it (`POST /v1/entities.update`).
+    pub async fn update(&self, params: &UpdateEntityParams) -> Result<Entity, Error> {
         self.client
             .call(
                 Operation::post("/v1/entities.update", Retry::Never),
@@ -58,7 +59,7 @@ impl<T: HttpTransport> Entities<'_, T> {
     }
 
     /// Deletes an entity (`POST /v1/entities.delete`).
-    pub async fn delete(&self, params: &Params) -> Result<Value, Error> {
+    pub async fn delete(&self, params: &DeleteEntityParams) -> Result<DeleteResponse, Error> {
         self.client
             .call(
                 Operation::post("/v1/entities.delete", Retry::Never),

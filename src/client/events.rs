@@ -1,10 +1,8 @@
 //! Usage event queries.
 
-use serde_json::Value;
-
 use super::{resource, Operation, Retry};
 use crate::error::Error;
-use crate::models::Params;
+use crate::models::{AggregateEventsParams, EventAggregate, EventList, ListEventsParams};
 use crate::transport::HttpTransport;
 
 resource! {
@@ -13,8 +11,8 @@ resource! {
 }
 
 impl<T: HttpTransport> Events<'_, T> {
-    /// Usage events, paged (`POST /v1/events.list`).
-    pub async fn list(&self, params: &Params) -> Result<Value, Error> {
+    /// A page of usage events; pass `next_cursor` back as `start_cursor` for the next one (`POST /v1/events.list`).
+    pub async fn list(&self, params: &ListEventsParams) -> Result<EventList, Error> {
         self.client
             .call(
                 Operation::post("/v1/events.list", Retry::Safe),
@@ -24,8 +22,8 @@ impl<T: HttpTransport> Events<'_, T> {
             .await
     }
 
-    /// Usage aggregated over time (`POST /v1/events.aggregate`).
-    pub async fn aggregate(&self, params: &Params) -> Result<Value, Error> {
+    /// Usage aggregated into time bins, optionally grouped by a property (`POST /v1/events.aggregate`).
+    pub async fn aggregate(&self, params: &AggregateEventsParams) -> Result<EventAggregate, Error> {
         self.client
             .call(
                 Operation::post("/v1/events.aggregate", Retry::Safe),

@@ -504,6 +504,15 @@ impl<T: HttpTransport> Client<T> {
         self.decode(raw)
     }
 
+    /// Sends the call without a body (operations whose spec has none) and decodes a 2xx answer as `R`.
+    pub(crate) async fn call_without_body<R: DeserializeOwned>(
+        &self,
+        op: Operation,
+    ) -> Result<R, Error> {
+        let raw = self.execute(op, None, None).await?;
+        self.decode(raw)
+    }
+
     fn decode<R: DeserializeOwned>(&self, raw: RawResponse) -> Result<R, Error> {
         if !raw.status.is_success() {
             return Err(Error::from_api(self.api_error(raw.status, &raw.body)));

@@ -1,10 +1,10 @@
 //! Referral codes.
 
-use serde_json::Value;
-
 use super::{resource, Operation, Retry};
 use crate::error::Error;
-use crate::models::Params;
+use crate::models::{
+    CreateReferralCodeParams, RedeemReferralCodeParams, ReferralCode, ReferralRedemption,
+};
 use crate::transport::HttpTransport;
 
 resource! {
@@ -13,8 +13,11 @@ resource! {
 }
 
 impl<T: HttpTransport> Referrals<'_, T> {
-    /// A referral code for the customer (`POST /v1/referrals.create_code`).
-    pub async fn create_code(&self, params: &Params) -> Result<Value, Error> {
+    /// A referral code for the customer in a program (`POST /v1/referrals.create_code`).
+    pub async fn create_code(
+        &self,
+        params: &CreateReferralCodeParams,
+    ) -> Result<ReferralCode, Error> {
         self.client
             .call(
                 Operation::post("/v1/referrals.create_code", Retry::Never),
@@ -24,8 +27,11 @@ impl<T: HttpTransport> Referrals<'_, T> {
             .await
     }
 
-    /// Redeems a referral code (`POST /v1/referrals.redeem_code`).
-    pub async fn redeem_code(&self, params: &Params) -> Result<Value, Error> {
+    /// Redeems a referral code for a customer (`POST /v1/referrals.redeem_code`).
+    pub async fn redeem_code(
+        &self,
+        params: &RedeemReferralCodeParams,
+    ) -> Result<ReferralRedemption, Error> {
         self.client
             .call(
                 Operation::post("/v1/referrals.redeem_code", Retry::Never),
