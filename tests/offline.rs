@@ -760,3 +760,259 @@ async fn free_users_get_100_messages_a_month() {
     autumn.advance(Duration::from_secs(31 * 24 * 3600));
     assert!(client.balances().check(&messages).await.unwrap().allowed);
 }
+
+/// Every typed client method against the offline Autumn: each answer decodes into its model with no
+/// field left over in `extra` (the offline Autumn speaks exactly the spec's shapes).
+#[tokio::test]
+async fn every_typed_method_decodes_the_offline_answers() {
+    use autumn::models::*;
+    let autumn = OfflineAutumn::new();
+    let client = autumn.client();
+    let mut leftovers: Vec<String> = Vec::new();
+    let mut note = |what: &str, fields: Vec<String>| {
+        leftovers.extend(fields.into_iter().map(|f| format!("{what}: {f}")));
+    };
+
+    let c = client
+        .customers()
+        .get_or_create(&GetOrCreateCustomerParams::new("hana").name("Hana"))
+        .await
+        .unwrap();
+    assert_eq!(c.subscriptions[0].plan_id, "free");
+    note("get_or_create", c.unknown_fields());
+    let setup = client
+        .billing()
+        .setup_payment(&SetupPaymentParams::new("hana"))
+        .await
+        .unwrap();
+    note("setup_payment", setup.unknown_fields());
+    autumn.complete_checkout(&setup.url).unwrap();
+    let preview = client
+        .billing()
+        .preview_attach(&AttachParams::new("hana", "pro"))
+        .await
+        .unwrap();
+    note("preview_attach", preview.unknown_fields());
+    let attach = client
+        .billing()
+        .attach(&AttachParams::new("hana", "pro"))
+        .await
+        .unwrap();
+    note("attach", attach.unknown_fields());
+    let multi = MultiAttachParams::new("hana", vec![PlanToAttach::new("top_up")]);
+    note(
+        "preview_multi_attach",
+        client
+            .billing()
+            .preview_multi_attach(&multi)
+            .await
+            .unwrap()
+            .unknown_fields(),
+    );
+    note(
+        "multi_attach",
+        client
+            .billing()
+            .multi_attach(&multi)
+            .await
+            .unwrap()
+            .unknown_fields(),
+    );
+    let cancel = UpdateSubscriptionParams::new("hana")
+        .plan_id("pro")
+        .cancel_action("cancel_end_of_cycle");
+    note(
+        "preview_update",
+        client
+            .billing()
+            .preview_update(&cancel)
+            .await
+            .unwrap()
+            .unknown_fields(),
+    );
+    note(
+        "update",
+        client
+            .billing()
+            .update(&cancel)
+            .await
+            .unwrap()
+            .unknown_fields(),
+    );
+    note(
+        "open_customer_portal",
+        client
+            .billing()
+            .open_customer_portal(&OpenCustomerPortalParams::new("hana"))
+            .await
+            .unwrap()
+            .unknown_fields(),
+    );
+    let check = client
+        .balances()
+        .check(&CheckParams::new("hana", "messages"))
+        .await
+        .unwrap();
+    assert!(check.allowed);
+    note("check", check.unknown_fields());
+    note(
+        "track",
+        client
+            .balances()
+            .track(&TrackParams::new("hana", "messages", 3.0))
+            .await
+            .unwrap()
+            .unknown_fields(),
+    );
+    let entity = client
+        .entities()
+        .create(&CreateEntityParams::new("hana", "seat_1", "messages"))
+        .await
+        .unwrap();
+    note("entities.create", entity.unknown_fields());
+    note(
+        "entities.get",
+        client
+            .entities()
+            .get(&GetEntityParams::new("seat_1").customer_id("hana"))
+            .await
+            .unwrap()
+            .unknown_fields(),
+    );
+    note(
+        "entities.update",
+        client
+            .entities()
+            .update(&UpdateEntityParams::new("seat_1").customer_id("hana"))
+            .await
+            .unwrap()
+            .unknown_fields(),
+    );
+    note(
+        "entities.list",
+        client
+            .entities()
+            .list(&ListEntitiesParams::new().customer_id("hana"))
+            .await
+            .unwrap()
+            .unknown_fields(),
+    );
+    note(
+        "entities.delete",
+        client
+            .entities()
+            .delete(&DeleteEntityParams::new("seat_1").customer_id("hana"))
+            .await
+            .unwrap()
+            .unknown_fields(),
+    );
+    note(
+        "plans.list",
+        client
+            .plans()
+            .list(&ListPlansParams::new().customer_id("hana"))
+            .await
+            .unwrap()
+            .unknown_fields(),
+    );
+    note(
+        "plans.get",
+        client
+            .plans()
+            .get(&GetPlanParams::new("pro"))
+            .await
+            .unwrap()
+            .unknown_fields(),
+    );
+    note(
+        "features.list",
+        client
+            .features()
+            .list(&ListFeaturesParams::new())
+            .await
+            .unwrap()
+            .unknown_fields(),
+    );
+    note(
+        "features.get",
+        client
+            .features()
+            .get(&GetFeatureParams::new("messages"))
+            .await
+            .unwrap()
+            .unknown_fields(),
+    );
+    note(
+        "events.list",
+        client
+            .events()
+            .list(&ListEventsParams::new().customer_id("hana"))
+            .await
+            .unwrap()
+            .unknown_fields(),
+    );
+    note(
+        "events.aggregate",
+        client
+            .events()
+            .aggregate(&AggregateEventsParams::new("messages").customer_id("hana"))
+            .await
+            .unwrap()
+            .unknown_fields(),
+    );
+    let code = client
+        .referrals()
+        .create_code(&CreateReferralCodeParams::new("hana", "friends"))
+        .await
+        .unwrap();
+    note("create_code", code.unknown_fields());
+    note(
+        "redeem_code",
+        client
+            .referrals()
+            .redeem_code(&RedeemReferralCodeParams::new("ivan", code.code.clone()))
+            .await
+            .unwrap()
+            .unknown_fields(),
+    );
+    note(
+        "customers.update",
+        client
+            .customers()
+            .update(&UpdateCustomerParams::new("hana").email("hana@example.com"))
+            .await
+            .unwrap()
+            .unknown_fields(),
+    );
+    note(
+        "customers.get",
+        client
+            .customers()
+            .get(&GetCustomerParams::new("hana"))
+            .await
+            .unwrap()
+            .unknown_fields(),
+    );
+    note(
+        "customers.list",
+        client
+            .customers()
+            .list(&ListCustomersParams::new())
+            .await
+            .unwrap()
+            .unknown_fields(),
+    );
+    note(
+        "customers.delete",
+        client
+            .customers()
+            .delete(&DeleteCustomerParams::new("ivan"))
+            .await
+            .unwrap()
+            .unknown_fields(),
+    );
+    assert!(
+        leftovers.is_empty(),
+        "answers with fields the models do not know: {leftovers:#?}"
+    );
+}
