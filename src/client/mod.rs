@@ -264,7 +264,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Most idle pooled connections kept per host with the default transport (default 32).
+    /// Most idle pooled connections kept per host with the default transport (default 256; keep it
+    /// above the calls in flight at once, or the pool reconnects under load).
     pub fn pool_max_idle_per_host(mut self, n: usize) -> Self {
         self.http.pool_max_idle_per_host = n;
         self

@@ -30,7 +30,9 @@ pub struct HttpConfig {
     pub connect_timeout: Duration,
     /// How long an idle pooled connection is kept (default 20 s, below common load-balancer idle limits).
     pub pool_idle_timeout: Duration,
-    /// Most idle connections kept per host (default 32).
+    /// Most idle connections kept per host (default 256). Keep it above the number of calls your
+    /// server has in flight at once: below it, the pool closes connections under load and opens new
+    /// ones (a TCP and TLS handshake each) moments later.
     pub pool_max_idle_per_host: usize,
 }
 
@@ -39,7 +41,7 @@ impl Default for HttpConfig {
         HttpConfig {
             connect_timeout: Duration::from_secs(5),
             pool_idle_timeout: Duration::from_secs(20),
-            pool_max_idle_per_host: 32,
+            pool_max_idle_per_host: 256,
         }
     }
 }
