@@ -262,7 +262,11 @@ impl ClientBuilder {
         self
     }
 
-    /// Most idle pooled connections kept per host with the default transport (default 32).
+    /// Most idle pooled connections kept per host with the default transport (default 256).
+    ///
+    /// The pool never caps open connections: each request in flight holds one. This only decides how
+    /// many stay open once idle. Below the number of concurrent calls, connections that come back to a
+    /// full pool are closed and new ones opened soon after (a TLS handshake each against Autumn).
     pub fn pool_max_idle_per_host(mut self, n: usize) -> Self {
         self.http.pool_max_idle_per_host = n;
         self

@@ -30,7 +30,10 @@ pub struct HttpConfig {
     pub connect_timeout: Duration,
     /// How long an idle pooled connection is kept (default 20 s, below common load-balancer idle limits).
     pub pool_idle_timeout: Duration,
-    /// Most idle connections kept per host (default 32).
+    /// Most idle connections kept per host (default 256). Open connections are not capped (each
+    /// request in flight holds one); a connection that comes back to a pool already holding this many
+    /// idle ones is closed, so a limit below the usual number of concurrent calls makes the pool
+    /// close and reopen connections under load.
     pub pool_max_idle_per_host: usize,
 }
 
@@ -39,7 +42,7 @@ impl Default for HttpConfig {
         HttpConfig {
             connect_timeout: Duration::from_secs(5),
             pool_idle_timeout: Duration::from_secs(20),
-            pool_max_idle_per_host: 32,
+            pool_max_idle_per_host: 256,
         }
     }
 }
