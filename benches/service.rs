@@ -39,6 +39,8 @@ struct Fixture {
     svc: AutumnService<Identifier>,
     /// Answers every call with the realistic customer.
     realistic: AutumnService<Identifier>,
+    /// Answers every call with the load comparison's 4.7 KB customer (`benches/load/fixtures`).
+    load: AutumnService<Identifier>,
 }
 
 fn service<T: autumn::transport::HttpTransport>(transport: T) -> AutumnService<Identifier> {
@@ -92,7 +94,18 @@ fn fixture() -> &'static Fixture {
                 realistic.clone(),
             ))))
         }));
-        Fixture { rt, svc, realistic }
+        let load_customer = Bytes::from_static(include_bytes!("load/fixtures/customer.json"));
+        let load = service(tower::service_fn(move |_req: Request<Full<Bytes>>| {
+            ready(Ok::<_, Infallible>(Response::new(Full::new(
+                load_customer.clone(),
+            ))))
+        }));
+        Fixture {
+            rt,
+            svc,
+            realistic,
+            load,
+        }
     })
 }
 
@@ -187,6 +200,16 @@ fn get_or_create_customer_realistic() -> usize {
         &fixture().realistic,
         "/api/autumn/getOrCreateCustomer",
         Some("cus_realistic"),
+        "{}",
+    )
+}
+
+#[divan::bench]
+fn get_or_create_customer_load_fixture() -> usize {
+    run_on(
+        &fixture().load,
+        "/api/autumn/getOrCreateCustomer",
+        Some("cus_load"),
         "{}",
     )
 }

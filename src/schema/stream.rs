@@ -25,7 +25,9 @@ use super::{js_number_value, node, Field, Node, MAX_DEPTH};
 /// Converts Autumn's answer for the node `root`; `None` when the tree path must decide.
 pub(super) fn convert(root: u16, input: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(input.len());
-    let mut de = serde_json::Deserializer::from_slice(input);
+    // One UTF-8 check of the whole answer (vectorised) instead of one per string.
+    let input = std::str::from_utf8(input).ok()?;
+    let mut de = serde_json::Deserializer::from_str(input);
     let wrote = Conv {
         n: root,
         out: &mut out,
@@ -299,7 +301,13 @@ impl<'de> Conv<'_> {
         let mut first = true;
         let mut seen: u128 = 0;
         while let Some(key) = map.next_key_seed(KeySeed)? {
-            let Some(i) = fields.iter().position(|f| f.snake == key.as_str()) else {
+            let key = key.as_str();
+            let Some(i) = fields.iter().position(|f| {
+                // Most names differ in length or first byte: skip the full comparison for them.
+                f.snake.len() == key.len()
+                    && f.snake.as_bytes().first() == key.as_bytes().first()
+                    && f.snake == key
+            }) else {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             };
