@@ -590,6 +590,10 @@ where
         Err(e) => return upstream_failure(&e),
     };
     span.record("upstream_status", raw.status.as_u16());
+    if raw.status.is_success() && is_json_container(&raw.body) {
+        // An object or an array is truthy: passed on as Autumn sent it, checked but never built.
+        return json(raw.status, raw.body);
+    }
     let parsed = serde_json::from_slice::<Value>(&raw.body);
     if raw.status.is_success() {
         return match parsed {
@@ -641,6 +645,16 @@ where
             ),
         ),
     }
+}
+
+/// Whether `body` is one JSON object or array in UTF-8 (validated without building it; skipping a
+/// value does not check its strings' UTF-8, so the whole body is checked first).
+fn is_json_container(body: &[u8]) -> bool {
+    matches!(
+        body.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b'{' | b'[')
+    ) && std::str::from_utf8(body)
+        .is_ok_and(|text| serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok())
 }
 
 /// The error shape autumn-js 0.x answers with: `{"message", "code"}`.
@@ -918,6 +932,19 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(b.value, serde_json::json!({"product_id": "a"}));
+    }
+
+    #[test]
+    fn answers_are_checked_without_being_built() {
+        assert!(is_json_container(br#" {"a":[1,{"b":null}]} "#));
+        assert!(is_json_container(b"[]"));
+        assert!(!is_json_container(b"{\"a\":1"), "cut off");
+        assert!(!is_json_container(b"{} {}"), "two values");
+        assert!(
+            !is_json_container(b"\"text\""),
+            "a string is not a container"
+        );
+        assert!(!is_json_container(b"{\"a\":\"\xff\"}"), "not UTF-8");
     }
 
     #[test]
