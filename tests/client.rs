@@ -1,6 +1,8 @@
 //! The typed client against raw TCP servers on 127.0.0.1: exact requests, parsed answers, error mapping,
 //! timeouts, and the retry rules (a write is sent once; a read and a keyed track are retried).
 
+mod support;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -9,6 +11,7 @@ use autumn::models::{
 };
 use autumn::{Client, ErrorKind, RetryPolicy};
 use serde_json::{json, Value};
+use support::numbers_as_f64;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -108,20 +111,6 @@ fn client(url: &str) -> Client {
         .retry(RetryPolicy::default().with_initial_backoff(Duration::from_millis(5)))
         .build()
         .unwrap()
-}
-
-/// `value` with every number as an `f64`, so `100` and `100.0` compare equal.
-fn numbers_as_f64(value: Value) -> Value {
-    match value {
-        Value::Number(n) => json!(n.as_f64().unwrap()),
-        Value::Array(items) => Value::Array(items.into_iter().map(numbers_as_f64).collect()),
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (k, numbers_as_f64(v)))
-                .collect(),
-        ),
-        other => other,
-    }
 }
 
 /// A `Balance` as the spec describes it, with an unknown field.

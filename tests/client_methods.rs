@@ -9,6 +9,8 @@
 
 mod support;
 
+use support::numbers_as_f64;
+
 use std::future::Future;
 
 use autumn::models::*;
@@ -27,20 +29,6 @@ fn client(url: &str) -> Client {
         .retry(RetryPolicy::none())
         .build()
         .unwrap()
-}
-
-/// `value` with every number as an `f64`, so `7` and `7.0` compare equal.
-fn numbers_as_f64(value: Value) -> Value {
-    match value {
-        Value::Number(n) => json!(n.as_f64().unwrap()),
-        Value::Array(items) => Value::Array(items.into_iter().map(numbers_as_f64).collect()),
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (k, numbers_as_f64(v)))
-                .collect(),
-        ),
-        other => other,
-    }
 }
 
 /// A JSON object from a `json!` literal.

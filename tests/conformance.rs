@@ -20,13 +20,11 @@ mod quickstart;
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
 use quickstart::{ensure_node_modules as ensure_node_modules_in, profile_dir, Guard};
 use support::fake_autumn::{response_violations, spec_paths};
 use support::FakeAutumn;
-use tokio::process::Command;
 
 /// The secret key our server is started with (the fake only checks its shape).
 const SECRET_KEY: &str = "am_sk_test_conformance";
@@ -353,25 +351,14 @@ async fn fake_responses_parse_in_autumn_js() {
         .await
         .expect("npm ci");
     let fake = FakeAutumn::start().await;
-    let output = Command::new("node")
-        .arg("fake-parse.mjs")
-        .current_dir(js_dir())
-        .env("FAKE_URL", fake.url())
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output()
-        .await
-        .expect("run node tests/js/fake-parse.mjs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        output.status.success(),
-        "autumn-js rejects answers of the fake ({}):\n{text}",
-        output.status
-    );
+    let text = quickstart::run_node(
+        &js_dir(),
+        "fake-parse.mjs",
+        &[("FAKE_URL", &fake.url())],
+        &[],
+        "autumn-js rejects answers of the fake:",
+    )
+    .await;
     println!("{text}");
 }
 
