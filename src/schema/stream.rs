@@ -70,6 +70,23 @@ fn write_value(out: &mut Vec<u8>, v: &Value) {
     let _ = serde_json::to_writer(&mut *out, v);
 }
 
+/// Starts an element of an array or object: a comma unless it is the first. Returns where the element
+/// starts, to take it back if it comes out absent.
+fn begin(out: &mut Vec<u8>, first: bool) -> usize {
+    let mark = out.len();
+    if !first {
+        out.push(b',');
+    }
+    mark
+}
+
+/// `"name":` for a field name from the generated tables (plain identifiers: nothing to escape).
+fn write_field_name(out: &mut Vec<u8>, name: &str) {
+    out.push(b'"');
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":");
+}
+
 fn write_str(out: &mut Vec<u8>, s: &str) {
     let _ = serde_json::to_writer(&mut *out, s);
 }
@@ -186,24 +203,15 @@ impl<'de> Visitor<'de> for Conv<'_> {
         Ok(Wrote::Value)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Wrote, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<Wrote, A::Error> {
         match node(self.n) {
             Node::Array(item) => {
                 let item = *item;
                 self.out.push(b'[');
                 let mut first = true;
                 loop {
-                    let mark = self.out.len();
-                    if !first {
-                        self.out.push(b',');
-                    }
-                    let seed = Conv {
-                        n: item,
-                        out: &mut *self.out,
-                        depth: self.depth + 1,
-                        null: NullRule::Convert,
-                    };
-                    match seq.next_element_seed(seed)? {
+                    let mark = begin(self.out, first);
+                    match seq.next_element_seed(self.child(item, NullRule::Convert))? {
                         None => {
                             self.out.truncate(mark);
                             break;
@@ -225,7 +233,7 @@ impl<'de> Visitor<'de> for Conv<'_> {
         }
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Wrote, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Wrote, A::Error> {
         match node(self.n) {
             Node::Object(fields) => self.object(fields, map),
             Node::Record(val) => {
@@ -244,19 +252,10 @@ impl<'de> Visitor<'de> for Conv<'_> {
                         // A repeated user key: the last one wins in a tree; let the tree path say.
                         return Err(give_up());
                     }
-                    let mark = self.out.len();
-                    if !first {
-                        self.out.push(b',');
-                    }
+                    let mark = begin(self.out, first);
                     write_str(self.out, key.as_str());
                     self.out.push(b':');
-                    let seed = Conv {
-                        n: val,
-                        out: &mut *self.out,
-                        depth: self.depth + 1,
-                        null: NullRule::Convert,
-                    };
-                    match map.next_value_seed(seed)? {
+                    match map.next_value_seed(self.child(val, NullRule::Convert))? {
                         Wrote::Value => first = false,
                         Wrote::Absent => self.out.truncate(mark),
                     }
@@ -275,6 +274,16 @@ impl<'de> Visitor<'de> for Conv<'_> {
 }
 
 impl<'de> Conv<'_> {
+    /// The seed of a value one level down, writing to the same output.
+    fn child(&mut self, n: u16, null: NullRule) -> Conv<'_> {
+        Conv {
+            n,
+            out: &mut *self.out,
+            depth: self.depth + 1,
+            null,
+        }
+    }
+
     fn number<E: de::Error>(self, n: serde_json::Number) -> Result<Wrote, E> {
         match node(self.n) {
             Node::Num | Node::Int => write_value(self.out, &js_number_value(n)),
@@ -293,7 +302,7 @@ impl<'de> Conv<'_> {
     }
 
     fn object<A: MapAccess<'de>>(
-        self,
+        mut self,
         fields: &'static [Field],
         mut map: A,
     ) -> Result<Wrote, A::Error> {
@@ -318,13 +327,8 @@ impl<'de> Conv<'_> {
             }
             seen |= bit;
             let f = &fields[i];
-            let mark = self.out.len();
-            if !first {
-                self.out.push(b',');
-            }
-            self.out.push(b'"');
-            self.out.extend_from_slice(f.camel.as_bytes());
-            self.out.extend_from_slice(b"\":");
+            let mark = begin(self.out, first);
+            write_field_name(self.out, f.camel);
             let null = if f.nullable {
                 NullRule::Keep
             } else if !f.required && f.default.is_none() {
@@ -332,13 +336,7 @@ impl<'de> Conv<'_> {
             } else {
                 NullRule::Convert
             };
-            let seed = Conv {
-                n: f.node,
-                out: &mut *self.out,
-                depth: self.depth + 1,
-                null,
-            };
-            match map.next_value_seed(seed)? {
+            match map.next_value_seed(self.child(f.node, null))? {
                 Wrote::Value => first = false,
                 Wrote::Absent => self.out.truncate(mark),
             }
@@ -348,12 +346,8 @@ impl<'de> Conv<'_> {
                 continue;
             }
             if let Some(d) = f.default.to_value() {
-                if !first {
-                    self.out.push(b',');
-                }
-                self.out.push(b'"');
-                self.out.extend_from_slice(f.camel.as_bytes());
-                self.out.extend_from_slice(b"\":");
+                begin(self.out, first);
+                write_field_name(self.out, f.camel);
                 write_value(self.out, &d);
                 first = false;
             } else if f.required && !matches!(node(f.node), Node::Any) {

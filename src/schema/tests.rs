@@ -651,3 +651,22 @@ fn the_stream_gives_repeated_keys_to_the_tree() {
         Err(ResponseError::NotJson)
     ));
 }
+
+/// The streaming pass writes field names from the tables without escaping them.
+#[test]
+fn table_field_names_need_no_escaping() {
+    for n in tables::NODES.iter() {
+        if let Node::Object(fields) = n {
+            for f in *fields {
+                assert!(
+                    !f.camel.is_empty()
+                        && f.camel
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'_'),
+                    "{:?}",
+                    f.camel
+                );
+            }
+        }
+    }
+}
