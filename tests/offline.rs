@@ -407,6 +407,14 @@ async fn idempotency_keys_entities_referrals_and_errors() {
     )
     .await;
     assert_eq!(seat["balances"]["messages"]["remaining"], json!(100.0));
+    let expanded = ok(
+        &autumn,
+        "customers.get",
+        json!({ "customer_id": "carol", "expand": ["entities"] }),
+    )
+    .await;
+    assert_eq!(expanded["entities"][0]["id"], "seat_1");
+    assert_eq!(expanded["entities"][0]["name"], "Seat 1");
     ok(
         &autumn,
         "balances.track",

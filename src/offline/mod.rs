@@ -68,7 +68,7 @@
 //! - Fields that shape a real Stripe charge but not the state a paywall reads are accepted and ignored:
 //!   `customize`, `discounts`, `invoice_mode`, `version`, `custom_line_items`, `feature_quantities` on
 //!   attach, `checkout_session_params`, `redirect_mode`, `free_trial` and `expand` values other than
-//!   `invoices`, `subscriptions.plan` and `purchases.plan`. The catalogue's prices are what is charged.
+//!   `invoices`, `entities`, `subscriptions.plan` and `purchases.plan`. The catalogue's prices are what is charged.
 //! - Any other path answers 501 `not_implemented`, naming the path. Bad input answers 400
 //!   `invalid_request`; unknown ids answer 404 (`customer_not_found`, `plan_not_found`, ...).
 //!

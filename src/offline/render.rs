@@ -313,6 +313,22 @@ pub(crate) fn customer(catalog: &Catalog, customer: &Customer, expand: &[String]
     if let Some(stripe_id) = &customer.stripe_id {
         out["processors"] = json!({ "stripe": { "id": stripe_id } });
     }
+    if expand.iter().any(|e| e == "entities") {
+        out["entities"] = customer
+            .entities
+            .values()
+            .map(|e| {
+                json!({
+                    "id": e.id,
+                    "name": e.name,
+                    "customer_id": customer.id,
+                    "feature_id": e.feature_id,
+                    "created_at": e.created_at,
+                    "env": ENV,
+                })
+            })
+            .collect();
+    }
     if expand.iter().any(|e| e == "invoices") {
         out["invoices"] = customer
             .invoices
