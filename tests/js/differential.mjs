@@ -19,6 +19,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createAutumnClient } from "./node_modules/autumn-js/dist/react/client/AutumnClient.mjs";
 import { cases } from "./cases.mjs";
+import { identityHeaders } from "./identity.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = (line = "") => process.stdout.write(`${line}\n`);
@@ -111,15 +112,6 @@ const normalizeUpstream = (recorded) =>
 
 // ------------------------------------------------------------------------------------------------
 // Running one case on one side.
-
-const identityHeaders = (identity) => {
-  const headers = {};
-  if (identity === null || identity === undefined) return headers;
-  if (identity.id !== undefined) headers["x-customer-id"] = identity.id;
-  if (identity.name !== undefined) headers["x-customer-name"] = identity.name;
-  if (identity.email !== undefined) headers["x-customer-email"] = identity.email;
-  return headers;
-};
 
 /** What the browser sees through autumn-js's client: a value, or an AutumnClientError. */
 const runClient = async (baseUrl, c) => {

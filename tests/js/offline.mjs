@@ -19,6 +19,7 @@
 
 import { createAutumnClient } from "./node_modules/autumn-js/dist/react/client/AutumnClient.mjs";
 import { cases } from "./cases.mjs";
+import { identityHeaders } from "./identity.mjs";
 
 const out = (line = "") => process.stdout.write(`${line}\n`);
 console.error = () => {};
@@ -97,15 +98,6 @@ const prepare = async (c) => {
   if (["attach", "previewAttach", "multiAttach", "previewMultiAttach", "setupPayment"].includes(c.route)) {
     await ensureNoPaidPlans(customer);
   }
-};
-
-const identityHeaders = (identity) => {
-  const headers = {};
-  if (!identity) return headers;
-  if (identity.id !== undefined) headers["x-customer-id"] = identity.id;
-  if (identity.name !== undefined) headers["x-customer-name"] = identity.name;
-  if (identity.email !== undefined) headers["x-customer-email"] = identity.email;
-  return headers;
 };
 
 const run = async (baseUrl, c) => {

@@ -24,6 +24,7 @@ import { fileURLToPath } from "node:url";
 // autumn-js 0.1.85's React client class, by file: its package entry imports React.
 import { AutumnClient } from "./node_modules/autumn-js/dist/libraries/react/chunk-FCKM2ALL.mjs";
 import { cases } from "./cases.mjs";
+import { identityHeaders } from "../identity.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = (line = "") => process.stdout.write(`${line}\n`);
@@ -88,15 +89,6 @@ const startCapture = () =>
 
 // ------------------------------------------------------------------------------------------------
 // Requests.
-
-const identityHeaders = (identity) => {
-  const headers = {};
-  if (!identity) return headers;
-  if (identity.id !== undefined) headers["x-customer-id"] = identity.id;
-  if (identity.name !== undefined) headers["x-customer-name"] = identity.name;
-  if (identity.email !== undefined) headers["x-customer-email"] = identity.email;
-  return headers;
-};
 
 // Headers the client's fetch adds on its own (undici's defaults, framing): not part of the request
 // the page makes, and sent by the replaying fetch again anyway.
