@@ -4,9 +4,6 @@
 //!
 //! The differential comparison with autumn-js 0.1.85 itself is `tests/legacy_conformance.rs`.
 
-use std::collections::HashMap;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use autumn::client::legacy::{
@@ -14,127 +11,21 @@ use autumn::client::legacy::{
     CreateCustomerParams, CreateEntityParams, CreateReferralCodeParams, ListEventsParams,
     QueryParams, RedeemReferralCodeParams, SetupPaymentParams, TrackParams,
 };
+mod support;
+
 use autumn::{AutumnService, Identity, Protocol};
 use bytes::Bytes;
 use http::request::Parts;
-use http::{Method, Request, Response, StatusCode};
+use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use proptest::prelude::*;
 use serde_json::{json, Value};
+use support::memory_autumn::{Answer, MemoryAutumn, Seen};
 use tower::ServiceExt;
 
-type UpFuture = Pin<
-    Box<dyn std::future::Future<Output = Result<Response<Full<Bytes>>, std::io::Error>> + Send>,
->;
-
-/// One request the in-memory Autumn saw.
-#[derive(Clone, Debug)]
-struct Seen {
-    method: Method,
-    /// Path and query, as sent.
-    target: String,
-    headers: http::HeaderMap,
-    /// The body as JSON (`None` when empty).
-    body: Option<Value>,
-}
-
-impl Seen {
-    fn path(&self) -> &str {
-        self.target.split('?').next().unwrap_or("")
-    }
-
-    fn query(&self) -> Option<&str> {
-        self.target.split_once('?').map(|(_, q)| q)
-    }
-}
-
-/// What the in-memory Autumn answers on a path.
-#[derive(Clone)]
-enum Answer {
-    Json(u16, Value),
-    Raw(u16, &'static str),
-    Fail,
-    Hang,
-}
-
-#[derive(Clone, Default)]
-struct Upstream {
-    seen: Arc<Mutex<Vec<Seen>>>,
-    answers: Arc<Mutex<HashMap<String, Answer>>>,
-}
-
-impl Upstream {
-    fn answer(&self, path: &str, answer: Answer) {
-        self.answers.lock().unwrap().insert(path.to_owned(), answer);
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().unwrap().clone()
-    }
-
-    fn take(&self) -> Vec<Seen> {
-        std::mem::take(&mut *self.seen.lock().unwrap())
-    }
-
-    fn transport(
-        &self,
-    ) -> impl tower::Service<
-        Request<Full<Bytes>>,
-        Response = Response<Full<Bytes>>,
-        Error = std::io::Error,
-        Future = UpFuture,
-    > + Clone
-           + Send
-           + Sync
-           + 'static {
-        let this = self.clone();
-        tower::service_fn(move |req: Request<Full<Bytes>>| {
-            let this = this.clone();
-            Box::pin(async move {
-                let (parts, body) = req.into_parts();
-                let bytes = body.collect().await.unwrap().to_bytes();
-                let target = parts
-                    .uri
-                    .path_and_query()
-                    .map(|pq| pq.as_str().to_owned())
-                    .unwrap_or_default();
-                let path = parts.uri.path().to_owned();
-                this.seen.lock().unwrap().push(Seen {
-                    method: parts.method.clone(),
-                    target,
-                    headers: parts.headers,
-                    body: (!bytes.is_empty())
-                        .then(|| serde_json::from_slice(&bytes).expect("upstream bodies are JSON")),
-                });
-                let answer = this
-                    .answers
-                    .lock()
-                    .unwrap()
-                    .get(&path)
-                    .cloned()
-                    .unwrap_or(Answer::Json(200, json!({"ok": true})));
-                match answer {
-                    Answer::Json(status, v) => Ok(Response::builder()
-                        .status(status)
-                        .header("content-type", "application/json")
-                        .body(Full::new(Bytes::from(v.to_string())))
-                        .unwrap()),
-                    Answer::Raw(status, s) => Ok(Response::builder()
-                        .status(status)
-                        .body(Full::new(Bytes::from_static(s.as_bytes())))
-                        .unwrap()),
-                    Answer::Fail => Err(std::io::Error::new(
-                        std::io::ErrorKind::ConnectionReset,
-                        "reset by peer",
-                    )),
-                    Answer::Hang => {
-                        std::future::pending::<()>().await;
-                        unreachable!()
-                    }
-                }
-            }) as UpFuture
-        })
-    }
+/// The in-memory Autumn; it answers `{"ok": true}` wherever nothing else is scripted.
+fn upstream() -> MemoryAutumn {
+    MemoryAutumn::new(json!({"ok": true}))
 }
 
 /// The quickstart's demo rule: `x-customer-id` (absent or empty: anonymous), `x-customer-name`,
@@ -161,7 +52,7 @@ type Identifier = fn(&Parts) -> std::future::Ready<Result<Option<Identity>, std:
 
 const SECRET: &str = "am_sk_test_legacy";
 
-fn service(up: &Upstream) -> AutumnService<Identifier> {
+fn service(up: &MemoryAutumn) -> AutumnService<Identifier> {
     AutumnService::builder()
         .secret_key(SECRET)
         .base_url("http://autumn.invalid")
@@ -281,7 +172,7 @@ async fn every_route_makes_its_v1_2_call() {
             Some(json!({"feature_id": "messages", "group_by": "properties.region", "customer_id": "cus_1"}))),
     ];
     for (method, route, body, up_method, up_target, up_body) in cases {
-        let up = Upstream::default();
+        let up = upstream();
         let svc = service(&up);
         let body = if body.is_null() {
             String::new()
@@ -315,7 +206,7 @@ async fn every_route_makes_its_v1_2_call() {
 
 #[tokio::test]
 async fn anonymous_callers() {
-    let up = Upstream::default();
+    let up = upstream();
     let svc = service(&up);
     for (method, route) in [
         ("POST", "attach"),
@@ -392,7 +283,7 @@ async fn anonymous_callers() {
 
 #[tokio::test]
 async fn routing_methods_and_slashes() {
-    let up = Upstream::default();
+    let up = upstream();
     let svc = service(&up);
     for path in [
         "/api/autumn/check/",
@@ -438,7 +329,7 @@ async fn routing_methods_and_slashes() {
 /// Ids and query values from the browser are re-encoded, so none of them can leave its place.
 #[tokio::test]
 async fn ids_and_expand_stay_in_their_place() {
-    let up = Upstream::default();
+    let up = upstream();
     let svc = service(&up);
     for (path, target) in [
         (
@@ -489,7 +380,7 @@ async fn ids_and_expand_stay_in_their_place() {
 
 #[tokio::test]
 async fn bodies_are_converted_like_autumn_js() {
-    let up = Upstream::default();
+    let up = upstream();
     let svc = service(&up);
     let body = json!({
         "productId": "pro",
@@ -566,7 +457,7 @@ async fn bodies_are_converted_like_autumn_js() {
 
 #[tokio::test]
 async fn answers_and_errors() {
-    let up = Upstream::default();
+    let up = upstream();
     let svc = service(&up);
     let call = |route: &'static str| request("POST", route, Some("c"), "{}");
 
@@ -646,7 +537,7 @@ async fn answers_and_errors() {
 /// A check that records usage is a write: not retried; a plain check is.
 #[tokio::test]
 async fn only_reads_are_retried() {
-    let up = Upstream::default();
+    let up = upstream();
     up.answer(
         "/v1/check",
         Answer::Json(503, json!({"message": "busy", "code": "busy"})),
@@ -768,7 +659,7 @@ const CUSTOMER_KEYS: &[&str] = &[
 /// Autumn: every upstream request names the identified customer only.
 #[tokio::test]
 async fn no_browser_input_can_name_another_customer() {
-    let up = Upstream::default();
+    let up = upstream();
     let svc = service(&up);
     let mut hostile = serde_json::Map::new();
     for key in CUSTOMER_KEYS {
@@ -877,7 +768,7 @@ proptest! {
     ) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
-            let up = Upstream::default();
+            let up = upstream();
             let svc = service(&up);
             let (method, path) = routes()[route];
             let mut body = serde_json::Map::new();
@@ -907,7 +798,7 @@ proptest! {
 
 // --- The v1.2 client -----------------------------------------------------------------------------
 
-fn client(up: &Upstream) -> autumn::Client {
+fn client(up: &MemoryAutumn) -> autumn::Client {
     autumn::Client::builder()
         .secret_key(SECRET)
         .base_url("http://autumn.invalid/v1")
@@ -921,7 +812,7 @@ fn client(up: &Upstream) -> autumn::Client {
 /// the body in the v1.2 wire format; answers decode into the typed results.
 #[tokio::test]
 async fn client_calls_speak_v1_2() {
-    let up = Upstream::default();
+    let up = upstream();
     let c = client(&up);
     let legacy = c.legacy();
 

@@ -1,12 +1,13 @@
 //! AutumnService through its public API, with an in-memory transport (no sockets): routing, identify,
 //! protected fields, body limits, error mapping.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
+
+mod support;
 
 use autumn::{AutumnLayer, AutumnService, Identity};
 use bytes::Bytes;
@@ -15,96 +16,12 @@ use http::{Request, Response, StatusCode};
 use http_body::Frame;
 use http_body_util::{BodyExt, Full};
 use serde_json::{json, Value};
+use support::memory_autumn::{Answer, MemoryAutumn};
 use tower::ServiceExt;
 
-type UpFuture = Pin<
-    Box<dyn std::future::Future<Output = Result<Response<Full<Bytes>>, std::io::Error>> + Send>,
->;
-
-/// One request the fake upstream saw.
-#[derive(Clone, Debug)]
-struct Seen {
-    path: String,
-    headers: http::HeaderMap,
-    body: Value,
-}
-
-/// What the fake upstream answers on a path.
-#[derive(Clone)]
-enum Answer {
-    Json(u16, Value),
-    Raw(u16, &'static str),
-    Fail,
-    Hang,
-}
-
-#[derive(Clone, Default)]
-struct Upstream {
-    seen: Arc<Mutex<Vec<Seen>>>,
-    answers: Arc<Mutex<HashMap<String, Answer>>>,
-}
-
-impl Upstream {
-    fn answer(&self, path: &str, answer: Answer) {
-        self.answers.lock().unwrap().insert(path.to_owned(), answer);
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().unwrap().clone()
-    }
-
-    fn transport(
-        &self,
-    ) -> impl tower::Service<
-        Request<Full<Bytes>>,
-        Response = Response<Full<Bytes>>,
-        Error = std::io::Error,
-        Future = UpFuture,
-    > + Clone
-           + Send
-           + Sync
-           + 'static {
-        let this = self.clone();
-        tower::service_fn(move |req: Request<Full<Bytes>>| {
-            let this = this.clone();
-            Box::pin(async move {
-                let (parts, body) = req.into_parts();
-                let bytes = body.collect().await.unwrap().to_bytes();
-                let path = parts.uri.path().to_owned();
-                this.seen.lock().unwrap().push(Seen {
-                    path: path.clone(),
-                    headers: parts.headers,
-                    body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-                });
-                let answer = this
-                    .answers
-                    .lock()
-                    .unwrap()
-                    .get(&path)
-                    .cloned()
-                    .unwrap_or(Answer::Json(200, json!({})));
-                match answer {
-                    Answer::Json(status, v) => Ok(Response::builder()
-                        .status(status)
-                        .header("content-type", "application/json")
-                        .body(Full::new(Bytes::from(v.to_string())))
-                        .unwrap()),
-                    Answer::Raw(status, s) => Ok(Response::builder()
-                        .status(status)
-                        .body(Full::new(Bytes::from_static(s.as_bytes())))
-                        .unwrap()),
-                    Answer::Fail => Err(std::io::Error::new(
-                        std::io::ErrorKind::ConnectionReset,
-                        "reset by peer",
-                    )),
-                    Answer::Hang => {
-                        std::future::pending::<()>().await;
-                        unreachable!()
-                    }
-                }
-            }) as UpFuture
-        })
-    }
+/// The in-memory Autumn; it answers `{}` wherever nothing else is scripted.
+fn upstream() -> MemoryAutumn {
+    MemoryAutumn::new(json!({}))
 }
 
 fn identify(parts: &Parts) -> std::future::Ready<Result<Option<Identity>, std::io::Error>> {
@@ -129,7 +46,7 @@ fn identify(parts: &Parts) -> std::future::Ready<Result<Option<Identity>, std::i
 
 type Identifier = fn(&Parts) -> std::future::Ready<Result<Option<Identity>, std::io::Error>>;
 
-fn service(up: &Upstream) -> AutumnService<Identifier> {
+fn service(up: &MemoryAutumn) -> AutumnService<Identifier> {
     AutumnService::builder()
         .secret_key("am_sk_test_service")
         .base_url("http://autumn.invalid")
@@ -231,7 +148,7 @@ async fn every_route_reaches_its_upstream_path() {
         ),
     ];
     for (route, upstream_path, body) in cases {
-        let up = Upstream::default();
+        let up = upstream();
         let svc = service(&up);
         let (status, headers, _) = send(
             &svc,
@@ -244,8 +161,8 @@ async fn every_route_reaches_its_upstream_path() {
         .await;
         let seen = up.seen();
         assert_eq!(seen.len(), 1, "{route}: one upstream call");
-        assert_eq!(seen[0].path, upstream_path, "{route}");
-        assert_eq!(seen[0].body["customer_id"], "cus_1", "{route}");
+        assert_eq!(seen[0].path(), upstream_path, "{route}");
+        assert_eq!(seen[0].json()["customer_id"], "cus_1", "{route}");
         assert_eq!(
             seen[0].headers["authorization"],
             "Bearer am_sk_test_service"
@@ -272,7 +189,7 @@ async fn every_route_reaches_its_upstream_path() {
 
 #[tokio::test]
 async fn prefix_may_be_present_or_stripped() {
-    let up = Upstream::default();
+    let up = upstream();
     let svc = service(&up);
     for path in [
         "/api/autumn/listPlans",
@@ -302,7 +219,7 @@ async fn prefix_may_be_present_or_stripped() {
 
 #[tokio::test]
 async fn anonymous_callers() {
-    let up = Upstream::default();
+    let up = upstream();
     let svc = service(&up);
     let (status, _, body) = send(
         &svc,
@@ -370,15 +287,15 @@ async fn anonymous_callers() {
     let seen = up.seen();
     assert_eq!(seen.len(), 1);
     assert!(
-        seen[0].body.get("customer_id").is_none(),
+        seen[0].json().get("customer_id").is_none(),
         "{:?}",
-        seen[0].body
+        seen[0].json()
     );
 }
 
 #[tokio::test]
 async fn protected_fields_cannot_be_spoofed() {
-    let up = Upstream::default();
+    let up = upstream();
     let svc = service(&up);
     let req = Request::builder()
         .method("POST")
@@ -397,7 +314,7 @@ async fn protected_fields_cannot_be_spoofed() {
         .unwrap();
     send(&svc, req).await;
     let seen = up.seen();
-    let body = &seen[0].body;
+    let body = seen[0].json();
     assert_eq!(body["customer_id"], "real");
     assert_eq!(body["name"], "Real Name");
     assert_eq!(body["email"], "real@example.com");
@@ -411,7 +328,7 @@ async fn protected_fields_cannot_be_spoofed() {
         .contains(&json!("balances.feature")));
     assert!(seen[0].headers.get("cookie").is_none());
 
-    let up = Upstream::default();
+    let up = upstream();
     let svc = service(&up);
     send(
         &svc,
@@ -422,14 +339,14 @@ async fn protected_fields_cannot_be_spoofed() {
         ),
     )
     .await;
-    let body = &up.seen()[0].body;
+    let body = up.seen()[0].json().clone();
     assert_eq!(body["customer_id"], "real");
     assert!(!body.to_string().contains("victim"));
 }
 
 #[tokio::test]
 async fn bad_bodies_are_400_before_any_upstream_call() {
-    let up = Upstream::default();
+    let up = upstream();
     let svc = service(&up);
     for (body, code) in [
         ("{not json", "invalid_json"),
@@ -455,7 +372,7 @@ async fn bad_bodies_are_400_before_any_upstream_call() {
 
 #[tokio::test]
 async fn wrong_method_is_405_with_allow() {
-    let up = Upstream::default();
+    let up = upstream();
     let svc = service(&up);
     for method in ["GET", "PUT", "DELETE", "OPTIONS"] {
         let req = Request::builder()
@@ -491,7 +408,7 @@ impl http_body::Body for Endless {
 
 #[tokio::test]
 async fn oversized_bodies_are_413_without_reading_them_whole() {
-    let up = Upstream::default();
+    let up = upstream();
     let svc = service(&up);
     // Declared too large: refused before reading anything.
     let req = Request::builder()
@@ -523,7 +440,7 @@ async fn oversized_bodies_are_413_without_reading_them_whole() {
 
 #[tokio::test]
 async fn identify_errors_are_500_json() {
-    let up = Upstream::default();
+    let up = upstream();
     let svc = service(&up);
     let req = Request::builder()
         .method("POST")
@@ -543,7 +460,7 @@ async fn identify_errors_are_500_json() {
 
 #[tokio::test]
 async fn upstream_failures_map_to_defined_answers() {
-    let up = Upstream::default();
+    let up = upstream();
     let svc = service(&up);
     let path = "/v1/billing.attach";
     let body = r#"{"planId":"pro"}"#;
@@ -594,7 +511,7 @@ async fn upstream_failures_map_to_defined_answers() {
 
 #[tokio::test]
 async fn layer_passes_other_requests_through_untouched() {
-    let up = Upstream::default();
+    let up = upstream();
     let svc = service(&up);
     let inner = tower::service_fn(|req: Request<Full<Bytes>>| async move {
         let ext = req
@@ -640,7 +557,7 @@ async fn layer_passes_other_requests_through_untouched() {
 fn service_is_clone_send_sync() {
     fn check<T: Clone + Send + Sync + 'static>() {}
     check::<AutumnService<Identifier>>();
-    let up = Upstream::default();
+    let up = upstream();
     let svc = service(&up);
     let debug = format!("{svc:?}");
     assert!(!debug.contains("am_sk_test_service"), "{debug}");
