@@ -20,10 +20,11 @@
 //! `LOAD_CONCURRENCY` override the defaults for a quick local run.
 
 mod fault_server;
+#[path = "support/quickstart.rs"]
+mod quickstart;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -53,49 +54,13 @@ fn env_or(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// `target/<profile>`, from this test binary's path (`target/<profile>/deps/<binary>`).
-fn profile_dir() -> PathBuf {
-    let mut p = std::env::current_exe().unwrap();
-    p.pop();
-    p.pop();
-    p
-}
-
-/// Builds the quickstart with the same profile as this test (a no-op when it is fresh).
-fn build_quickstart() -> PathBuf {
-    let profile = profile_dir();
-    let mut cargo = std::process::Command::new(env!("CARGO"));
-    cargo
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "build",
-            "--quiet",
-            "--example",
-            "quickstart",
-            "--target-dir",
-        ])
-        .arg(profile.parent().unwrap());
-    if profile.ends_with("release") {
-        cargo.arg("--release");
-    }
-    let out = cargo
-        .output()
-        .expect("run cargo build --example quickstart");
-    assert!(
-        out.status.success(),
-        "cargo build --example quickstart: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    profile.join("examples").join("quickstart")
-}
-
 struct Quickstart {
     child: Child,
     addr: SocketAddr,
 }
 
 async fn start_quickstart(upstream: &str) -> Quickstart {
-    let binary = tokio::task::spawn_blocking(build_quickstart).await.unwrap();
+    let binary = quickstart::quickstart_binary().await;
     let mut child = Command::new(&binary)
         .env("HOST", "127.0.0.1")
         .env("PORT", "0")

@@ -2,7 +2,7 @@
 //! test binary's `target/<profile>` first), Node scripts that print the URL they listen on, and
 //! `npm ci` for a Node package directory.
 //!
-//! Used by `tests/conformance.rs` and `tests/legacy_conformance.rs`
+//! Used by `tests/conformance.rs`, `tests/legacy_conformance.rs` and `tests/load_faults.rs`
 //! (`#[path = "support/quickstart.rs"] mod quickstart;`).
 
 // Each test binary uses a part of it.
@@ -141,7 +141,7 @@ async fn banner(child: &mut Child, needles: &[&str], what: &str) -> Vec<String> 
 }
 
 /// The quickstart binary, built first.
-async fn quickstart_binary() -> PathBuf {
+pub async fn quickstart_binary() -> PathBuf {
     tokio::task::spawn_blocking(build_quickstart)
         .await
         .expect("build the quickstart");
