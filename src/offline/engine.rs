@@ -693,15 +693,7 @@ impl Engine {
         customer_id: &str,
         entity_id: Option<&str>,
     ) -> Result<&mut Account, Reply> {
-        let customer = self.existing_mut(customer_id)?;
-        match entity_id {
-            None => Ok(&mut customer.account),
-            Some(e) => customer
-                .entities
-                .get_mut(e)
-                .map(|e| &mut e.account)
-                .ok_or_else(|| entity_not_found(e)),
-        }
+        account_in(&mut self.customers, customer_id, entity_id)
     }
 
     fn eligibility(&self, account: &Account, plan: &Plan) -> Value {
@@ -711,10 +703,7 @@ impl Engine {
             "trialing": false,
             "attach_action": action.name(),
         });
-        let own = account
-            .subs
-            .iter()
-            .find(|s| s.plan_id == plan.id && s.expires_at.is_none_or(|_| true));
+        let own = account.subs.iter().find(|s| s.plan_id == plan.id);
         if let Some(sub) = own {
             out["status"] = json!(match sub.status {
                 Status::Active => "active",
@@ -807,17 +796,13 @@ impl Engine {
         }
         if total > 0.0 {
             let stripe_id = self.next_id("in_offline");
-            let customer = self.existing_mut(customer_id)?;
-            customer.invoices.push(Invoice {
+            let now = self.now;
+            self.existing_mut(customer_id)?.invoices.push(Invoice {
                 plan_ids: plan_ids.to_vec(),
                 stripe_id: stripe_id.clone(),
                 total,
-                created_at: 0,
+                created_at: now,
             });
-            let now = self.now;
-            if let Some(last) = self.existing_mut(customer_id)?.invoices.last_mut() {
-                last.created_at = now;
-            }
             answer["invoice"] = json!({
                 "status": "paid",
                 "stripe_id": stripe_id,
@@ -836,31 +821,36 @@ impl Engine {
         entity_id: Option<&str>,
         plan_id: &str,
     ) -> Result<f64, Reply> {
-        let plan = self.plan(plan_id)?.clone();
+        self.plan(plan_id)?;
         let now = self.now;
-        let action = action(&self.catalog, self.account(customer_id, entity_id)?, &plan);
-        let charged = if action.charges(&plan) {
+        let sub_id = self.next_id("sub");
+        let Engine {
+            catalog,
+            customers,
+            seq,
+            ..
+        } = self;
+        let plan = catalog.plan_by_id(plan_id).expect("checked above");
+        let account = account_in(customers, customer_id, entity_id)?;
+        let action = action(catalog, account, plan);
+        let charged = if action.charges(plan) {
             plan.amount()
         } else {
             0.0
         };
-        let sub_id = self.next_id("sub");
-        let catalog = self.catalog.clone();
-        let mut seq = self.seq;
-        let account = self.account_mut(customer_id, entity_id)?;
         match action {
             Action::Nothing { .. } => {}
-            Action::Activate => start(account, &catalog, &plan, sub_id, now, &mut seq),
+            Action::Activate => start(account, plan, sub_id, now, seq),
             Action::Upgrade { current } => {
                 let old = account.subs.remove(current);
                 account
                     .grants
                     .retain(|g| g.sub_id.as_deref() != Some(&old.id));
-                drop_scheduled(account, &catalog, plan.group.as_deref());
-                start(account, &catalog, &plan, sub_id, now, &mut seq);
+                drop_scheduled(account, catalog, plan.group.as_deref());
+                start(account, plan, sub_id, now, seq);
             }
             Action::Downgrade { current } => {
-                drop_scheduled(account, &catalog, plan.group.as_deref());
+                drop_scheduled(account, catalog, plan.group.as_deref());
                 let sub = &mut account.subs[current];
                 let ends = sub.period_end.filter(|end| *end > now).unwrap_or(now);
                 sub.canceled_at = Some(now);
@@ -883,20 +873,19 @@ impl Engine {
                     quantity: 1.0,
                 });
                 for item in &plan.items {
-                    seq += 1;
+                    *seq += 1;
                     account
                         .grants
-                        .push(grant(item, &plan, None, format!("bal_{seq:06}"), now));
+                        .push(grant(item, plan, None, format!("bal_{seq:06}"), now));
                 }
             }
             Action::Renew { current } => {
                 let sub = &mut account.subs[current];
                 sub.canceled_at = None;
                 sub.expires_at = None;
-                drop_scheduled(account, &catalog, plan.group.as_deref());
+                drop_scheduled(account, catalog, plan.group.as_deref());
             }
         }
-        self.seq = seq;
         let customer = self.existing_mut(customer_id)?;
         if customer.stripe_id.is_none() && charged > 0.0 {
             customer.stripe_id = Some(format!("cus_offline_{}", customer.created_at));
@@ -1081,8 +1070,10 @@ impl Engine {
         let plan_id = string(body, "plan_id")?;
         let subscription_id = string(body, "subscription_id")?;
         let now = self.now;
-        let catalog = self.catalog.clone();
-        let account = self.account_mut(&customer_id, entity_id.as_deref())?;
+        let Engine {
+            catalog, customers, ..
+        } = self;
+        let account = account_in(customers, &customer_id, entity_id.as_deref())?;
         let index = account
             .subs
             .iter()
@@ -1127,7 +1118,7 @@ impl Engine {
             let outgoing = if matches!(intent, "uncancel" | "none") {
                 vec![]
             } else {
-                vec![change(&catalog, &sub.plan_id, Some(now), expires)]
+                vec![change(catalog, &sub.plan_id, Some(now), expires)]
             };
             return Ok(json!({
                 "customer_id": customer_id,
@@ -1149,7 +1140,7 @@ impl Engine {
                 let sub = &mut account.subs[index];
                 sub.canceled_at = None;
                 sub.expires_at = None;
-                drop_scheduled(account, &catalog, group.as_deref());
+                drop_scheduled(account, catalog, group.as_deref());
             }
             _ => {
                 let sub = &mut account.subs[index];
@@ -1520,6 +1511,15 @@ impl Engine {
         } else {
             render::balance(&feature, &grants)
         };
+        let mut answer = json!({
+            "customer_id": customer_id,
+            "value": value,
+            "balance": balance,
+            "deductions": deductions,
+        });
+        if let Some(e) = entity_id {
+            answer["entity_id"] = json!(e);
+        }
         self.events.push(Event {
             id: event_id,
             timestamp: now,
@@ -1530,13 +1530,6 @@ impl Engine {
             properties,
             deductions,
         });
-        let mut answer = json!({ "customer_id": customer_id, "value": value, "balance": balance });
-        if let Some(e) = entity_id {
-            answer["entity_id"] = json!(e);
-        }
-        if let Some(event) = self.events.last() {
-            answer["deductions"] = json!(event.deductions);
-        }
         Ok(answer)
     }
 
@@ -1756,6 +1749,26 @@ impl Engine {
     }
 }
 
+/// The customer's account, or its entity's when `entity_id` is given (borrowing only the customers,
+/// so the catalogue stays readable beside it).
+fn account_in<'a>(
+    customers: &'a mut BTreeMap<String, Customer>,
+    customer_id: &str,
+    entity_id: Option<&str>,
+) -> Result<&'a mut Account, Reply> {
+    let customer = customers
+        .get_mut(customer_id)
+        .ok_or_else(|| customer_not_found(customer_id))?;
+    match entity_id {
+        None => Ok(&mut customer.account),
+        Some(e) => customer
+            .entities
+            .get_mut(e)
+            .map(|e| &mut e.account)
+            .ok_or_else(|| entity_not_found(e)),
+    }
+}
+
 fn feature_not_found(id: &str) -> Reply {
     Reply::error(
         404,
@@ -1884,15 +1897,7 @@ fn grant(
 }
 
 /// Starts a recurring plan now: the subscription and its allowances.
-fn start(
-    account: &mut Account,
-    catalog: &Catalog,
-    plan: &Plan,
-    sub_id: String,
-    now: i64,
-    seq: &mut u64,
-) {
-    let _ = catalog;
+fn start(account: &mut Account, plan: &Plan, sub_id: String, now: i64, seq: &mut u64) {
     let period_end = plan.price.and_then(|p| time::step(now, p.interval, 1));
     for item in &plan.items {
         *seq += 1;
@@ -1986,7 +1991,7 @@ fn settle_account(
     for i in starting.into_iter().rev() {
         let sub = account.subs.remove(i);
         if let Some(plan) = catalog.plan_by_id(&sub.plan_id) {
-            start(account, catalog, plan, sub.id, sub.started_at, seq);
+            start(account, plan, sub.id, sub.started_at, seq);
         }
     }
     // The default plan for a customer left without a main plan.
@@ -1999,7 +2004,7 @@ fn settle_account(
             });
             if !group_taken {
                 *seq += 1;
-                start(account, catalog, plan, format!("sub_{seq:06}"), now, seq);
+                start(account, plan, format!("sub_{seq:06}"), now, seq);
             }
         }
     }
