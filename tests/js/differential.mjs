@@ -19,26 +19,24 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createAutumnClient } from "./node_modules/autumn-js/dist/react/client/AutumnClient.mjs";
 import { cases } from "./cases.mjs";
-import { identityHeaders } from "./identity.mjs";
+import {
+  env as envOf,
+  fakeControl,
+  identityHeaders,
+  out,
+  runClient as runClientWith,
+  show,
+  typeOf,
+} from "./harness.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const out = (line = "") => process.stdout.write(`${line}\n`);
 // autumn-js's client logs every error it throws with console.error; keep the report readable.
 console.error = () => {};
-
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) {
-    out(`differential: environment variable ${name} is required`);
-    process.exit(2);
-  }
-  return value;
-};
+const env = (name) => envOf(name, "differential");
 
 const FAKE_URL = env("FAKE_URL").replace(/\/$/, "");
 const SECRET = env("AUTUMN_SECRET_KEY");
 const SELF_CHECK = env("OURS_URL") === "reference";
-const PREFIX = "/api/autumn";
 
 // ------------------------------------------------------------------------------------------------
 // Servers.
@@ -70,15 +68,7 @@ const startReference = () =>
 // ------------------------------------------------------------------------------------------------
 // The fake's control API.
 
-const control = async (method, what, body) => {
-  const response = await fetch(`${FAKE_URL}/__fake/${what}`, {
-    method,
-    headers: body ? { "content-type": "application/json" } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (!response.ok) throw new Error(`fake control ${what}: ${response.status} ${await response.text()}`);
-  return response.json();
-};
+const control = fakeControl(FAKE_URL);
 
 // Upstream headers whose values must match; a header absent on both sides compares equal.
 const COMPARED_HEADERS = [
@@ -114,19 +104,7 @@ const normalizeUpstream = (recorded) =>
 // Running one case on one side.
 
 /** What the browser sees through autumn-js's client: a value, or an AutumnClientError. */
-const runClient = async (baseUrl, c) => {
-  const client = createAutumnClient({
-    backendUrl: baseUrl,
-    pathPrefix: PREFIX,
-    headers: { ...identityHeaders(c.identity), ...(c.headers ?? {}) },
-  });
-  try {
-    const value = "params" in c ? await client[c.route](c.params) : await client[c.route]();
-    return { ok: true, value };
-  } catch (error) {
-    return { ok: false, statusCode: error.statusCode, code: error.code, message: error.message };
-  }
-};
+const runClient = (baseUrl, c) => runClientWith(createAutumnClient, baseUrl, c);
 
 /** What a raw HTTP client sees: status, media type, body (JSON when it parses). */
 const runRaw = async (baseUrl, c) => {
@@ -174,7 +152,6 @@ const runSide = async (baseUrl, c, side) => {
 // ------------------------------------------------------------------------------------------------
 // Comparison.
 
-const typeOf = (v) => (v === null ? "null" : Array.isArray(v) ? "array" : typeof v);
 
 /** The first JSON path where `a` and `b` differ, or null when they are equal. */
 const firstDifference = (a, b, path = "$") => {
@@ -218,12 +195,6 @@ const allDifferences = (a, b, path = "$", found = [], limit = 12) => {
     found.push(path);
   }
   return found.slice(0, limit);
-};
-
-const show = (value, limit = 1500) => {
-  const text = JSON.stringify(value);
-  if (text === undefined) return "(absent)";
-  return text.length > limit ? `${text.slice(0, limit)}... (${text.length} chars)` : text;
 };
 
 /** The status and error code a result shows (for allow-list expectations). */

@@ -19,19 +19,12 @@
 
 import { createAutumnClient } from "./node_modules/autumn-js/dist/react/client/AutumnClient.mjs";
 import { cases } from "./cases.mjs";
-import { identityHeaders } from "./identity.mjs";
+import { env as envOf, out, runClient } from "./harness.mjs";
 
-const out = (line = "") => process.stdout.write(`${line}\n`);
 console.error = () => {};
 
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) {
-    out(`offline: environment variable ${name} is required`);
-    process.exit(2);
-  }
-  return value.replace(/\/$/, "");
-};
+const env = (name) => envOf(name, "offline").replace(/\/$/, "");
+
 const OURS_URL = env("OURS_URL");
 const FAKE_URL = env("FAKE_URL");
 const OFFLINE_URL = env("OFFLINE_URL");
@@ -100,21 +93,9 @@ const prepare = async (c) => {
   }
 };
 
-const run = async (baseUrl, c) => {
-  const client = createAutumnClient({
-    backendUrl: baseUrl,
-    pathPrefix: "/api/autumn",
-    headers: { ...identityHeaders(c.identity), ...(c.headers ?? {}) },
-  });
-  try {
-    const value = "params" in c ? await client[c.route](c.params) : await client[c.route]();
-    return { ok: true, value };
-  } catch (error) {
-    return { ok: false, status: error.statusCode, code: error.code, message: error.message };
-  }
-};
+const run = (baseUrl, c) => runClient(createAutumnClient, baseUrl, c);
 
-const outcome = (r) => (r.ok ? "ok" : `${r.status} ${r.code}`);
+const outcome = (r) => (r.ok ? "ok" : `${r.statusCode} ${r.code}`);
 
 const main = async () => {
   const selected = cases.filter((c) => !c.raw && !c.upstream);
@@ -136,12 +117,12 @@ const main = async () => {
     const expected = expectedOffline[c.name];
     let problem = null;
     if (expected) {
-      if (offline.ok || offline.status !== expected.status || offline.code !== expected.code) {
+      if (offline.ok || offline.statusCode !== expected.status || offline.code !== expected.code) {
         problem = `expected ${expected.status} ${expected.code} (${expected.reason}), got ${outcome(offline)}`;
       }
     } else if (outcome(onFake) !== outcome(offline)) {
       problem = `on the fake ${outcome(onFake)}, offline ${outcome(offline)}: ${offline.message ?? ""}`;
-    } else if (!offline.ok && offline.status >= 500) {
+    } else if (!offline.ok && offline.statusCode >= 500) {
       problem = `a server error on both sides: ${offline.message}`;
     }
     if (problem) {

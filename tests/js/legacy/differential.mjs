@@ -24,23 +24,14 @@ import { fileURLToPath } from "node:url";
 // autumn-js 0.1.85's React client class, by file: its package entry imports React.
 import { AutumnClient } from "./node_modules/autumn-js/dist/libraries/react/chunk-FCKM2ALL.mjs";
 import { cases } from "./cases.mjs";
-import { identityHeaders } from "../identity.mjs";
+import { env as envOf, fakeControl, identityHeaders, out, show, typeOf } from "../harness.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const out = (line = "") => process.stdout.write(`${line}\n`);
 // The client warns and logs errors through the console; keep the report readable.
 console.warn = () => {};
 console.error = () => {};
 
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) {
-    out(`legacy differential: environment variable ${name} is required`);
-    process.exit(2);
-  }
-  return value;
-};
-
+const env = (name) => envOf(name, "legacy differential");
 const FAKE_URL = env("FAKE_URL").replace(/\/+$/, "");
 const SECRET = env("AUTUMN_SECRET_KEY");
 const SELF_CHECK = env("OURS_URL") === "reference";
@@ -142,15 +133,7 @@ const send = async (baseUrl, request) => {
 // ------------------------------------------------------------------------------------------------
 // The fake's control API.
 
-const control = async (method, what, body) => {
-  const response = await fetch(`${FAKE_URL}/__fake/${what}`, {
-    method,
-    headers: body ? { "content-type": "application/json" } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (!response.ok) throw new Error(`fake control ${what}: ${response.status} ${await response.text()}`);
-  return response.json();
-};
+const control = fakeControl(FAKE_URL);
 
 // Upstream headers whose values must match (a header absent on both sides compares equal). Not
 // compared: transport headers (host, content-length, connection, accept-encoding) and the
@@ -201,7 +184,6 @@ const runSide = async (baseUrl, c, request) => {
 // ------------------------------------------------------------------------------------------------
 // Checks.
 
-const typeOf = (v) => (v === null ? "null" : Array.isArray(v) ? "array" : typeof v);
 const keyPath = (path, key) => (/^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`);
 
 /** Every JSON path where `a` and `b` differ (at most `limit`); empty when they are equal. */
@@ -310,12 +292,6 @@ const checkCase = (c, ours, reference) => {
     if (upstreamDiff.length) problems.push(`upstream requests differ at ${upstreamDiff.join(", ")}`);
   }
   return { problems, allowListed: !!entry };
-};
-
-const show = (value, limit = 1500) => {
-  const text = JSON.stringify(value);
-  if (text === undefined) return "(absent)";
-  return text.length > limit ? `${text.slice(0, limit)}... (${text.length} chars)` : text;
 };
 
 // ------------------------------------------------------------------------------------------------
