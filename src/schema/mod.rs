@@ -155,6 +155,14 @@ pub(super) struct Field {
     pub(super) nullable: bool,
 }
 
+impl Field {
+    /// Whether an answer's `null` for this field drops the field: it is optional, has no default
+    /// and may not be null (the SDK's response parser leaves it out).
+    pub(super) fn drops_null(&self) -> bool {
+        !self.nullable && !self.required && self.default.is_none()
+    }
+}
+
 /// A field's default value, as it appears on the wire.
 #[derive(Debug)]
 pub(super) enum Def {

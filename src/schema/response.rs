@@ -36,7 +36,7 @@ fn object(
         let f = &fields[i];
         let v = match v {
             Value::Null if f.nullable => Some(Value::Null),
-            Value::Null if !f.required && f.default.is_none() => {
+            Value::Null if f.drops_null() => {
                 // An optional field that arrived as `null` is dropped.
                 ctx.inexact += 1;
                 None

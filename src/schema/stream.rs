@@ -331,7 +331,7 @@ impl<'de> Conv<'_> {
             write_field_name(self.out, f.camel);
             let null = if f.nullable {
                 NullRule::Keep
-            } else if !f.required && f.default.is_none() {
+            } else if f.drops_null() {
                 NullRule::Drop
             } else {
                 NullRule::Convert
