@@ -168,7 +168,8 @@ impl<I, T> AutumnServiceBuilder<I, T> {
     /// Bills against an embedded [`OfflineAutumn`](crate::offline::OfflineAutumn) instead of the
     /// Autumn API: no key and no network needed (a placeholder key is set, which it ignores).
     pub fn offline(self, autumn: crate::offline::OfflineAutumn) -> Self {
-        self.transport(autumn).secret_key("am_sk_offline")
+        self.transport(autumn)
+            .secret_key(crate::offline::PLACEHOLDER_KEY)
     }
 
     /// Replaces every client setting with a ready-made client (its transport type becomes the service's).

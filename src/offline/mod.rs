@@ -113,6 +113,9 @@ use crate::client::Client;
 /// on a port (`.invalid` is a reserved name: it never resolves).
 pub const DEFAULT_PAGES_URL: &str = "https://offline.autumn.invalid";
 
+/// The key a client of the offline Autumn sends: any key works, the builders insist on one.
+pub(crate) const PLACEHOLDER_KEY: &str = "am_sk_offline";
+
 /// An in-memory Autumn API. Cheap to clone: clones share the same state. See the
 /// [module documentation](self).
 #[derive(Clone)]
@@ -169,7 +172,7 @@ impl OfflineAutumn {
     /// A [`Client`] that calls this offline Autumn (with a placeholder key, which it ignores).
     pub fn client(&self) -> Client<OfflineAutumn> {
         Client::builder()
-            .secret_key("am_sk_offline")
+            .secret_key(PLACEHOLDER_KEY)
             .build_with_transport(self.clone())
             .expect("a client with a fixed key and the default URL always builds")
     }
