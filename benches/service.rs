@@ -10,7 +10,7 @@
 use std::convert::Infallible;
 use std::future::{ready, Ready};
 
-use autumn::{AutumnService, Identity};
+use autumn_tower::{AutumnService, Identity};
 use bytes::Bytes;
 use http::request::Parts;
 use http::{Request, Response};
@@ -43,7 +43,7 @@ struct Fixture {
     load: AutumnService<Identifier>,
 }
 
-fn service<T: autumn::transport::HttpTransport>(transport: T) -> AutumnService<Identifier> {
+fn service<T: autumn_tower::transport::HttpTransport>(transport: T) -> AutumnService<Identifier> {
     AutumnService::builder()
         .secret_key("am_sk_test_bench")
         .base_url("http://bench.invalid")
@@ -112,7 +112,7 @@ fn fixture() -> &'static Fixture {
 /// A customer as Autumn answers for a paying user: the offline Autumn's answer for a customer on
 /// `pro` with a top-up bought, some usage, name, email and metadata.
 async fn realistic_customer() -> Bytes {
-    use autumn::offline::OfflineAutumn;
+    use autumn_tower::offline::OfflineAutumn;
     let autumn = OfflineAutumn::new();
     let call = |op: &'static str, body: serde_json::Value| {
         let autumn = autumn.clone();

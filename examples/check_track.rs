@@ -4,14 +4,14 @@
 //! AUTUMN_SECRET_KEY=am_sk_... cargo run --example check_track -- user_123
 //! ```
 
-use autumn::models::{CheckParams, TrackParams};
+use autumn_tower::models::{CheckParams, TrackParams};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let customer = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "user_123".to_owned());
-    let client = match autumn::Client::from_env() {
+    let client = match autumn_tower::Client::from_env() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");

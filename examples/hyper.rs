@@ -11,7 +11,7 @@
 use std::convert::Infallible;
 use std::future::{ready, Ready};
 
-use autumn::{AutumnService, Identity};
+use autumn_tower::{AutumnService, Identity};
 use http::request::Parts;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;

@@ -7,7 +7,7 @@
 use std::convert::Infallible;
 use std::future::{ready, Ready};
 
-use autumn::{AutumnLayer, AutumnService, Identity};
+use autumn_tower::{AutumnLayer, AutumnService, Identity};
 use axum::routing::get;
 use axum::Router;
 use http::request::Parts;

@@ -11,7 +11,7 @@
 //! - `FRONTEND_ORIGIN`: the origin of your frontend, allowed by CORS with credentials
 //!   (default `http://localhost:5173`, Vite's dev server).
 //! - `AUTUMN_OFFLINE_CATALOG`: without a key, a JSON catalogue for the offline Autumn (default: the bundled
-//!   one, see `autumn::offline::Catalog`).
+//!   one, see `autumn_tower::offline::Catalog`).
 //! - `AUTUMN_PROTOCOL`: `legacy` serves the routes of autumn-js 0.x and the Python SDK (v1.2 API) instead
 //!   of the current ones.
 //!
@@ -21,8 +21,8 @@
 use std::convert::Infallible;
 use std::future::{ready, Ready};
 
-use autumn::offline::{Catalog, OfflineAutumn};
-use autumn::{AutumnService, Identity, Protocol};
+use autumn_tower::offline::{Catalog, OfflineAutumn};
+use autumn_tower::{AutumnService, Identity, Protocol};
 use axum::Router;
 use http::header::{HeaderName, CONTENT_TYPE};
 use http::request::Parts;

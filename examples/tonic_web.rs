@@ -11,7 +11,7 @@
 use std::convert::Infallible;
 use std::future::{ready, Ready};
 
-use autumn::{AutumnLayer, AutumnService, Identity};
+use autumn_tower::{AutumnLayer, AutumnService, Identity};
 use http::request::Parts;
 use tonic::transport::Server;
 use tonic_web::GrpcWebLayer;

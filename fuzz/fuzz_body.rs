@@ -14,7 +14,7 @@
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
-use autumn::{AutumnService, Identity};
+use autumn_tower::{AutumnService, Identity};
 use bytes::Bytes;
 use http::request::Parts;
 use http::{Request, Response};
@@ -120,7 +120,7 @@ pub fn run(data: &[u8]) {
         .base_url("http://autumn.invalid")
         .transport(transport)
         .body_limit(64 * 1024)
-        .configure_client(|c| c.retry(autumn::RetryPolicy::none()))
+        .configure_client(|c| c.retry(autumn_tower::RetryPolicy::none()))
         .identify(identify as Identifier)
         .build()
         .unwrap();

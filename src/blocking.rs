@@ -10,10 +10,10 @@
 //! common calls ([`Client::check`], [`Client::track`], ...) and [`Client::run`] for anything else.
 //!
 //! ```no_run
-//! use autumn::models::{CheckParams, GetCustomerParams, TrackParams};
+//! use autumn_tower::models::{CheckParams, GetCustomerParams, TrackParams};
 //!
-//! fn main() -> Result<(), autumn::Error> {
-//!     let client = autumn::blocking::Client::from_env()?;
+//! fn main() -> Result<(), autumn_tower::Error> {
+//!     let client = autumn_tower::blocking::Client::from_env()?;
 //!     if client.balances().check(&CheckParams::new("user_123", "messages"))?.allowed {
 //!         client.balances().track(&TrackParams::new("user_123", "messages", 1.0))?;
 //!     }

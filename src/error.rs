@@ -5,8 +5,8 @@
 //! and walk [`std::error::Error::source`] for the underlying cause.
 //!
 //! ```
-//! # async fn demo(client: autumn::Client) {
-//! use autumn::models::CheckParams;
+//! # async fn demo(client: autumn_tower::Client) {
+//! use autumn_tower::models::CheckParams;
 //! match client.balances().check(&CheckParams::new("user_1", "messages")).await {
 //!     Ok(answer) => println!("allowed: {}", answer.allowed),
 //!     Err(err) if err.is_timeout() => eprintln!("Autumn was slow: {err}"),
@@ -214,7 +214,7 @@ impl Error {
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut d = f.debug_struct("autumn::Error");
+        let mut d = f.debug_struct("autumn_tower::Error");
         d.field("kind", &self.inner.kind);
         if let Some(api) = &self.inner.api {
             d.field("api", api);
@@ -290,8 +290,8 @@ impl fmt::Display for Error {
                 Ok(())
             }
             ErrorKind::BlockingInAsyncContext => f.write_str(
-                "autumn::blocking::Client was called from inside an async runtime; \
-                 use the async autumn::Client there (or call it from tokio::task::spawn_blocking)",
+                "autumn_tower::blocking::Client was called from inside an async runtime; \
+                 use the async autumn_tower::Client there (or call it from tokio::task::spawn_blocking)",
             ),
         }
     }

@@ -10,7 +10,7 @@
 //! you need from `parts` before the `async` block, since the future cannot borrow them:
 //!
 //! ```
-//! use autumn::{Identity, identify::Identify};
+//! use autumn_tower::{Identity, identify::Identify};
 //! use http::request::Parts;
 //!
 //! #[derive(Clone)]

@@ -5,10 +5,10 @@
 //! polled directly, with no boxing.
 //!
 //! ```no_run
-//! use autumn::{AutumnLayer, AutumnService, Identity};
+//! use autumn_tower::{AutumnLayer, AutumnService, Identity};
 //! use axum::{routing::get, Router};
 //!
-//! # fn demo() -> Result<(), autumn::Error> {
+//! # fn demo() -> Result<(), autumn_tower::Error> {
 //! let autumn = AutumnService::builder()
 //!     .identify(|_parts: &http::request::Parts| async {
 //!         Ok::<_, std::convert::Infallible>(Some(Identity::new("user_123")))

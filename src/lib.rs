@@ -6,7 +6,8 @@
 //! - [`Client`]: a typed client for the Autumn REST API (server-side `check`, `track`, `attach`, ...).
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+// On docs.rs (`--cfg docsrs`, nightly), items behind a cargo feature say which feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "blocking")]
 pub mod blocking;
@@ -17,6 +18,7 @@ pub mod future;
 pub mod identify;
 pub mod layer;
 pub mod models;
+#[cfg(feature = "offline")]
 pub mod offline;
 pub mod service;
 pub mod transport;

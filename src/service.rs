@@ -1,7 +1,7 @@
 //! [`AutumnService`]: the backend routes autumn-js calls, as a `tower::Service`.
 //!
 //! ```no_run
-//! use autumn::{AutumnService, Identity};
+//! use autumn_tower::{AutumnService, Identity};
 //! use http::request::Parts;
 //!
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -167,6 +167,7 @@ impl<I, T> AutumnServiceBuilder<I, T> {
 
     /// Bills against an embedded [`OfflineAutumn`](crate::offline::OfflineAutumn) instead of the
     /// Autumn API: no key and no network needed (a placeholder key is set, which it ignores).
+    #[cfg(feature = "offline")]
     pub fn offline(self, autumn: crate::offline::OfflineAutumn) -> Self {
         self.transport(autumn)
             .secret_key(crate::offline::PLACEHOLDER_KEY)

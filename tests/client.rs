@@ -6,10 +6,10 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use autumn::models::{
+use autumn_tower::models::{
     AttachParams, CheckParams, GetCustomerParams, GetOrCreateCustomerParams, TrackParams,
 };
-use autumn::{Client, ErrorKind, RetryPolicy};
+use autumn_tower::{Client, ErrorKind, RetryPolicy};
 use serde_json::{json, Value};
 use support::numbers_as_f64;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -440,7 +440,7 @@ fn the_blocking_client_works_without_a_runtime_and_refuses_inside_one() {
     let (url, seen) = rt.block_on(server(vec![ok(
         json!({"allowed": false, "customer_id": "c", "balance": null, "flag": null}),
     )]));
-    let c = autumn::blocking::Client::from_builder(
+    let c = autumn_tower::blocking::Client::from_builder(
         Client::builder()
             .secret_key("am_sk_test_client_secret")
             .base_url(url),

@@ -13,8 +13,8 @@ use support::numbers_as_f64;
 
 use std::future::Future;
 
-use autumn::models::*;
-use autumn::{Client, RetryPolicy};
+use autumn_tower::models::*;
+use autumn_tower::{Client, RetryPolicy};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use support::{FakeAutumn, Fault};
@@ -50,7 +50,7 @@ async fn exercise<T, F, Fut>(
 where
     T: Serialize + UnknownFields,
     F: FnOnce(Client) -> Fut,
-    Fut: Future<Output = Result<T, autumn::Error>>,
+    Fut: Future<Output = Result<T, autumn_tower::Error>>,
 {
     let fake = FakeAutumn::start().await;
     let mut answer = fake.response_for(path).expect("an operation of the spec");
@@ -938,7 +938,7 @@ async fn referrals_redeem_code() {
 fn the_blocking_client_sends_the_same_requests() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let fake = rt.block_on(FakeAutumn::start());
-    let c = autumn::blocking::Client::from_builder(
+    let c = autumn_tower::blocking::Client::from_builder(
         Client::builder()
             .secret_key(KEY)
             .base_url(fake.url())

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
-use autumn::{AutumnService, Identity, RetryPolicy};
+use autumn_tower::{AutumnService, Identity, RetryPolicy};
 use bytes::Bytes;
 use fault_server::{Fault, FaultServer};
 use http::request::Parts;

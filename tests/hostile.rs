@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
 
-use autumn::{AutumnService, Identity};
+use autumn_tower::{AutumnService, Identity};
 use bytes::Bytes;
 use http::request::Parts;
 use http::{Request, Response};

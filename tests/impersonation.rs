@@ -7,7 +7,7 @@
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
-use autumn::{AutumnService, Identity, Protocol};
+use autumn_tower::{AutumnService, Identity, Protocol};
 use bytes::Bytes;
 use http::request::Parts;
 use http::{HeaderName, HeaderValue, Request, Response};
@@ -200,7 +200,7 @@ fn service(log: Arc<Mutex<Vec<Upstream>>>, protocol: Protocol) -> AutumnService<
         .base_url("http://autumn.invalid")
         .transport(transport)
         .protocol(protocol)
-        .configure_client(|c| c.retry(autumn::RetryPolicy::none()))
+        .configure_client(|c| c.retry(autumn_tower::RetryPolicy::none()))
         .identify(identify as Identifier)
         .build()
         .unwrap()

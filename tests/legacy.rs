@@ -6,14 +6,14 @@
 
 use std::time::Duration;
 
-use autumn::client::legacy::{
+use autumn_tower::client::legacy::{
     AggregateEventsParams, AttachParams, BillingPortalParams, CancelParams, CheckParams,
     CreateCustomerParams, CreateEntityParams, CreateReferralCodeParams, ListEventsParams,
     QueryParams, RedeemReferralCodeParams, SetupPaymentParams, TrackParams,
 };
 mod support;
 
-use autumn::{AutumnService, Identity, Protocol};
+use autumn_tower::{AutumnService, Identity, Protocol};
 use bytes::Bytes;
 use http::request::Parts;
 use http::{Request, StatusCode};
@@ -41,7 +41,7 @@ fn identify(parts: &Parts) -> std::future::Ready<Result<Option<Identity>, std::i
     };
     std::future::ready(Ok(h("x-customer-id").map(|id| Identity {
         customer_id: id,
-        customer_data: autumn::CustomerData {
+        customer_data: autumn_tower::CustomerData {
             name: h("x-customer-name"),
             email: h("x-customer-email"),
         },
@@ -60,7 +60,7 @@ fn service(up: &MemoryAutumn) -> AutumnService<Identifier> {
         .protocol(Protocol::Legacy)
         .configure_client(|c| {
             c.timeout(Duration::from_millis(300))
-                .retry(autumn::RetryPolicy::none())
+                .retry(autumn_tower::RetryPolicy::none())
         })
         .identify(identify as Identifier)
         .build()
@@ -553,7 +553,7 @@ async fn only_reads_are_retried() {
         .protocol(Protocol::Legacy)
         .configure_client(|c| {
             c.retry(
-                autumn::RetryPolicy::default()
+                autumn_tower::RetryPolicy::default()
                     .with_max_retries(1)
                     .with_initial_backoff(Duration::from_millis(1)),
             )
@@ -798,12 +798,12 @@ proptest! {
 
 // --- The v1.2 client -----------------------------------------------------------------------------
 
-fn client(up: &MemoryAutumn) -> autumn::Client {
-    autumn::Client::builder()
+fn client(up: &MemoryAutumn) -> autumn_tower::Client {
+    autumn_tower::Client::builder()
         .secret_key(SECRET)
         .base_url("http://autumn.invalid/v1")
         .transport(up.transport())
-        .retry(autumn::RetryPolicy::none())
+        .retry(autumn_tower::RetryPolicy::none())
         .build()
         .unwrap()
 }
@@ -1182,7 +1182,7 @@ async fn client_calls_speak_v1_2() {
     assert_eq!(err.api().unwrap().code(), "product_not_found");
     let _ = c
         .plans()
-        .list(&autumn::models::ListPlansParams::default())
+        .list(&autumn_tower::models::ListPlansParams::default())
         .await;
     let seen = up.take();
     assert_eq!(seen.last().unwrap().headers["x-api-version"], "2.4.0");

@@ -1,13 +1,13 @@
-//! The offline Autumn (`autumn::offline`): a customer's life through the public API, every answer
-//! validated against the response schemas of `../shared/spec/autumn-api-2.x.yml`.
+//! The offline Autumn (`autumn_tower::offline`): a customer's life through the public API, every answer
+//! validated against the response schemas of `spec/autumn-api-2.x.yml`.
 
 mod support;
 
 use std::time::Duration;
 
-use autumn::models::{CheckParams, GetOrCreateCustomerParams, TrackParams};
-use autumn::offline::{Catalog, Feature, Interval, OfflineAutumn, Plan, PlanItem};
-use autumn::{AutumnService, Identity};
+use autumn_tower::models::{CheckParams, GetOrCreateCustomerParams, TrackParams};
+use autumn_tower::offline::{Catalog, Feature, Interval, OfflineAutumn, Plan, PlanItem};
+use autumn_tower::{AutumnService, Identity};
 use bytes::Bytes;
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
@@ -773,7 +773,7 @@ async fn free_users_get_100_messages_a_month() {
 /// field left over in `extra` (the offline Autumn speaks exactly the spec's shapes).
 #[tokio::test]
 async fn every_typed_method_decodes_the_offline_answers() {
-    use autumn::models::*;
+    use autumn_tower::models::*;
     let autumn = OfflineAutumn::new();
     let client = autumn.client();
     let mut leftovers: Vec<String> = Vec::new();

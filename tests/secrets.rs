@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use autumn::{AutumnLayer, AutumnService, Client, Identity, RetryPolicy};
+use autumn_tower::{AutumnLayer, AutumnService, Client, Identity, RetryPolicy};
 use bytes::Bytes;
 use fault_server::{Fault, FaultServer};
 use http::request::Parts;

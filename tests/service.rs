@@ -9,7 +9,7 @@ use std::time::Duration;
 
 mod support;
 
-use autumn::{AutumnLayer, AutumnService, Identity};
+use autumn_tower::{AutumnLayer, AutumnService, Identity};
 use bytes::Bytes;
 use http::request::Parts;
 use http::{Request, Response, StatusCode};
@@ -37,7 +37,7 @@ fn identify(parts: &Parts) -> std::future::Ready<Result<Option<Identity>, std::i
     }
     std::future::ready(Ok(h("x-customer-id").map(|id| Identity {
         customer_id: id,
-        customer_data: autumn::CustomerData {
+        customer_data: autumn_tower::CustomerData {
             name: h("x-customer-name"),
             email: h("x-customer-email"),
         },
@@ -53,7 +53,7 @@ fn service(up: &MemoryAutumn) -> AutumnService<Identifier> {
         .transport(up.transport())
         .configure_client(|c| {
             c.timeout(Duration::from_millis(300))
-                .retry(autumn::RetryPolicy::none())
+                .retry(autumn_tower::RetryPolicy::none())
         })
         .identify(identify as Identifier)
         .build()

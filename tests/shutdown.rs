@@ -8,7 +8,7 @@ mod fault_server;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use autumn::{AutumnService, Identity};
+use autumn_tower::{AutumnService, Identity};
 use fault_server::{Fault, FaultServer};
 use http::request::Parts;
 use serde_json::Value;

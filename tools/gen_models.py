@@ -3,7 +3,7 @@
 
 Usage (from the repository root):
 
-    python3 tools/gen_models.py            # reads ../shared/spec/autumn-api-2.x.yml
+    python3 tools/gen_models.py            # reads spec/autumn-api-2.x.yml
     python3 tools/gen_models.py SPEC.yml   # another copy of the spec
     python3 tools/gen_models.py --names    # also prints every struct with the spec paths it came from
     python3 tools/gen_models.py --check    # exits 1 if src/models/generated.rs is not what it would write
@@ -42,7 +42,7 @@ from gen_schema import OVERRIDES as SCHEMA_OVERRIDES  # noqa: E402
 from gen_schema import apply_patch, glob_match  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_SPEC = os.path.join(ROOT, "..", "shared", "spec", "autumn-api-2.x.yml")
+DEFAULT_SPEC = os.path.join(ROOT, "spec", "autumn-api-2.x.yml")
 OUT = os.path.join(ROOT, "src", "models", "generated.rs")
 
 # (operation, request struct, response struct). Operations sharing a name share one struct.

@@ -6,10 +6,10 @@
 //! percent-encoded, so an id can never reach another path or another query parameter.
 //!
 //! ```no_run
-//! use autumn::client::legacy::{AttachParams, CheckParams};
+//! use autumn_tower::client::legacy::{AttachParams, CheckParams};
 //!
-//! # async fn demo() -> Result<(), autumn::Error> {
-//! let client = autumn::Client::from_env()?;
+//! # async fn demo() -> Result<(), autumn_tower::Error> {
+//! let client = autumn_tower::Client::from_env()?;
 //! let check = client.legacy().check(&CheckParams::feature("user_123", "messages")).await?;
 //! if !check.allowed {
 //!     let attach = client.legacy().attach(&AttachParams::product("user_123", "pro")).await?;

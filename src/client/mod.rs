@@ -6,11 +6,11 @@
 //! the older v1.2 calls live beside these in their own module.
 //!
 //! ```no_run
-//! use autumn::models::{CheckParams, TrackParams};
+//! use autumn_tower::models::{CheckParams, TrackParams};
 //!
-//! # async fn demo() -> Result<(), autumn::Error> {
+//! # async fn demo() -> Result<(), autumn_tower::Error> {
 //! // Reads AUTUMN_SECRET_KEY (and AUTUMN_API_URL, if set).
-//! let client = autumn::Client::from_env()?;
+//! let client = autumn_tower::Client::from_env()?;
 //! let answer = client.balances().check(&CheckParams::new("user_123", "messages")).await?;
 //! if answer.allowed {
 //!     // ... do the work, then record it:
@@ -296,12 +296,35 @@ impl ClientBuilder {
     }
 
     /// Builds the client (with the default hyper transport unless [`transport`](Self::transport) was set).
+    ///
+    /// Built without a TLS feature (`rustls` or `native-tls`), the default transport speaks plain HTTP
+    /// only, so an `https://` base URL is a configuration error here rather than a key sent in clear text.
     pub fn build(mut self) -> Result<Client, Error> {
         let transport = match self.transport.take() {
             Some(t) => t,
-            None => Transport::new(HyperTransport::new(&self.http)?),
+            None => {
+                if !crate::transport::HAS_TLS && self.resolved_base_url().starts_with("https:") {
+                    return Err(Error::config(
+                        "the base URL is https:// but this build has no TLS backend: enable the \
+                         `rustls` or `native-tls` feature",
+                    ));
+                }
+                Transport::new(HyperTransport::new(&self.http)?)
+            }
         };
         self.build_with_transport(transport)
+    }
+
+    fn resolved_base_url(&self) -> String {
+        match &self.base_url {
+            Some(u) => u.trim().to_ascii_lowercase(),
+            None => std::env::var("AUTUMN_API_URL")
+                .ok()
+                .filter(|u| !u.trim().is_empty())
+                .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned())
+                .trim()
+                .to_ascii_lowercase(),
+        }
     }
 
     /// Builds a client around a concrete transport type, without boxing it.
@@ -409,7 +432,7 @@ impl<T> Clone for Client<T> {
 
 impl<T> fmt::Debug for Client<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("autumn::Client")
+        f.debug_struct("autumn_tower::Client")
             .field("base_url", &self.inner.base)
             .field("api_version", &self.inner.api_version)
             .field("secret_key", &"[redacted]")
@@ -763,3 +786,38 @@ macro_rules! resource {
     };
 }
 pub(crate) use resource;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Without a TLS backend an `https` base URL must not build: the key would travel in clear text.
+    #[test]
+    #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+    fn https_without_tls_is_a_configuration_error() {
+        let err = Client::builder()
+            .secret_key("am_sk_test_123")
+            .base_url("HTTPS://api.example.com")
+            .build()
+            .unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Config);
+        assert!(err.to_string().contains("TLS"), "{err}");
+        // Plain HTTP (loopback, tests) still builds.
+        Client::builder()
+            .secret_key("am_sk_test_123")
+            .base_url("http://127.0.0.1:1")
+            .build()
+            .unwrap();
+    }
+
+    /// With a TLS backend the same URL builds.
+    #[test]
+    #[cfg(any(feature = "rustls", feature = "native-tls"))]
+    fn https_with_tls_builds() {
+        Client::builder()
+            .secret_key("am_sk_test_123")
+            .base_url("https://api.example.com")
+            .build()
+            .unwrap();
+    }
+}

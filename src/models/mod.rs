@@ -15,7 +15,7 @@
 //! field; every struct also implements `Default`, so struct-update syntax works too:
 //!
 //! ```
-//! use autumn::models::{AttachParams, FeatureQuantity, PlanCustomization};
+//! use autumn_tower::models::{AttachParams, FeatureQuantity, PlanCustomization};
 //!
 //! let params = AttachParams::new("user_123", "pro")
 //!     .success_url("https://example.com/billing")
@@ -185,7 +185,7 @@ impl From<&str> for TierLimit {
 /// version of the crate does not know (to log API drift, say), or what a request adds by hand.
 ///
 /// ```
-/// use autumn::models::{CheckResponse, UnknownFields};
+/// use autumn_tower::models::{CheckResponse, UnknownFields};
 ///
 /// let answer: CheckResponse = serde_json::from_str(
 ///     r#"{"allowed": true, "customer_id": "c", "balance": null, "flag": null, "quota": 3}"#,

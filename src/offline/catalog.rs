@@ -10,7 +10,7 @@ use serde::Deserialize;
 /// Load one from JSON ([`Catalog::from_json`]) or build it in code:
 ///
 /// ```
-/// use autumn::offline::{Catalog, Feature, Interval, Plan, PlanItem};
+/// use autumn_tower::offline::{Catalog, Feature, Interval, Plan, PlanItem};
 ///
 /// let catalog = Catalog::new()
 ///     .feature(Feature::metered("seats", "Seats"))

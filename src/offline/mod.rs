@@ -7,10 +7,10 @@
 //! customer through a paywall with it.
 //!
 //! ```
-//! use autumn::offline::OfflineAutumn;
-//! use autumn::models::{CheckParams, GetOrCreateCustomerParams, TrackParams};
+//! use autumn_tower::offline::OfflineAutumn;
+//! use autumn_tower::models::{CheckParams, GetOrCreateCustomerParams, TrackParams};
 //!
-//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), autumn::Error> {
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), autumn_tower::Error> {
 //! let autumn = OfflineAutumn::new(); // the default catalogue: free (100 messages/month), pro, top_up
 //! let client = autumn.client();
 //!

@@ -68,7 +68,8 @@ impl HyperTransport {
         let mut http = HttpConnector::new();
         http.set_connect_timeout(Some(config.connect_timeout));
         http.set_nodelay(true);
-        http.enforce_http(false);
+        // Without a TLS backend the connector refuses `https` URIs instead of sending them in clear text.
+        http.enforce_http(!super::HAS_TLS);
         let connector = make_connector(http)?;
         let client = PoolClient::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())

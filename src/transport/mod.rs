@@ -18,7 +18,7 @@
 //! let canned = tower::service_fn(|_req: http::Request<Full<Bytes>>| async {
 //!     Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from_static(br#"{"allowed":true}"#))))
 //! });
-//! let client = autumn::Client::builder()
+//! let client = autumn_tower::Client::builder()
 //!     .secret_key("am_sk_test_123")
 //!     .transport(canned)
 //!     .build()
@@ -44,6 +44,9 @@ use tower::util::{BoxCloneSyncService, Oneshot};
 use tower::{Service, ServiceExt};
 
 pub use self::hyper::{HttpConfig, HyperTransport};
+
+/// Whether this build has a TLS backend (the `rustls` or `native-tls` feature) for `https` URLs.
+pub(crate) const HAS_TLS: bool = cfg!(any(feature = "rustls", feature = "native-tls"));
 
 /// A boxed error, as tower and hyper use.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;

@@ -1,6 +1,6 @@
 //! A fake Autumn REST API (2.x) on `127.0.0.1`, driven by the committed OpenAPI spec.
 //!
-//! The fake serves every `POST /v1/<resource>.<op>` path of `../shared/spec/autumn-api-2.x.yml`.
+//! The fake serves every `POST /v1/<resource>.<op>` path of `spec/autumn-api-2.x.yml`.
 //! For each request it:
 //!
 //! 1. records the method, path, query, headers and body ([`Recorded`]);
@@ -65,11 +65,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-/// Where the Autumn API spec lives (shared by the whole team, outside the crate).
-const SPEC_PATH: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/spec/autumn-api-2.x.yml"
-);
+/// The Autumn API spec, in the JSON form `tools/spec_json.py` makes of `spec/autumn-api-2.x.yml`.
+const SPEC_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/spec/autumn-api-2.x.json");
 
 /// Placeholder for the fake's own base URL inside generated (cached) responses; replaced when
 /// a response is served, so one cache serves every fake instance of the process.
@@ -322,8 +319,8 @@ fn spec() -> &'static Spec {
 fn load_spec() -> Spec {
     let text = std::fs::read_to_string(SPEC_PATH)
         .unwrap_or_else(|e| panic!("cannot read the Autumn spec at {SPEC_PATH}: {e}"));
-    let root: Value = serde_yaml::from_str(&text)
-        .unwrap_or_else(|e| panic!("the Autumn spec at {SPEC_PATH} is not valid YAML: {e}"));
+    let root: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("the Autumn spec at {SPEC_PATH} is not valid JSON: {e}"));
     let mut operations = HashMap::new();
     let paths = root["paths"]
         .as_object()

@@ -4,7 +4,7 @@
 //! rarely uses all of it, hence the `dead_code` allowance.
 //!
 //! - [`fake_autumn`]: a loopback fake of the Autumn REST API (2.x), driven by the OpenAPI spec in
-//!   `../shared/spec`: it records and schema-checks every request, answers with schema-valid
+//!   `spec/`: it records and schema-checks every request, answers with schema-valid
 //!   generated bodies, and injects faults on demand.
 
 #![allow(dead_code, unreachable_pub)]
