@@ -9,11 +9,13 @@
 // On docs.rs (`--cfg docsrs`, nightly), items behind a cargo feature say which feature they need.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod authorize;
 #[cfg(feature = "blocking")]
 pub mod blocking;
 pub mod body;
 pub mod client;
 pub mod error;
+pub mod fields;
 pub mod future;
 pub mod identify;
 pub mod layer;

@@ -42,9 +42,11 @@ use http_body_util::{BodyExt, Limited};
 use serde_json::{Map, Value};
 use tracing::Instrument;
 
+use crate::authorize::{Access, Authorize};
 use crate::body::ResponseBody;
 use crate::client::{Client, ClientBuilder, Operation, Retry};
 use crate::error::{Error, ErrorKind};
+use crate::fields::{Edit, Lists};
 use crate::future::ResponseFuture;
 use crate::identify::{Identify, Identity};
 use crate::routes::{self, error, Segments};
@@ -100,6 +102,9 @@ impl<I, T> fmt::Debug for AutumnService<I, T> {
 pub(crate) struct Shared<I, T> {
     pub(crate) client: Client<T>,
     identify: I,
+    authorize: Option<Authorize>,
+    /// The browser-settable body fields of every route of `protocol`.
+    pub(crate) fields: Lists,
     prefix: String,
     pub(crate) prefix_segments: Vec<String>,
     body_limit: usize,
@@ -112,6 +117,8 @@ pub struct AutumnServiceBuilder<I = (), T = Transport> {
     client_builder: ClientBuilder,
     client: Option<Client<T>>,
     identify: I,
+    authorize: Option<Authorize>,
+    field_edits: Vec<Edit>,
     prefix: String,
     body_limit: usize,
     body_timeout: Duration,
@@ -136,6 +143,8 @@ impl AutumnService<()> {
             client_builder: Client::builder(),
             client: None,
             identify: (),
+            authorize: None,
+            field_edits: Vec::new(),
             prefix: DEFAULT_PREFIX.to_owned(),
             body_limit: DEFAULT_BODY_LIMIT,
             body_timeout: Duration::from_secs(10),
@@ -179,6 +188,8 @@ impl<I, T> AutumnServiceBuilder<I, T> {
             client_builder: self.client_builder,
             client: Some(client),
             identify: self.identify,
+            authorize: self.authorize,
+            field_edits: self.field_edits,
             prefix: self.prefix,
             body_limit: self.body_limit,
             body_timeout: self.body_timeout,
@@ -198,6 +209,8 @@ impl<I, T> AutumnServiceBuilder<I, T> {
             client_builder: self.client_builder,
             client: self.client,
             identify,
+            authorize: self.authorize,
+            field_edits: self.field_edits,
             prefix: self.prefix,
             body_limit: self.body_limit,
             body_timeout: self.body_timeout,
@@ -228,23 +241,71 @@ impl<I, T> AutumnServiceBuilder<I, T> {
         self.protocol = protocol;
         self
     }
+
+    /// The hook that decides, per route, identity and request, whether a call is allowed (403 otherwise).
+    /// See [`authorize`](crate::authorize). Without one, every identified caller may use every route.
+    pub fn authorize<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(&Access<'_>) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = bool> + Send + 'static,
+    {
+        self.authorize = Some(Authorize::new(hook));
+        self
+    }
+
+    /// Lets the browser set more body fields on `route` (its rpc name, or its legacy route name), as paths
+    /// in Autumn's snake_case spelling: `"discounts[].promotion_code"`. See [`fields`](crate::fields) for
+    /// the path syntax and the README ("What the browser may set") for the defaults. Only widen a list
+    /// with fields a customer may choose for themselves: the browser is not trusted.
+    pub fn allow_fields<S: Into<String>>(
+        mut self,
+        route: &str,
+        paths: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.field_edits.push(Edit::Allow(
+            route.to_owned(),
+            paths.into_iter().map(Into::into).collect(),
+        ));
+        self
+    }
+
+    /// Stops the browser setting these body fields (and everything under them) on `route`. The app can
+    /// still set them server-side with the typed [`Client`].
+    pub fn deny_fields<S: Into<String>>(
+        mut self,
+        route: &str,
+        paths: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.field_edits.push(Edit::Deny(
+            route.to_owned(),
+            paths.into_iter().map(Into::into).collect(),
+        ));
+        self
+    }
 }
 
 impl<I: Identify> AutumnServiceBuilder<I, Transport> {
-    /// Builds the service; fails on a missing or malformed secret key or base URL.
+    /// Builds the service; fails on a missing or malformed secret key or base URL, or a field edit
+    /// naming a route the protocol does not have.
     pub fn build(self) -> Result<AutumnService<I, Transport>, Error> {
+        let fields = Lists::new(crate::fields::defaults(self.protocol), &self.field_edits)
+            .map_err(Error::config)?;
         let client = match self.client {
             Some(c) => c,
             None => self.client_builder.build()?,
         };
-        Ok(AutumnService::from_parts(
+        let mut service = AutumnService::from_parts(
             client,
             self.identify,
             self.prefix,
             self.body_limit,
             self.body_timeout,
             self.protocol,
-        ))
+        );
+        let shared = Arc::get_mut(&mut service.shared).expect("the service was just built");
+        shared.fields = fields;
+        shared.authorize = self.authorize;
+        Ok(service)
     }
 }
 
@@ -274,6 +335,8 @@ impl<I: Identify, T: HttpTransport> AutumnService<I, T> {
             shared: Arc::new(Shared {
                 client,
                 identify,
+                authorize: None,
+                fields: Lists::defaults(crate::fields::defaults(protocol)),
                 prefix,
                 prefix_segments,
                 body_limit,
@@ -392,6 +455,55 @@ impl<I: Identify, T: HttpTransport> Shared<I, T> {
                 self.body_limit
             ),
         )
+    }
+
+    /// Runs the app's authorize hook (if any): `Err` is the 403 answer.
+    pub(crate) async fn authorize(
+        &self,
+        route: &str,
+        identity: Option<&Identity>,
+        parts: &Parts,
+    ) -> Result<(), Response<ResponseBody>> {
+        let Some(hook) = &self.authorize else {
+            return Ok(());
+        };
+        let access = Access {
+            route,
+            method: &parts.method,
+            identity,
+            parts,
+        };
+        if hook.allows(&access).await {
+            Ok(())
+        } else {
+            tracing::info!(route, "the authorize hook refused the call");
+            Err(error(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "you are not allowed to use this route",
+            ))
+        }
+    }
+
+    /// Refuses a POST whose body is not declared `application/json` (415): a form or `text/plain` POST
+    /// from another website needs no CORS preflight, so without this check any site could make a
+    /// logged-in visitor's browser attach plans or cancel subscriptions (cross-site request forgery).
+    pub(crate) fn require_json<B>(req: &Request<B>) -> Result<(), Response<ResponseBody>> {
+        let is_json = req
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
+        if is_json {
+            Ok(())
+        } else {
+            Err(error(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "the request body must be sent as application/json",
+            ))
+        }
     }
 
     /// Runs the identify hook; an empty customer id counts as anonymous, an error becomes a 500.

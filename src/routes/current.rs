@@ -141,6 +141,9 @@ where
     if req.method() != Method::POST {
         return method_not_allowed("POST");
     }
+    if let Err(resp) = Shared::<I, T>::require_json(&req) {
+        return resp;
+    }
     if let Some(resp) = shared.reject_oversized(&req) {
         return resp;
     }
@@ -156,6 +159,12 @@ where
             "no_customer_id",
             "customerId returned from identify function is null",
         );
+    }
+    if let Err(resp) = shared
+        .authorize(route.name, identity.as_ref(), &parts)
+        .await
+    {
+        return resp;
     }
 
     let mut body = match shared.read_json_object(body).await {
@@ -215,9 +224,8 @@ where
     for key in PROTECTED_UPSTREAM {
         upstream.remove(*key);
     }
-    if route.op == Op::CustomersGetOrCreate {
-        upstream.remove("metadata");
-    }
+    // Only what a customer may choose for themselves goes on (`crate::fields`).
+    crate::fields::apply_object(route.name, shared.fields.get(route.name), &mut upstream);
     match &identity {
         Some(identity) => {
             upstream.insert(

@@ -47,6 +47,7 @@ use crate::client::legacy::{
     push_list,
 };
 use crate::client::Retry;
+use crate::fields::{apply, apply_object, Allowed};
 use crate::identify::{Identify, Identity};
 use crate::service::{upstream_failure, Shared};
 use crate::transport::{BoxError, HttpTransport};
@@ -375,6 +376,9 @@ where
     };
     let has_body = route.method == Method::POST;
     if has_body {
+        if let Err(resp) = Shared::<I, T>::require_json(&req) {
+            return resp;
+        }
         if let Some(resp) = shared.reject_oversized(&req) {
             return resp;
         }
@@ -412,12 +416,26 @@ where
             };
         }
     };
+    if let Err(resp) = shared
+        .authorize(route.name, identity.as_ref(), &parts)
+        .await
+    {
+        return resp;
+    }
     let body = match parsed {
         Ok(body) => body.map(|p| p.value),
         Err(message) => return error(StatusCode::BAD_REQUEST, "invalid_json", &message),
     };
 
-    let upstream = match build(route, identity.as_ref(), body, entity_id.as_deref(), query) {
+    let allowed = shared.fields.get(route.name);
+    let upstream = match build(
+        route,
+        identity.as_ref(),
+        body,
+        entity_id.as_deref(),
+        query,
+        allowed,
+    ) {
         Ok(upstream) => upstream,
         Err(resp) => return resp,
     };
@@ -440,6 +458,7 @@ fn build(
     body: Option<Value>,
     entity_id: Option<&[u8]>,
     query: Option<String>,
+    allowed: &Allowed,
 ) -> Result<Upstream, Response<ResponseBody>> {
     let customer_id = identity.map(|i| i.customer_id.as_str());
     let segment = |id: Option<&str>| -> Result<String, Response<ResponseBody>> {
@@ -459,6 +478,8 @@ fn build(
             if let Some(field) = url {
                 drop_null(&mut obj, field);
             }
+            apply_object(route.name, allowed, &mut obj);
+            refuse_negative(&obj, path)?;
             if let Some(identity) = identity {
                 obj.insert(
                     "customer_id".to_owned(),
@@ -490,6 +511,7 @@ fn build(
                 Some(_) => return Err(invalid_request("expand must be a list of strings")),
             };
             strip(&mut obj, CUSTOMER_RECORD_FIELDS);
+            apply_object(route.name, allowed, &mut obj);
             if let Some(identity) = identity {
                 obj.insert("id".to_owned(), Value::String(identity.customer_id.clone()));
                 let data = &identity.customer_data;
@@ -509,6 +531,7 @@ fn build(
             let mut obj = object(body)?;
             strip(&mut obj, CUSTOMER_FIELDS);
             drop_null(&mut obj, "return_url");
+            apply_object(route.name, allowed, &mut obj);
             let path = format!("/v1/customers/{}/billing_portal", segment(customer_id)?);
             (Cow::Owned(path), Some(Value::Object(obj)))
         }
@@ -530,6 +553,8 @@ fn build(
                 }
                 Some(_) => return Err(not_an_object("an object or an array")),
             };
+            let mut body = body;
+            apply(route.name, allowed, &mut body);
             let path = format!("/v1/customers/{}/entities", segment(customer_id)?);
             (Cow::Owned(path), Some(body))
         }
@@ -1000,5 +1025,19 @@ mod tests {
         assert_eq!(expand_param("x=1"), None);
         assert_eq!(percent_decode("a%2Fb%zz%4"), b"a/b%zz%4".to_vec());
         assert_eq!(percent_decode("%2e%2E"), b"..".to_vec());
+    }
+}
+
+/// A browser may use up its own balance, never give itself more: a negative `value` on `track` (or
+/// `required_balance` on `check`, which `send_event` turns into a track) is a 400.
+fn refuse_negative(obj: &Map<String, Value>, path: &str) -> Result<(), Response<ResponseBody>> {
+    let field = match path {
+        "/v1/track" => "value",
+        "/v1/check" => "required_balance",
+        _ => return Ok(()),
+    };
+    match obj.get(field).and_then(Value::as_f64) {
+        Some(v) if v < 0.0 => Err(invalid_request(&format!("{field} must not be negative"))),
+        _ => Ok(()),
     }
 }

@@ -205,6 +205,28 @@ const statusAndCode = (c, result) =>
       ? { status: 200, code: undefined }
       : { status: result.statusCode, code: result.code };
 
+/** True when `ours` is `reference` with some object fields left out, at any depth (and nothing added). */
+const isNarrowing = (ours, reference) => {
+  if (Array.isArray(ours)) return Array.isArray(reference) && ours.length === reference.length && ours.every((v, i) => isNarrowing(v, reference[i]));
+  if (ours && typeof ours === "object") {
+    return !!reference && typeof reference === "object" && !Array.isArray(reference) && Object.entries(ours).every(([k, v]) => k in reference && isNarrowing(v, reference[k]));
+  }
+  return JSON.stringify(ours) === JSON.stringify(reference);
+};
+
+/** `narrowed`: the same requests, each of our bodies the reference's minus fields outside the allow-list. */
+const narrowedProblem = (ours, reference) => {
+  if (ours.length !== reference.length) return `ours sent ${ours.length} requests, the reference ${reference.length}`;
+  for (let i = 0; i < ours.length; i++) {
+    const { body: a, ...restOurs } = ours[i];
+    const { body: b, ...restRef } = reference[i];
+    const d = firstDifference(restOurs, restRef);
+    if (d && (!Array.isArray(d) || d.length)) return `request ${i} differs beyond its body`;
+    if (!isNarrowing(a, b)) return `request ${i}: our body is not the reference's with fields left out`;
+  }
+  return undefined;
+};
+
 const allowlist = JSON.parse(readFileSync(join(here, "allowlist.json"), "utf8"));
 
 const checkCase = (c, ours, reference) => {
@@ -244,6 +266,10 @@ const checkCase = (c, ours, reference) => {
     if (entry.upstream === "same" && upstreamDiff) {
       problems.push(`upstream requests differ at ${upstreamDiff.path}`);
     }
+    if (entry.upstream === "narrowed") {
+      const problem = narrowedProblem(ours.upstream, reference.upstream);
+      if (problem) problems.push(`ours should send the reference's requests narrowed to the allow-list: ${problem}`);
+    }
     if (!resultDiff && !upstreamDiff) {
       problems.push("allow-listed, but both sides now behave the same: remove the entry");
     }
@@ -270,8 +296,8 @@ const main = async () => {
   }
   const staleEntries = Object.keys(allowlist.cases).filter((name) => !names.has(name));
   for (const [name, entry] of Object.entries(allowlist.cases)) {
-    if (!entry.reason || !entry.expect?.status || !["none", "same", "any"].includes(entry.upstream)) {
-      throw new Error(`allow-list entry ${name} needs reason, expect.status and upstream (none|same|any)`);
+    if (!entry.reason || !entry.expect?.status || !["none", "same", "any", "narrowed"].includes(entry.upstream)) {
+      throw new Error(`allow-list entry ${name} needs reason, expect.status and upstream (none|same|any|narrowed)`);
     }
   }
 

@@ -252,7 +252,29 @@ const withoutBodyKeys = (upstream, keys) =>
     return { ...r, body: Array.isArray(r.body) ? r.body.map(strip) : strip(r.body) };
   });
 
-const UPSTREAM_RULES = ["none", "same", "any", "without", "repeats"];
+const UPSTREAM_RULES = ["none", "same", "any", "without", "repeats", "narrowed"];
+
+/** True when `ours` is `reference` with some object fields left out, at any depth (and nothing added). */
+const isNarrowing = (ours, reference) => {
+  if (Array.isArray(ours)) return Array.isArray(reference) && ours.length === reference.length && ours.every((v, i) => isNarrowing(v, reference[i]));
+  if (ours && typeof ours === "object") {
+    return !!reference && typeof reference === "object" && !Array.isArray(reference) && Object.entries(ours).every(([k, v]) => k in reference && isNarrowing(v, reference[k]));
+  }
+  return JSON.stringify(ours) === JSON.stringify(reference);
+};
+
+/** `narrowed`: the same requests, each of our bodies the reference's minus fields outside the allow-list. */
+const narrowedProblem = (ours, reference) => {
+  if (ours.length !== reference.length) return `ours sent ${ours.length} requests, the reference ${reference.length}`;
+  for (let i = 0; i < ours.length; i++) {
+    const { body: a, ...restOurs } = ours[i];
+    const { body: b, ...restRef } = reference[i];
+    const d = differences(restOurs, restRef);
+    if (d && (!Array.isArray(d) || d.length)) return `request ${i} differs beyond its body`;
+    if (!isNarrowing(a, b)) return `request ${i}: our body is not the reference's with fields left out`;
+  }
+  return undefined;
+};
 
 const allowlist = JSON.parse(readFileSync(join(here, "allowlist.json"), "utf8"));
 
@@ -280,6 +302,10 @@ const checkCase = (c, ours, reference) => {
     if (entry.upstream === "without") {
       const diff = differences(ours.upstream, withoutBodyKeys(reference.upstream, entry.without));
       if (diff.length) problems.push(`ours should send the reference's requests without ${entry.without.join(", ")}; they differ at ${diff.join(", ")}`);
+    }
+    if (entry.upstream === "narrowed") {
+      const problem = narrowedProblem(ours.upstream, reference.upstream);
+      if (problem) problems.push(`ours should send the reference's requests narrowed to the allow-list: ${problem}`);
     }
     if (entry.upstream === "repeats") {
       const [first, ...others] = reference.upstream;
