@@ -111,6 +111,13 @@ async fn request(
     let mut req = Request::builder()
         .method(method)
         .uri(format!("http://{addr}{path}"));
+    if method == "POST"
+        && !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+    {
+        req = req.header("content-type", "application/json");
+    }
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
@@ -194,6 +201,51 @@ async fn hyper_example() {
     let (up, seen) = fake_upstream().await;
     let server = start("hyper", up);
     check_autumn_route(&server, &seen).await;
+}
+
+#[tokio::test]
+async fn authorize_example_lets_only_admins_change_the_plan() {
+    let (up, seen) = fake_upstream().await;
+    let server = start("authorize", up);
+    let (status, _, body) = request(
+        server.addr,
+        "POST",
+        "/api/autumn/attach",
+        &[("x-org", "acme")],
+        r#"{"planId":"pro"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body:?}");
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["code"], "forbidden");
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "a refused call reaches nobody"
+    );
+    // A member may still read; an admin may change the plan.
+    request(
+        server.addr,
+        "POST",
+        "/api/autumn/listPlans",
+        &[("x-org", "acme")],
+        "{}",
+    )
+    .await;
+    request(
+        server.addr,
+        "POST",
+        "/api/autumn/attach",
+        &[("x-org", "acme"), ("x-role", "admin")],
+        r#"{"planId":"pro"}"#,
+    )
+    .await;
+    let paths: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(p, _)| p.clone())
+        .collect();
+    assert_eq!(paths, ["/v1/plans.list", "/v1/billing.attach"]);
 }
 
 #[tokio::test]

@@ -279,7 +279,7 @@ async fn oversized_bodies_are_413_early() {
     let s = servers().await;
     // A declared 10 MB body: the answer comes after the head alone; the body is never sent.
     for addr in [s.nested, s.bare] {
-        let head = b"POST /api/autumn/attach HTTP/1.1\r\nhost: x\r\nx-customer-id: c\r\n\
+        let head = b"POST /api/autumn/attach HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nx-customer-id: c\r\n\
                      content-length: 10000000\r\n\r\n{\"planId\":";
         let w = raw(addr, head).await;
         assert_json_4xx("declared 10 MB", &w, 413, "payload_too_large");
@@ -296,7 +296,7 @@ async fn oversized_bodies_are_413_early() {
         let started = Instant::now();
         stream
             .write_all(
-                b"POST /api/autumn/attach HTTP/1.1\r\nhost: x\r\nx-customer-id: c\r\n\
+                b"POST /api/autumn/attach HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nx-customer-id: c\r\n\
                   transfer-encoding: chunked\r\n\r\n",
             )
             .await
@@ -356,7 +356,7 @@ async fn bodies_that_never_end_are_408() {
         let started = Instant::now();
         stream
             .write_all(
-                b"POST /api/autumn/attach HTTP/1.1\r\nhost: x\r\nx-customer-id: c\r\n\
+                b"POST /api/autumn/attach HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nx-customer-id: c\r\n\
                   transfer-encoding: chunked\r\n\r\n5\r\n{\"pla\r\n",
             )
             .await
@@ -373,7 +373,7 @@ async fn bodies_that_never_end_are_408() {
         let mut stream = TcpStream::connect(addr).await.unwrap();
         let started = Instant::now();
         stream
-            .write_all(b"POST /api/autumn/attach HTTP/1.1\r\nhost: x\r\nx-customer-id: c\r\ncontent-length: 100\r\n\r\n{")
+            .write_all(b"POST /api/autumn/attach HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nx-customer-id: c\r\ncontent-length: 100\r\n\r\n{")
             .await
             .unwrap();
         let w = read_response(&mut stream, started).await;
@@ -384,7 +384,7 @@ async fn bodies_that_never_end_are_408() {
         let started = Instant::now();
         let (mut rd, mut wr) = stream.into_split();
         wr.write_all(
-            b"POST /api/autumn/attach HTTP/1.1\r\nhost: x\r\nx-customer-id: c\r\n\
+            b"POST /api/autumn/attach HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nx-customer-id: c\r\n\
               transfer-encoding: chunked\r\n\r\n",
         )
         .await
@@ -426,14 +426,16 @@ async fn oversized_and_broken_headers_are_4xx() {
     for addr in [s.nested, s.bare] {
         // One header of 1 MB: hyper refuses it (431) before the service is involved.
         let big = format!(
-            "POST /api/autumn/attach HTTP/1.1\r\nhost: x\r\nx-customer-id: c\r\nx-junk: {}\r\ncontent-length: 2\r\n\r\n{{}}",
+            "POST /api/autumn/attach HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nx-customer-id: c\r\nx-junk: {}\r\ncontent-length: 2\r\n\r\n{{}}",
             "a".repeat(1024 * 1024)
         );
         let w = raw(addr, big.as_bytes()).await;
         assert_eq!(w.status, 431, "{w:?}");
 
         // Too many headers.
-        let mut many = String::from("POST /api/autumn/attach HTTP/1.1\r\nhost: x\r\n");
+        let mut many = String::from(
+            "POST /api/autumn/attach HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n",
+        );
         for i in 0..500 {
             many.push_str(&format!("x-h{i}: v\r\n"));
         }
@@ -443,18 +445,18 @@ async fn oversized_and_broken_headers_are_4xx() {
 
         // Unparseable framing.
         for bad in [
-            "POST /api/autumn/attach HTTP/1.1\r\nhost: x\r\ncontent-length: abc\r\n\r\n{}",
-            "POST /api/autumn/attach HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}",
-            "POST /api/autumn/attach HTTP/1.1\r\nhost: x\r\ncontent-length: -1\r\n\r\n{}",
+            "POST /api/autumn/attach HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: abc\r\n\r\n{}",
+            "POST /api/autumn/attach HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}",
+            "POST /api/autumn/attach HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: -1\r\n\r\n{}",
             "POST /api/autumn/att ach HTTP/1.1\r\nhost: x\r\n\r\n",
-            "POST /api/autumn/attach HTTP/1.1\r\nhost: x\r\nx-bad\0: 1\r\n\r\n",
+            "POST /api/autumn/attach HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nx-bad\0: 1\r\n\r\n",
         ] {
             let w = raw(addr, bad.as_bytes()).await;
             assert!((400..500).contains(&w.status), "{bad:?}: {w:?}");
         }
     }
     // A customer id header that is not UTF-8: the demo identify treats it as anonymous.
-    let mut req = b"POST /api/autumn/attach HTTP/1.1\r\nhost: x\r\nx-customer-id: \xff\xfe\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}".to_vec();
+    let mut req = b"POST /api/autumn/attach HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nx-customer-id: \xff\xfe\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}".to_vec();
     let w = raw(s.bare, &req).await;
     assert_json_4xx("non-UTF-8 identity header", &w, 401, "no_customer_id");
     req.clear();

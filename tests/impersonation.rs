@@ -316,7 +316,10 @@ fn exchange(
 ) -> (http::StatusCode, Bytes, Vec<Upstream>) {
     let log = Arc::new(Mutex::new(Vec::new()));
     let svc = service(log.clone(), protocol);
-    let mut req = Request::builder().method(method).uri(path);
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", "application/json");
     for (n, v) in headers {
         if let (Ok(n), Ok(v)) = (
             HeaderName::from_bytes(n.as_bytes()),

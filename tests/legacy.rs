@@ -63,12 +63,21 @@ fn service(up: &MemoryAutumn) -> AutumnService<Identifier> {
                 .retry(autumn_tower::RetryPolicy::none())
         })
         .identify(identify as Identifier)
+        // These tests check the conversion of what is forwarded, so the app widens the lists to the
+        // fields they send (the default lists are tests/secure_defaults.rs's subject).
+        .allow_fields("attach", ["checkout_session_params", "metadata", "reward"])
+        .allow_fields("setup_payment", ["checkout_session_params"])
+        .allow_fields("billing_portal", ["some_key"])
+        .allow_fields("track", ["properties"])
         .build()
         .unwrap()
 }
 
 fn request(method: &str, path: &str, customer: Option<&str>, body: &str) -> Request<Full<Bytes>> {
     let mut b = Request::builder().method(method).uri(path);
+    if method == "POST" {
+        b = b.header("content-type", "application/json");
+    }
     if let Some(c) = customer {
         b = b
             .header("x-customer-id", c)
@@ -696,6 +705,7 @@ async fn no_browser_input_can_name_another_customer() {
             let req = Request::builder()
                 .method(method)
                 .uri(format!("/api/autumn/{route}{query}"))
+                .header("content-type", "application/json")
                 .header("x-customer-id", ME)
                 .body(Full::new(Bytes::from(body)))
                 .unwrap();
@@ -782,6 +792,7 @@ proptest! {
             let req = Request::builder()
                 .method(method)
                 .uri(format!("/api/autumn/{path}"))
+                .header("content-type", "application/json")
                 .header("x-customer-id", ME)
                 .body(Full::new(Bytes::from(body)))
                 .unwrap();

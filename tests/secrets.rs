@@ -168,7 +168,8 @@ async fn the_key_is_in_no_response_and_no_log() {
     for (route, headers, body) in &cases {
         let mut req = Request::builder()
             .method("POST")
-            .uri(format!("http://{addr}/api/autumn/{route}"));
+            .uri(format!("http://{addr}/api/autumn/{route}"))
+            .header("content-type", "application/json");
         for (n, v) in headers {
             req = req.header(*n, *v);
         }

@@ -470,3 +470,37 @@ proptest! {
         })?;
     }
 }
+
+/// The README's table of default fields names every field of every route's default list.
+#[test]
+fn readme_lists_every_default_field() {
+    let readme = include_str!("../README.md");
+    let section = readme
+        .split("## What the browser may set")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("the README has a 'What the browser may set' section");
+    let rows: Vec<(&str, &str)> = section
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| ---") && !l.starts_with("| route"))
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split(" | ").collect();
+            (cells.len() >= 3).then(|| (cells[0], cells[1]))
+        })
+        .collect();
+    for (protocol, legacy) in [(Protocol::Current, false), (Protocol::Legacy, true)] {
+        for (route, paths) in fields::defaults(protocol) {
+            for path in *paths {
+                let found = rows.iter().any(|(routes, fields)| {
+                    routes.starts_with("| legacy") == legacy
+                        && routes.contains(&format!("`{route}`"))
+                        && fields.contains(&format!("`{path}`"))
+                });
+                assert!(
+                    found,
+                    "the README does not list {route} {path} ({protocol:?})"
+                );
+            }
+        }
+    }
+}

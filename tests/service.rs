@@ -61,7 +61,12 @@ fn service(up: &MemoryAutumn) -> AutumnService<Identifier> {
 }
 
 fn post(path: &str, customer: Option<&str>, body: &str) -> Request<Full<Bytes>> {
-    let mut b = Request::builder().method("POST").uri(path);
+    // autumn-js's client always declares its JSON body (the service refuses other POSTs).
+    let mut b = Request::builder()
+        .method("POST")
+        .header("content-type", "application/json")
+        .uri(path)
+        .header("content-type", "application/json");
     if let Some(c) = customer {
         b = b.header("x-customer-id", c);
     }
@@ -299,6 +304,7 @@ async fn protected_fields_cannot_be_spoofed() {
     let svc = service(&up);
     let req = Request::builder()
         .method("POST")
+        .header("content-type", "application/json")
         .uri("/api/autumn/getOrCreateCustomer")
         .header("x-customer-id", "real")
         .header("x-customer-name", "Real Name")
@@ -413,6 +419,7 @@ async fn oversized_bodies_are_413_without_reading_them_whole() {
     // Declared too large: refused before reading anything.
     let req = Request::builder()
         .method("POST")
+        .header("content-type", "application/json")
         .uri("/api/autumn/attach")
         .header("x-customer-id", "c")
         .header("content-length", "5000000")
@@ -426,6 +433,7 @@ async fn oversized_bodies_are_413_without_reading_them_whole() {
     let pulled = Arc::new(Mutex::new(0));
     let req = Request::builder()
         .method("POST")
+        .header("content-type", "application/json")
         .uri("/api/autumn/attach")
         .header("x-customer-id", "c")
         .body(Endless {
@@ -444,6 +452,7 @@ async fn identify_errors_are_500_json() {
     let svc = service(&up);
     let req = Request::builder()
         .method("POST")
+        .header("content-type", "application/json")
         .uri("/api/autumn/attach")
         .header("x-identify-fails", "1")
         .body(Full::new(Bytes::from_static(b"{}")))
@@ -529,6 +538,7 @@ async fn layer_passes_other_requests_through_untouched() {
 
     let mut req = Request::builder()
         .method("POST")
+        .header("content-type", "application/json")
         .uri("/other/path")
         .body(Full::new(Bytes::from_static(b"hello")))
         .unwrap();

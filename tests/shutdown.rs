@@ -30,7 +30,7 @@ fn request(route: &str, plan: &str) -> Vec<u8> {
     let body = format!(r#"{{"planId":"{plan}"}}"#);
     format!(
         "POST /api/autumn/{route} HTTP/1.1\r\nhost: x\r\nx-customer-id: cus_shutdown\r\n\
-         content-length: {}\r\n\r\n{body}",
+         content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()
     )
     .into_bytes()
