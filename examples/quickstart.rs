@@ -28,7 +28,8 @@ use http::header::{HeaderName, CONTENT_TYPE};
 use http::request::Parts;
 use http::{HeaderValue, Method};
 use tower_http::cors::CorsLayer;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::prelude::*;
 
 /// Who is calling. A real app reads its session here (a cookie, a JWT, or the user an auth middleware
 /// put into `parts.extensions`); the demo trusts headers so it can be tried with `curl`.
@@ -75,11 +76,14 @@ fn app(autumn: AutumnService<DemoIdentify>, origin: &str) -> Router {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
+    // `RUST_LOG` as `level` or `target=level,...` (default `info`).
+    let filter: Targets = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(filter)
         .init();
 
     let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".to_owned());

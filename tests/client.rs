@@ -1,6 +1,9 @@
 //! The typed client against raw TCP servers on 127.0.0.1: exact requests, parsed answers, error mapping,
 //! timeouts, and the retry rules (a write is sent once; a read and a keyed track are retried).
 
+// Needs the test suite's own dependencies (feature `__dev`): run it with `cargo test --all-features`.
+#![cfg(feature = "__dev")]
+
 mod support;
 
 use std::sync::{Arc, Mutex};

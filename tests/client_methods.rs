@@ -7,6 +7,9 @@
 //! an unknown top-level field and, where the operation has one, an unknown enum value. It must decode,
 //! keep the unknown field in `extra`, keep the map keys, and serialise back to the same JSON.
 
+// Needs the test suite's own dependencies (feature `__dev`): run it with `cargo test --all-features`.
+#![cfg(feature = "__dev")]
+
 mod support;
 
 use support::numbers_as_f64;

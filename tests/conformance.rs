@@ -15,6 +15,9 @@
 //! cargo test --test conformance
 //! ```
 
+// Needs the test suite's own dependencies (feature `__dev`): run it with `cargo test --all-features`.
+#![cfg(feature = "__dev")]
+
 #[path = "support/quickstart.rs"]
 mod quickstart;
 mod support;

@@ -1,6 +1,9 @@
 //! Runs every server example (built by `cargo test`) on a free port against a fake upstream on 127.0.0.1,
 //! and checks that the Autumn routes and the app's own routes both answer through each framework.
 
+// Needs the test suite's own dependencies (feature `__dev`): run it with `cargo test --all-features`.
+#![cfg(feature = "__dev")]
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -3,6 +3,9 @@
 //! proptest-generated requests, so that `cargo test` keeps the fuzz invariants without nightly.
 //! `fuzz/run.sh` does the real (bounded) fuzzing run with cargo-fuzz.
 
+// Needs the test suite's own dependencies (feature `__dev`): run it with `cargo test --all-features`.
+#![cfg(feature = "__dev")]
+
 #[path = "../fuzz/fuzz_body.rs"]
 mod fuzz_body;
 

@@ -4,6 +4,9 @@
 //!
 //! Runs with an in-memory transport that records every upstream request.
 
+// Needs the test suite's own dependencies (feature `__dev`): run it with `cargo test --all-features`.
+#![cfg(feature = "__dev")]
+
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 

@@ -4,6 +4,9 @@
 //!
 //! The differential comparison with autumn-js 0.1.85 itself is `tests/legacy_conformance.rs`.
 
+// Needs the test suite's own dependencies (feature `__dev`): run it with `cargo test --all-features`.
+#![cfg(feature = "__dev")]
+
 use std::time::Duration;
 
 use autumn_tower::client::legacy::{

@@ -1,6 +1,9 @@
 //! The offline Autumn (`autumn_tower::offline`): a customer's life through the public API, every answer
 //! validated against the response schemas of `spec/autumn-api-2.x.yml`.
 
+// Needs the test suite's own dependencies (feature `__dev`): run it with `cargo test --all-features`.
+#![cfg(feature = "__dev")]
+
 mod support;
 
 use std::time::Duration;

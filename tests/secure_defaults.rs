@@ -2,6 +2,9 @@
 //! `src/fields.rs`), POST routes take only `application/json` (no cross-site form posts), the app's
 //! authorize hook can refuse a route (403), and a browser `track` cannot give a balance back.
 
+// Needs the test suite's own dependencies (feature `__dev`): run it with `cargo test --all-features`.
+#![cfg(feature = "__dev")]
+
 mod support;
 
 use std::convert::Infallible;

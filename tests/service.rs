@@ -1,6 +1,9 @@
 //! AutumnService through its public API, with an in-memory transport (no sockets): routing, identify,
 //! protected fields, body limits, error mapping.
 
+// Needs the test suite's own dependencies (feature `__dev`): run it with `cargo test --all-features`.
+#![cfg(feature = "__dev")]
+
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};

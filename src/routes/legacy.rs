@@ -903,6 +903,20 @@ fn js_space(c: char) -> bool {
     )
 }
 
+/// A browser may use up its own balance, never give itself more: a negative `value` on `track` (or
+/// `required_balance` on `check`, which `send_event` turns into a track) is a 400.
+fn refuse_negative(obj: &Map<String, Value>, path: &str) -> Result<(), Response<ResponseBody>> {
+    let field = match path {
+        "/v1/track" => "value",
+        "/v1/check" => "required_balance",
+        _ => return Ok(()),
+    };
+    match obj.get(field).and_then(Value::as_f64) {
+        Some(v) if v < 0.0 => Err(invalid_request(&format!("{field} must not be negative"))),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1025,19 +1039,5 @@ mod tests {
         assert_eq!(expand_param("x=1"), None);
         assert_eq!(percent_decode("a%2Fb%zz%4"), b"a/b%zz%4".to_vec());
         assert_eq!(percent_decode("%2e%2E"), b"..".to_vec());
-    }
-}
-
-/// A browser may use up its own balance, never give itself more: a negative `value` on `track` (or
-/// `required_balance` on `check`, which `send_event` turns into a track) is a 400.
-fn refuse_negative(obj: &Map<String, Value>, path: &str) -> Result<(), Response<ResponseBody>> {
-    let field = match path {
-        "/v1/track" => "value",
-        "/v1/check" => "required_balance",
-        _ => return Ok(()),
-    };
-    match obj.get(field).and_then(Value::as_f64) {
-        Some(v) if v < 0.0 => Err(invalid_request(&format!("{field} must not be negative"))),
-        _ => Ok(()),
     }
 }
