@@ -166,6 +166,10 @@ async fn in_process_transport_answers_only_its_own_key() {
     assert_error(&body, "unauthorized");
     let (status, _) = call_as(&autumn, PLACEHOLDER_KEY, "customers.list", json!({})).await;
     assert_eq!(status, StatusCode::OK);
+    // An empty key (`Bearer ` and nothing) is no key, even for an offline Autumn built with one.
+    let empty = OfflineAutumn::new().with_secret_key("");
+    let (status, body) = call_as(&empty, "", "customers.list", json!({})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
 }
 
 /// A key given when built replaces the placeholder; the typed client and the service builder use it.

@@ -202,7 +202,7 @@ impl OfflineAutumn {
 
     /// This offline Autumn answering `key` instead of [`PLACEHOLDER_KEY`]: every other key gets 401
     /// `unauthorized`, in process and over HTTP. Set it before cloning or serving: clones made
-    /// earlier keep the key they had.
+    /// earlier keep the key they had. An empty key is never sent, so with one no call is answered.
     pub fn with_secret_key(mut self, key: impl Into<String>) -> Self {
         self.key = Arc::from(key.into());
         self
@@ -358,7 +358,7 @@ impl OfflineAutumn {
             .get(http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
-        match sent {
+        match sent.filter(|sent| !sent.trim().is_empty()) {
             None => {
                 return Reply::error(
                     401,
