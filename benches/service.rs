@@ -118,7 +118,7 @@ async fn realistic_customer() -> Bytes {
         let autumn = autumn.clone();
         async move {
             let req = Request::post(format!("http://offline.invalid/v1/{op}"))
-                .header("authorization", "Bearer am_sk_bench")
+                .header("authorization", format!("Bearer {}", autumn.secret_key()))
                 .body(Full::new(Bytes::from(body.to_string())))
                 .unwrap();
             let resp = autumn.oneshot(req).await.unwrap();

@@ -5,7 +5,8 @@
 //! ```
 //!
 //! Environment:
-//! - `AUTUMN_SECRET_KEY`: your Autumn secret key. Without it the server runs on the embedded offline Autumn.
+//! - `AUTUMN_SECRET_KEY`: your Autumn secret key. Without it the server runs on the embedded offline Autumn,
+//!   whose own API and checkout pages listen on `127.0.0.1` only (whatever `HOST` says).
 //! - `AUTUMN_API_URL`: the Autumn API base URL (default `https://api.useautumn.com`; `/v1` is tolerated).
 //! - `HOST`, `PORT`: where to listen (default `127.0.0.1:3000`).
 //! - `FRONTEND_ORIGIN`: the origin of your frontend, allowed by CORS with credentials
@@ -138,7 +139,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             };
             let plans: Vec<String> = catalog.plans.iter().map(|p| p.id.clone()).collect();
             let offline = OfflineAutumn::with_catalog(catalog);
-            let pages = offline.serve((host.as_str(), 0)).await?;
+            // On loopback whatever HOST says: the offline Autumn is a dev tool, not for the network.
+            let pages = offline.serve((std::net::Ipv4Addr::LOCALHOST, 0)).await?;
             let autumn = AutumnService::builder()
                 .identify(identify as DemoIdentify)
                 .offline(offline)

@@ -175,11 +175,12 @@ impl<I, T> AutumnServiceBuilder<I, T> {
     }
 
     /// Bills against an embedded [`OfflineAutumn`](crate::offline::OfflineAutumn) instead of the
-    /// Autumn API: no key and no network needed (a placeholder key is set, which it ignores).
+    /// Autumn API: no Autumn account and no network needed (the offline Autumn's own
+    /// [key](crate::offline::OfflineAutumn::secret_key) is set, the only one it answers).
     #[cfg(feature = "offline")]
     pub fn offline(self, autumn: crate::offline::OfflineAutumn) -> Self {
-        self.transport(autumn)
-            .secret_key(crate::offline::PLACEHOLDER_KEY)
+        let key = autumn.secret_key().to_owned();
+        self.transport(autumn).secret_key(key)
     }
 
     /// Replaces every client setting with a ready-made client (its transport type becomes the service's).

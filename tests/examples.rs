@@ -360,8 +360,22 @@ async fn quickstart_without_a_key_runs_on_the_offline_autumn() {
     let path = &payment_url[payment_url.find("/checkout/").unwrap()..];
     let (status, _, page) = request(pages, "GET", path, &[], "").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(String::from_utf8_lossy(&page).contains("Pro"));
-    let (status, _, _) = request(pages, "POST", path, &[], "").await;
+    let page = String::from_utf8_lossy(&page).into_owned();
+    assert!(page.contains("Pro"));
+    // The page's form carries its token: a bare POST completes nothing (tests/offline_security.rs).
+    let token = page
+        .split("name=\"token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no token on the page: {page}"));
+    let (status, _, _) = request(
+        pages,
+        "POST",
+        path,
+        &[("content-type", "application/x-www-form-urlencoded")],
+        &format!("token={token}"),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let (status, _, body) = request(
         running.addr,

@@ -33,7 +33,7 @@ async fn call_with_key(
     idempotency_key: Option<&str>,
 ) -> (StatusCode, Value) {
     let mut request = Request::post(format!("https://api.useautumn.com/v1/{op}"))
-        .header("authorization", "Bearer am_sk_test_offline")
+        .header("authorization", format!("Bearer {}", autumn.secret_key()))
         .header("content-type", "application/json");
     if let Some(key) = idempotency_key {
         request = request.header("idempotency-key", key);
@@ -687,7 +687,7 @@ async fn served_on_a_port() {
         let mut request = Request::builder()
             .method(method)
             .uri(format!("{}{path}", server.url()))
-            .header("authorization", "Bearer am_sk_anything");
+            .header("authorization", "Bearer am_sk_offline");
         if body.is_some() {
             request = request.header("content-type", "application/json");
         }
@@ -731,7 +731,22 @@ async fn served_on_a_port() {
         "{html}"
     );
 
-    let paid = send(http::Method::POST, &path, None).await.unwrap();
+    // The page's form carries its token (a POST without it answers 403: tests/offline_security.rs).
+    let token = html
+        .split("name=\"token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the form carries a token")
+        .to_owned();
+    let paid = client
+        .request(
+            Request::post(format!("{}{path}", server.url()))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Full::new(Bytes::from(format!("token={token}"))))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
     assert_eq!(paid.status(), StatusCode::SEE_OTHER);
     assert_eq!(paid.headers()["location"], "http://localhost:5173/ok");
     let customer = send(

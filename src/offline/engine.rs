@@ -27,6 +27,23 @@ impl Reply {
 
 type Outcome = Result<Value, Reply>;
 
+/// The most entries an array of ids in a request may have (`feature_id`, `plans`): past it, 400.
+pub(crate) const MAX_IDS: usize = 100;
+
+/// The most bins one `events.aggregate` answers.
+pub(crate) const MAX_AGGREGATE_BINS: usize = 10_000;
+
+/// The most values (bins × features) one `events.aggregate` answers.
+pub(crate) const MAX_AGGREGATE_CELLS: usize = 50_000;
+
+/// The latest time the offline Autumn knows: 9999-12-31T23:59:59.999Z, in milliseconds. Ranges
+/// that reach past it (or before 1970) answer 400, and the clock stops there.
+pub(crate) const MAX_TIME_MS: i64 = 253_402_300_799_999;
+
+/// The largest amount (`value`, `required_balance`) a request may carry, either sign: past it, 400.
+/// Sums of such amounts stay finite (JSON has no infinity).
+pub(crate) const MAX_AMOUNT: f64 = 1e15;
+
 fn bad(message: impl Into<String>) -> Reply {
     Reply::error(400, "invalid_request", message)
 }
@@ -131,6 +148,10 @@ enum CheckoutKind {
 /// A checkout or payment-setup session waiting for the (fake) payment.
 #[derive(Clone, Debug)]
 struct Checkout {
+    /// When it was opened (the engine's sequence), to list checkouts oldest first.
+    opened: u64,
+    /// The secret the page's form carries: paying on the page takes it (a v4 UUID).
+    token: String,
     kind: CheckoutKind,
     customer_id: String,
     entity_id: Option<String>,
@@ -265,11 +286,36 @@ fn object(body: &Value, field: &str) -> Result<Map<String, Value>, Reply> {
     }
 }
 
-/// `feature_id` as a string or an array of strings.
+/// An amount: a number within [`MAX_AMOUNT`] either way.
+fn amount(body: &Value, field: &str) -> Result<Option<f64>, Reply> {
+    match number(body, field)? {
+        Some(n) if n.abs() > MAX_AMOUNT => Err(bad(format!(
+            "`{field}` must be between -{MAX_AMOUNT:e} and {MAX_AMOUNT:e}"
+        ))),
+        n => Ok(n),
+    }
+}
+
+/// A time in milliseconds since the epoch, between 1970 and [`MAX_TIME_MS`].
+fn timestamp(body: &Value, field: &str, within: &str) -> Result<Option<i64>, Reply> {
+    match number(body, field)? {
+        None => Ok(None),
+        Some(ms) if (0.0..=MAX_TIME_MS as f64).contains(&ms) => Ok(Some(ms as i64)),
+        Some(_) => Err(bad(format!(
+            "`{within}.{field}` must be a time in milliseconds between 0 and {MAX_TIME_MS}"
+        ))),
+    }
+}
+
+/// `feature_id` as a string or an array of at most [`MAX_IDS`] strings.
 fn feature_ids(body: &Value) -> Result<Option<Vec<String>>, Reply> {
     match body.get("feature_id") {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(vec![s.clone()])),
+        Some(Value::Array(items)) if items.len() > MAX_IDS => Err(bad(format!(
+            "`feature_id` has {} entries: at most {MAX_IDS}",
+            items.len()
+        ))),
         Some(Value::Array(items)) => items
             .iter()
             .map(|v| v.as_str().map(str::to_owned))
@@ -298,6 +344,23 @@ fn customer_not_found(id: &str) -> Reply {
         "customer_not_found",
         format!("Customer {id:?} not found"),
     )
+}
+
+/// What a checkout page shows and needs.
+#[derive(Clone, Debug)]
+pub(crate) struct CheckoutPage {
+    /// The page's path, `/checkout/<id>` or `/setup/<id>` (built from the id, never from a request).
+    pub(crate) path: String,
+    pub(crate) customer_id: String,
+    /// The plans' names and prices.
+    pub(crate) plans: Vec<String>,
+    /// The token the page's form must send back.
+    pub(crate) token: String,
+}
+
+/// An unguessable checkout or setup id: `prefix_` and a v4 UUID (122 bits from the OS RNG).
+fn random_id(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
 }
 
 impl Engine {
@@ -775,11 +838,14 @@ impl Engine {
             answer["entity_id"] = json!(e);
         }
         if charges && !self.existing(customer_id)?.payment_method {
-            let id = self.next_id("co");
+            let id = random_id("co");
             let url = format!("{}/checkout/{id}", self.base_url);
+            self.seq += 1;
             self.checkouts.insert(
                 id,
                 Checkout {
+                    opened: self.seq,
+                    token: uuid::Uuid::new_v4().simple().to_string(),
                     kind: CheckoutKind::Attach,
                     customer_id: customer_id.to_owned(),
                     entity_id: entity_id.map(str::to_owned),
@@ -908,6 +974,12 @@ impl Engine {
             .and_then(Value::as_array)
             .filter(|p| !p.is_empty())
             .ok_or_else(|| bad("`plans` must be a non-empty array"))?;
+        if plans.len() > MAX_IDS {
+            return Err(bad(format!(
+                "`plans` has {} entries: at most {MAX_IDS}",
+                plans.len()
+            )));
+        }
         plans
             .iter()
             .map(|p| required(p, "plan_id"))
@@ -1164,11 +1236,14 @@ impl Engine {
             self.plan(plan_id)?;
         }
         self.account(&customer_id, entity_id.as_deref())?;
-        let id = self.next_id("setup");
+        let id = random_id("setup");
         let url = format!("{}/setup/{id}", self.base_url);
+        self.seq += 1;
         self.checkouts.insert(
             id,
             Checkout {
+                opened: self.seq,
+                token: uuid::Uuid::new_v4().simple().to_string(),
                 kind: CheckoutKind::Setup,
                 customer_id: customer_id.clone(),
                 entity_id: entity_id.clone(),
@@ -1222,18 +1297,21 @@ impl Engine {
 
     /// The open checkout URLs, oldest first.
     pub(crate) fn open_checkouts(&self) -> Vec<String> {
-        self.checkouts
-            .iter()
-            .map(|(id, c)| match c.kind {
-                CheckoutKind::Attach => format!("{}/checkout/{id}", self.base_url),
-                CheckoutKind::Setup => format!("{}/setup/{id}", self.base_url),
-            })
+        let mut open: Vec<(&String, &Checkout)> = self.checkouts.iter().collect();
+        open.sort_by_key(|(_, c)| c.opened);
+        open.into_iter()
+            .map(|(id, c)| format!("{}{}", self.base_url, page_path(id, c)))
             .collect()
     }
 
-    /// What a checkout page shows: the customer and the plans.
-    pub(crate) fn describe_checkout(&self, url_or_id: &str) -> Option<(String, Vec<String>)> {
-        let checkout = self.checkouts.get(checkout_id(url_or_id))?;
+    /// The token the page of checkout `id` carries, if it is open.
+    pub(crate) fn checkout_token(&self, id: &str) -> Option<&str> {
+        self.checkouts.get(id).map(|c| c.token.as_str())
+    }
+
+    /// What the page of checkout `id` shows: its path, the customer, the plans and the token.
+    pub(crate) fn describe_checkout(&self, id: &str) -> Option<CheckoutPage> {
+        let (id, checkout) = self.checkouts.get_key_value(id)?;
         let names = checkout
             .plan_ids
             .iter()
@@ -1252,7 +1330,12 @@ impl Engine {
                 )
             })
             .collect();
-        Some((checkout.customer_id.clone(), names))
+        Some(CheckoutPage {
+            path: page_path(id, checkout),
+            customer_id: checkout.customer_id.clone(),
+            plans: names,
+            token: checkout.token.clone(),
+        })
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -1285,7 +1368,7 @@ impl Engine {
         let customer_id = required(body, "customer_id")?;
         let feature_id = required(body, "feature_id")?;
         let entity_id = string(body, "entity_id")?;
-        let required_balance = number(body, "required_balance")?.unwrap_or(1.0);
+        let required_balance = amount(body, "required_balance")?.unwrap_or(1.0);
         let feature = self
             .catalog
             .feature_by_id(&feature_id)
@@ -1401,7 +1484,7 @@ impl Engine {
                 "Feature {feature_id:?} is a boolean feature: there is no usage to track"
             )));
         }
-        let value = number(body, "value")?.unwrap_or(1.0);
+        let value = amount(body, "value")?.unwrap_or(1.0);
         let overflow = match string(body, "overage_behavior")?.as_deref() {
             None | Some("cap") => false,
             Some("overflow") => true,
@@ -1554,19 +1637,26 @@ impl Engine {
             .collect())
     }
 
+    /// `custom_range`: `start` and `end` (both included) between 1970 and [`MAX_TIME_MS`], `start`
+    /// not after `end`; a missing bound is the first or the last time.
     fn custom_range(body: &Value) -> Result<Option<(i64, i64)>, Reply> {
         match body.get("custom_range") {
             None | Some(Value::Null) => Ok(None),
             Some(range) => {
-                let start = number(range, "start")?.map_or(i64::MIN, |s| s as i64);
-                let end = number(range, "end")?.map_or(i64::MAX, |e| e as i64);
+                let start = timestamp(range, "start", "custom_range")?.unwrap_or(0);
+                let end = timestamp(range, "end", "custom_range")?.unwrap_or(MAX_TIME_MS);
+                if start > end {
+                    return Err(bad(format!(
+                        "`custom_range` starts ({start}) after it ends ({end})"
+                    )));
+                }
                 Ok(Some((start, end)))
             }
         }
     }
 
     fn events_list(&mut self, body: &Value) -> Outcome {
-        let range = Self::custom_range(body)?;
+        let range = Self::custom_range(body)?.map(|(start, end)| (start, end.saturating_add(1)));
         let mut events = self.matching_events(body, range)?;
         events.reverse();
         let (page, next) = paginate(&events, |e| e.id.as_str(), body, 100)?;
@@ -1587,16 +1677,22 @@ impl Engine {
         Ok(json!({ "list": list, "next_cursor": next }))
     }
 
+    /// `events.aggregate`: at most [`MAX_AGGREGATE_BINS`] bins and [`MAX_AGGREGATE_CELLS`] values
+    /// (bins × features), else 400; the work is one pass over the events plus one per value.
     fn events_aggregate(&mut self, body: &Value) -> Outcome {
         let features = feature_ids(body)?.ok_or_else(|| bad("`feature_id` is required"))?;
+        if features.is_empty() {
+            return Err(bad("`feature_id` names no feature"));
+        }
         let now = self.now;
+        let days_ago = |days: i64| now.saturating_sub(days.saturating_mul(DAY));
         let range = string(body, "range")?;
         let (start, end, default_bin) = match (Self::custom_range(body)?, range.as_deref()) {
-            (Some((start, end)), _) => (start.max(0), end.min(now + DAY), Bin::Day),
-            (None, Some("24h")) => (now - 24 * HOUR, now, Bin::Hour),
-            (None, Some("7d")) => (now - 7 * DAY, now, Bin::Day),
-            (None, None | Some("30d")) => (now - 30 * DAY, now, Bin::Day),
-            (None, Some("90d")) => (now - 90 * DAY, now, Bin::Day),
+            (Some((start, end)), _) => (start, end.min(now.saturating_add(DAY)), Bin::Day),
+            (None, Some("24h")) => (now.saturating_sub(24 * HOUR), now, Bin::Hour),
+            (None, Some("7d")) => (days_ago(7), now, Bin::Day),
+            (None, None | Some("30d")) => (days_ago(30), now, Bin::Day),
+            (None, Some("90d")) => (days_ago(90), now, Bin::Day),
             (None, Some(cycle @ ("last_cycle" | "1bc" | "3bc"))) => {
                 let customer_id = string(body, "customer_id")?;
                 let period = customer_id
@@ -1608,13 +1704,13 @@ impl Engine {
                             .find(|s| s.status == Status::Active && s.period_start.is_some())
                     })
                     .and_then(|s| Some((s.period_start?, s.period_end?)));
-                let (start, end) = period.unwrap_or((now - 30 * DAY, now));
+                let (start, end) = period.unwrap_or((days_ago(30), now));
                 let start = if cycle == "3bc" {
-                    start - 2 * (end - start)
+                    start.saturating_sub(end.saturating_sub(start).saturating_mul(2))
                 } else {
                     start
                 };
-                (start, now, Bin::Day)
+                (start.max(0), now, Bin::Day)
             }
             (None, Some(other)) => {
                 return Err(bad(format!("`range` {other:?} is not a known range")))
@@ -1636,53 +1732,81 @@ impl Engine {
         let group_key = group_by
             .as_deref()
             .map(|g| g.strip_prefix("properties.").unwrap_or(g).to_owned());
-        let events = self.matching_events(body, Some((start, end.max(start) + 1)))?;
-        let mut list = Vec::new();
+        // The bins, counted before anything is summed: at most `max_bins` steps.
+        let max_bins = MAX_AGGREGATE_BINS.min(MAX_AGGREGATE_CELLS / features.len());
+        let mut bins = Vec::new();
         let mut bin_start = time::floor(start, bin);
-        while bin_start <= end && list.len() < 10_000 {
-            let bin_end = time::next_bin(bin_start, bin);
-            let mut values = Map::new();
-            let mut grouped = Map::new();
-            for f in &features {
-                let in_bin: Vec<&&Event> = events
-                    .iter()
-                    .filter(|e| {
-                        &e.feature_id == f && e.timestamp >= bin_start && e.timestamp < bin_end
-                    })
-                    .collect();
-                values.insert(
-                    f.clone(),
-                    json!(in_bin.iter().map(|e| e.value).sum::<f64>()),
-                );
-                if let Some(key) = &group_key {
-                    let mut groups = Map::new();
-                    for e in &in_bin {
-                        let label = match e.properties.get(key) {
-                            Some(Value::String(s)) => s.clone(),
-                            Some(other) => other.to_string(),
-                            None => "unknown".to_owned(),
-                        };
-                        let sum =
-                            groups.get(&label).and_then(Value::as_f64).unwrap_or(0.0) + e.value;
-                        groups.insert(label, json!(sum));
-                    }
-                    grouped.insert(f.clone(), Value::Object(groups));
-                }
+        while bin_start <= end {
+            if bins.len() == max_bins {
+                return Err(bad(format!(
+                    "`events.aggregate` answers at most {MAX_AGGREGATE_BINS} bins and \
+                     {MAX_AGGREGATE_CELLS} values (bins × features); this range has more than \
+                     {max_bins} {} bins for {} features: narrow the range or use a larger bin_size",
+                    bin.as_str(),
+                    features.len()
+                )));
             }
-            let mut entry = json!({ "period": bin_start, "values": values });
-            if group_key.is_some() {
-                entry["grouped_values"] = Value::Object(grouped);
-            }
-            list.push(entry);
-            bin_start = bin_end;
+            bins.push(bin_start);
+            bin_start = time::next_bin(bin_start, bin);
         }
+        let events = self.matching_events(body, Some((start, end.max(start).saturating_add(1))))?;
+        // One pass over the events: each adds to its (bin, feature) value and group.
+        let mut values = vec![0.0; bins.len() * features.len()];
+        let mut groups: BTreeMap<usize, Map<String, Value>> = BTreeMap::new();
+        let mut totals = vec![(0usize, 0.0); features.len()];
+        for e in &events {
+            let Some(f) = features.iter().position(|f| *f == e.feature_id) else {
+                continue;
+            };
+            totals[f].0 += 1;
+            totals[f].1 += e.value;
+            // The last bin starting at or before the event (bins are contiguous and cover the range).
+            let Some(b) = bins.partition_point(|&b| b <= e.timestamp).checked_sub(1) else {
+                continue;
+            };
+            let cell = b * features.len() + f;
+            values[cell] += e.value;
+            if let Some(key) = &group_key {
+                let label = match e.properties.get(key) {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(other) => other.to_string(),
+                    None => "unknown".to_owned(),
+                };
+                let group = groups.entry(cell).or_default();
+                let sum = group.get(&label).and_then(Value::as_f64).unwrap_or(0.0) + e.value;
+                group.insert(label, json!(sum));
+            }
+        }
+        let list: Vec<Value> = bins
+            .iter()
+            .enumerate()
+            .map(|(b, period)| {
+                let row = b * features.len();
+                let mut by_feature = Map::new();
+                let mut grouped = Map::new();
+                for (f, id) in features.iter().enumerate() {
+                    // A feature named twice keeps its first column (the one its events went to).
+                    by_feature
+                        .entry(id.clone())
+                        .or_insert_with(|| json!(values[row + f]));
+                    if group_key.is_some() {
+                        let group = groups.remove(&(row + f)).unwrap_or_default();
+                        grouped.entry(id.clone()).or_insert(Value::Object(group));
+                    }
+                }
+                let mut entry = json!({ "period": period, "values": by_feature });
+                if group_key.is_some() {
+                    entry["grouped_values"] = Value::Object(grouped);
+                }
+                entry
+            })
+            .collect();
         let mut total = Map::new();
-        for f in &features {
-            let of: Vec<&&Event> = events.iter().filter(|e| &e.feature_id == f).collect();
-            total.insert(
-                f.clone(),
-                json!({ "count": of.len(), "sum": of.iter().map(|e| e.value).sum::<f64>() }),
-            );
+        for (f, id) in features.iter().enumerate() {
+            let (count, sum) = totals[f];
+            total
+                .entry(id.clone())
+                .or_insert_with(|| json!({ "count": count, "sum": sum }));
         }
         Ok(json!({ "list": list, "total": total }))
     }
@@ -1779,6 +1903,14 @@ fn feature_not_found(id: &str) -> Reply {
 
 fn entity_not_found(id: &str) -> Reply {
     Reply::error(404, "entity_not_found", format!("Entity {id:?} not found"))
+}
+
+/// The path of a checkout's page: `/checkout/<id>` or `/setup/<id>`.
+fn page_path(id: &str, checkout: &Checkout) -> String {
+    match checkout.kind {
+        CheckoutKind::Attach => format!("/checkout/{id}"),
+        CheckoutKind::Setup => format!("/setup/{id}"),
+    }
 }
 
 fn url_segment(s: &str) -> String {

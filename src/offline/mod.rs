@@ -32,8 +32,8 @@
 //!   `activate`, `upgrade`, `downgrade`, `purchase` or `none`) when a customer is given.
 //! - `billing.attach`:
 //!   - a free plan is activated at once;
-//!   - a paid plan, for a customer without a payment method, answers a deterministic checkout URL
-//!     (`<base URL>/checkout/co_000042`) and changes nothing until
+//!   - a paid plan, for a customer without a payment method, answers a checkout URL with an
+//!     unguessable id (`<base URL>/checkout/co_<32 hex digits>`) and changes nothing until
 //!     [`complete_checkout`](OfflineAutumn::complete_checkout) (what a test calls after "the user paid"),
 //!     or a click on that page when the offline Autumn is [served](OfflineAutumn::serve);
 //!   - with a payment method, plans of the same group replace each other: one that costs as much or
@@ -71,6 +71,36 @@
 //!   `invoices`, `entities`, `subscriptions.plan` and `purchases.plan`. The catalogue's prices are what is charged.
 //! - Any other path answers 501 `not_implemented`, naming the path. Bad input answers 400
 //!   `invalid_request`; unknown ids answer 404 (`customer_not_found`, `plan_not_found`, ...).
+//! - Only the offline Autumn's own key is accepted (`Authorization: Bearer <key>`, the public
+//!   [`PLACEHOLDER_KEY`] unless built [`with_secret_key`](OfflineAutumn::with_secret_key)), in
+//!   process as over HTTP; a missing or other key answers 401 `unauthorized`.
+//!
+//! # Limits
+//!
+//! The offline Autumn is a development tool, but a call to it never does unbounded work while it
+//! holds the state's lock, and request numbers never overflow. Past these limits a call answers 400
+//! `invalid_request` (`{message, code}`) and changes nothing:
+//!
+//! - An array of ids in a body (`feature_id`, `plans`) has at most 100 entries.
+//! - `events.aggregate` answers at most 10,000 bins and at most 50,000 values (bins × features), so
+//!   at most 500 daily bins for 100 features, or a year of hourly bins for 5 features. The bins are
+//!   counted (at most 10,001 steps) before any event is read; the events are then summed in one pass,
+//!   so its work is the number of stored events plus the number of values.
+//! - Times (`custom_range.start`, `custom_range.end`) are milliseconds from 1970 to the end of year
+//!   9999 (253,402,300,799,999), with `start` not after `end`. The clock stops at that time too.
+//! - Amounts (`value` of `balances.track`, `required_balance` of `balances.check`) are at most 10^15
+//!   either way, so balances stay finite (JSON has no infinity).
+//! - Served over HTTP, a body is at most 1 MiB (413 past it); it is parsed into JSON before the
+//!   lock is taken, and the arrays above are checked before anything is copied out of it.
+//!
+//! # Serving it
+//!
+//! [`serve`](OfflineAutumn::serve) listens on loopback only (`127.0.0.1`, `::1`, `localhost`) and
+//! refuses any other address; [`serve_exposed`](OfflineAutumn::serve_exposed) is the explicit
+//! opt-in for other interfaces. A checkout or setup page's form carries a per-page token (a v4
+//! UUID, from the OS's random generator, like the page's id): a POST to the page without it answers
+//! 403 and completes nothing. The form posts to `/checkout/<id>` (or `/setup/<id>`), built from the
+//! id, never from the request's path.
 //!
 //! # Time and state
 //!
@@ -79,8 +109,10 @@
 //! (calendar months: a period that starts on the 31st renews on the last day of shorter months).
 //! [`reset`](OfflineAutumn::reset) forgets every customer, event and checkout between tests. The
 //! state sits behind a mutex held only while one call computes its answer (microseconds, no I/O),
-//! so it never blocks a runtime thread for long. Ids and URLs are deterministic: the same calls in
-//! the same order give the same answers, apart from the clock's starting time.
+//! so it never blocks a runtime thread for long (see [Limits](#limits)). Ids are deterministic
+//! (sequential `sub_000001`, `evt_000002`, ...), apart from the checkout and setup ids and page
+//! tokens, which are random: the same calls in the same order give the same answers, apart from
+//! those and the clock's starting time.
 
 mod catalog;
 mod engine;
@@ -113,14 +145,18 @@ use crate::client::Client;
 /// on a port (`.invalid` is a reserved name: it never resolves).
 pub const DEFAULT_PAGES_URL: &str = "https://offline.autumn.invalid";
 
-/// The key a client of the offline Autumn sends: any key works, the builders insist on one.
-pub(crate) const PLACEHOLDER_KEY: &str = "am_sk_offline";
+/// The secret key an offline Autumn answers unless it was built
+/// [`with_secret_key`](OfflineAutumn::with_secret_key): its [`client`](OfflineAutumn::client) and
+/// [`AutumnServiceBuilder::offline`](crate::AutumnServiceBuilder::offline) send it, and tools that
+/// call a [served](OfflineAutumn::serve) offline Autumn send it as `Authorization: Bearer am_sk_offline`.
+pub const PLACEHOLDER_KEY: &str = "am_sk_offline";
 
 /// An in-memory Autumn API. Cheap to clone: clones share the same state. See the
 /// [module documentation](self).
 #[derive(Clone)]
 pub struct OfflineAutumn {
     engine: Arc<Mutex<Engine>>,
+    key: Arc<str>,
 }
 
 impl fmt::Debug for OfflineAutumn {
@@ -160,7 +196,21 @@ impl OfflineAutumn {
                 DEFAULT_PAGES_URL.to_owned(),
                 wall_clock_ms(),
             ))),
+            key: Arc::from(PLACEHOLDER_KEY),
         }
+    }
+
+    /// This offline Autumn answering `key` instead of [`PLACEHOLDER_KEY`]: every other key gets 401
+    /// `unauthorized`, in process and over HTTP. Set it before cloning or serving: clones made
+    /// earlier keep the key they had. An empty key is never sent, so with one no call is answered.
+    pub fn with_secret_key(mut self, key: impl Into<String>) -> Self {
+        self.key = Arc::from(key.into());
+        self
+    }
+
+    /// The secret key this offline Autumn answers.
+    pub fn secret_key(&self) -> &str {
+        &self.key
     }
 
     fn lock(&self) -> MutexGuard<'_, Engine> {
@@ -169,10 +219,10 @@ impl OfflineAutumn {
         self.engine.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A [`Client`] that calls this offline Autumn (with a placeholder key, which it ignores).
+    /// A [`Client`] that calls this offline Autumn (with its [key](OfflineAutumn::secret_key)).
     pub fn client(&self) -> Client<OfflineAutumn> {
         Client::builder()
-            .secret_key(PLACEHOLDER_KEY)
+            .secret_key(self.secret_key())
             .build_with_transport(self.clone())
             .expect("a client with a fixed key and the default URL always builds")
     }
@@ -182,18 +232,21 @@ impl OfflineAutumn {
         UNIX_EPOCH + Duration::from_millis(self.lock().now.max(0) as u64)
     }
 
-    /// Sets the clock (it never moves by itself). Moving it backwards does not undo resets.
+    /// Sets the clock (it never moves by itself). Moving it backwards does not undo resets. Times
+    /// before 1970 are 1970, times after the end of year 9999 are the end of year 9999.
     pub fn set_time(&self, time: SystemTime) {
         let ms = time
             .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
-        self.lock().now = ms;
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        self.lock().now = ms.min(engine::MAX_TIME_MS);
     }
 
     /// Moves the clock forward: allowances reset and periods roll over as their boundaries pass.
+    /// It stops at the end of year 9999.
     pub fn advance(&self, by: Duration) {
+        let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
         let mut engine = self.lock();
-        engine.now = engine.now.saturating_add(by.as_millis() as i64);
+        engine.now = engine.now.saturating_add(by).min(engine::MAX_TIME_MS);
     }
 
     /// Forgets every customer, entity, event, checkout, referral code and idempotency key. The
@@ -215,21 +268,55 @@ impl OfflineAutumn {
     }
 
     /// Serves this offline Autumn over HTTP on `addr` (`127.0.0.1:0` picks a free port), for tools
-    /// that are not Rust. It answers the API under `/v1/` and the checkout, setup and portal pages,
-    /// and from then on the URLs it hands out point at this server, so a browser can "pay".
+    /// that are not Rust. It answers the API under `/v1/` (to its [key](OfflineAutumn::secret_key)
+    /// only) and the checkout, setup and portal pages, and from then on the URLs it hands out point
+    /// at this server, so a browser can "pay".
+    ///
+    /// `addr` must be a loopback address (`127.0.0.1`, `::1`, or a name such as `localhost` that
+    /// resolves only to loopback): anything else fails with [`std::io::ErrorKind::InvalidInput`]
+    /// and binds nothing. To listen on another interface, say so with
+    /// [`serve_exposed`](OfflineAutumn::serve_exposed).
     pub async fn serve(
         &self,
         addr: impl tokio::net::ToSocketAddrs,
     ) -> std::io::Result<OfflineServer> {
-        server::serve(self.clone(), addr).await
+        server::serve(self.clone(), addr, server::Exposure::LoopbackOnly).await
+    }
+
+    /// Serves like [`serve`](OfflineAutumn::serve), on any address, including every interface
+    /// (`0.0.0.0`). Whoever reaches that address can call the API with the offline Autumn's key
+    /// (by default the public [`PLACEHOLDER_KEY`]: give it a key of your own with
+    /// [`with_secret_key`](OfflineAutumn::with_secret_key)) and open the checkout pages it hands
+    /// out. Use it only on a network you trust.
+    pub async fn serve_exposed(
+        &self,
+        addr: impl tokio::net::ToSocketAddrs,
+    ) -> std::io::Result<OfflineServer> {
+        server::serve(self.clone(), addr, server::Exposure::AnyAddress).await
     }
 
     pub(crate) fn set_pages_url(&self, url: String) {
         self.lock().base_url = url;
     }
 
-    pub(crate) fn describe_checkout(&self, id: &str) -> Option<(String, Vec<String>)> {
+    pub(crate) fn describe_checkout(&self, id: &str) -> Option<engine::CheckoutPage> {
         self.lock().describe_checkout(id)
+    }
+
+    /// Completes checkout `id` from its page: only with the token the page carries.
+    pub(crate) fn complete_checkout_page(
+        &self,
+        id: &str,
+        token: &str,
+    ) -> Result<Option<String>, PageError> {
+        let mut engine = self.lock();
+        match engine.checkout_token(id) {
+            None => Err(PageError::NotFound(format!("no open checkout {id:?}"))),
+            Some(expected) if !same_key(token.as_bytes(), expected.as_bytes()) => {
+                Err(PageError::Forbidden)
+            }
+            Some(_) => engine.complete_checkout(id).map_err(PageError::NotFound),
+        }
     }
 
     /// Answers one API request (method, path, headers and body already read).
@@ -266,18 +353,29 @@ impl OfflineAutumn {
                 format!("{} {path}: the Autumn API takes POST", parts.method),
             );
         }
-        let authorized = parts
+        let sent = parts
             .headers
             .get(http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .is_some_and(|key| !key.trim().is_empty());
-        if !authorized {
-            return Reply::error(
-                401,
-                "unauthorized",
-                "Missing secret key: send `Authorization: Bearer <key>` (any key works offline)",
-            );
+            .and_then(|v| v.strip_prefix("Bearer "));
+        match sent.filter(|sent| !sent.trim().is_empty()) {
+            None => {
+                return Reply::error(
+                    401,
+                    "unauthorized",
+                    "Missing secret key: send `Authorization: Bearer <key>` with the offline \
+                     Autumn's key",
+                )
+            }
+            Some(sent) if !same_key(sent.as_bytes(), self.key.as_bytes()) => {
+                return Reply::error(
+                    401,
+                    "unauthorized",
+                    "Invalid secret key: the offline Autumn answers only the key it was built \
+                     with (OfflineAutumn::secret_key)",
+                )
+            }
+            Some(_) => {}
         }
         let body: Value = if body.iter().all(u8::is_ascii_whitespace) {
             Value::Object(Default::default())
@@ -302,6 +400,20 @@ impl OfflineAutumn {
             .and_then(|v| v.to_str().ok());
         self.lock().handle(op, &body, key)
     }
+}
+
+/// Why a checkout page did not complete its checkout.
+#[derive(Debug)]
+pub(crate) enum PageError {
+    /// No such open checkout, or the attach failed.
+    NotFound(String),
+    /// The form did not carry the page's token.
+    Forbidden,
+}
+
+/// Compares two keys in time that depends on their lengths only, not on where they differ.
+fn same_key(sent: &[u8], key: &[u8]) -> bool {
+    sent.len() == key.len() && sent.iter().zip(key).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 
 impl tower::Service<Request<Full<Bytes>>> for OfflineAutumn {

@@ -15,7 +15,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::OfflineAutumn;
+use super::engine::CheckoutPage;
+use super::{OfflineAutumn, PageError};
 
 /// The largest request body the server reads.
 const BODY_LIMIT: usize = 1 << 20;
@@ -63,11 +64,39 @@ impl Drop for OfflineServer {
     }
 }
 
+/// Which addresses [`serve`] may bind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Exposure {
+    /// Only loopback addresses (`OfflineAutumn::serve`).
+    LoopbackOnly,
+    /// Any address (`OfflineAutumn::serve_exposed`).
+    AnyAddress,
+}
+
 pub(super) async fn serve(
     offline: OfflineAutumn,
     addr: impl tokio::net::ToSocketAddrs,
+    exposure: Exposure,
 ) -> std::io::Result<OfflineServer> {
-    let listener = TcpListener::bind(addr).await?;
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host(addr).await?.collect();
+    if addrs.is_empty() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the address resolves to nothing",
+        ));
+    }
+    if exposure == Exposure::LoopbackOnly {
+        if let Some(outside) = addrs.iter().find(|a| !a.ip().is_loopback()) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "the offline Autumn serves on loopback only ({outside} is not): use \
+                     OfflineAutumn::serve_exposed to listen on other interfaces"
+                ),
+            ));
+        }
+    }
+    let listener = TcpListener::bind(&addrs[..]).await?;
     let addr = listener.local_addr()?;
     offline.set_pages_url(format!("http://{addr}"));
     let (stop, mut stopped) = watch::channel(false);
@@ -124,14 +153,22 @@ async fn route(offline: &OfflineAutumn, req: Request<Incoming>) -> Response<Full
         segments.next(),
     ) {
         (&Method::GET, "checkout" | "setup", Some(id)) => match offline.describe_checkout(id) {
-            Some((customer, plans)) => checkout_page(&path, &customer, &plans),
+            Some(checkout) => checkout_page(&checkout),
             None => page(
                 StatusCode::NOT_FOUND,
                 "Checkout not found",
                 "<p>This checkout does not exist or was already completed.</p>",
             ),
         },
-        (&Method::POST, "checkout" | "setup", Some(id)) => match offline.complete_checkout(id) {
+        (&Method::POST, "checkout" | "setup", Some(id)) => match offline
+            .complete_checkout_page(id, form_field(&body, "token").unwrap_or_default())
+        {
+            Err(PageError::Forbidden) => page(
+                StatusCode::FORBIDDEN,
+                "Checkout not completed",
+                "<p>This form did not come from the checkout page: open the checkout URL and \
+                 pay there.</p>",
+            ),
             Ok(Some(success_url)) => Response::builder()
                 .status(StatusCode::SEE_OTHER)
                 .header(header::LOCATION, success_url)
@@ -142,10 +179,13 @@ async fn route(offline: &OfflineAutumn, req: Request<Incoming>) -> Response<Full
                 "Payment complete",
                 "<p>The offline Autumn recorded the payment. You can close this tab.</p>",
             ),
-            Err(e) => page(
+            Err(PageError::NotFound(e)) => page(
                 StatusCode::NOT_FOUND,
                 "Checkout not completed",
-                &format!("<p>{}</p>", escape(&e.to_string())),
+                &format!(
+                    "<p>{}</p>",
+                    escape(&format!("cannot complete the checkout: {e}"))
+                ),
             ),
         },
         (&Method::GET, "portal", Some(customer)) => page(
@@ -203,7 +243,19 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response<Full<Bytes>> {
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
 
-fn checkout_page(path: &str, customer: &str, plans: &[String]) -> Response<Full<Bytes>> {
+/// The raw value of `name` in an `application/x-www-form-urlencoded` body (the token is hex, so it
+/// needs no decoding; a value that is not UTF-8 counts as absent).
+fn form_field<'a>(body: &'a [u8], name: &str) -> Option<&'a str> {
+    std::str::from_utf8(body)
+        .ok()?
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.trim())
+}
+
+fn checkout_page(checkout: &CheckoutPage) -> Response<Full<Bytes>> {
+    let plans = &checkout.plans;
     let items: String = plans
         .iter()
         .map(|p| format!("<li>{}</li>", escape(p)))
@@ -218,9 +270,11 @@ fn checkout_page(path: &str, customer: &str, plans: &[String]) -> Response<Full<
         "Checkout",
         &format!(
             "<p>Customer <code>{}</code></p>{what}<form method=\"post\" action=\"{}\">\
+             <input type=\"hidden\" name=\"token\" value=\"{}\">\
              <button type=\"submit\">Pay</button></form>",
-            escape(customer),
-            escape(path)
+            escape(&checkout.customer_id),
+            escape(&checkout.path),
+            escape(&checkout.token)
         ),
     )
 }

@@ -135,6 +135,18 @@ pub(crate) enum Bin {
     Month,
 }
 
+impl Bin {
+    /// The name `bin_size` gives it.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Bin::Hour => "hour",
+            Bin::Day => "day",
+            Bin::Week => "week",
+            Bin::Month => "month",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -67,7 +67,16 @@ const ensurePro = async (customer) => {
   if (pro && pro.canceled_at === null) return;
   if (!current.stripe_id) {
     const setup = await must("billing.setup_payment", { customer_id: customer });
-    const paid = await fetch(setup.url, { method: "POST", redirect: "manual" });
+    // The page's form carries a per-page token: a POST without it completes nothing (403).
+    const html = await (await fetch(setup.url)).text();
+    const token = /name="token" value="([^"]+)"/.exec(html)?.[1];
+    if (!token) throw new Error(`no token on the page ${setup.url}`);
+    const paid = await fetch(setup.url, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: `token=${encodeURIComponent(token)}`,
+    });
     if (paid.status !== 200) throw new Error(`paying on ${setup.url}: ${paid.status}`);
   }
   const attach = await must("billing.attach", { customer_id: customer, plan_id: "pro" });
