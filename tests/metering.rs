@@ -104,7 +104,10 @@ async fn events(autumn: &OfflineAutumn, user: &str) -> Vec<f64> {
 }
 
 /// A client that records the path and `Idempotency-Key` of every call on the way to `autumn`.
-fn recording(autumn: &OfflineAutumn, seen: Arc<Mutex<Vec<(String, Option<String>)>>>) -> Client {
+/// Path and `Idempotency-Key` of each call.
+type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
+fn recording(autumn: &OfflineAutumn, seen: Seen) -> Client {
     let autumn = autumn.clone();
     let transport = service_fn(move |req: Request<Full<Bytes>>| {
         let key = req
