@@ -244,6 +244,8 @@ blocking_resource! {
         fn check(&CheckParams) -> CheckResponse;
         /// `balances.track` (with an idempotency key, as the async client).
         fn track(&TrackParams) -> TrackResponse;
+        /// `balances.finalize` (confirm or release a lock).
+        fn finalize(&FinalizeParams) -> FinalizeResponse;
     }
 }
 

@@ -206,6 +206,30 @@ impl Error {
         self.inner.kind == ErrorKind::Decode
     }
 
+    /// True when Autumn is unavailable rather than refusing the call: the connection failed or broke,
+    /// the answer did not come in time, or Autumn answered 5xx. These are the failures a fail-open
+    /// policy lets through (see [`Balances::check_fail_open`](crate::client::Balances::check_fail_open)
+    /// and [`metering`](crate::metering)); 4xx answers are integration bugs and never count.
+    pub fn is_unavailable(&self) -> bool {
+        match self.inner.kind {
+            ErrorKind::Connect | ErrorKind::Transport | ErrorKind::Timeout => true,
+            ErrorKind::Api => self.inner.status.is_some_and(|s| s.is_server_error()),
+            _ => false,
+        }
+    }
+
+    /// A short word for the logs of an unavailable Autumn: the status (`503`), `timeout`, `connect`
+    /// or `transport`.
+    pub(crate) fn unavailable_status(&self) -> String {
+        match (self.inner.kind, self.inner.status) {
+            (_, Some(status)) => status.as_u16().to_string(),
+            (ErrorKind::Timeout, None) => "timeout".to_owned(),
+            (ErrorKind::Connect, None) => "connect".to_owned(),
+            (ErrorKind::Transport, None) => "transport".to_owned(),
+            (kind, None) => format!("{kind:?}").to_ascii_lowercase(),
+        }
+    }
+
     /// True when an earlier attempt of the same idempotent call was already accepted by Autumn.
     pub fn is_already_applied(&self) -> bool {
         self.inner.kind == ErrorKind::AlreadyApplied

@@ -19,6 +19,7 @@ pub mod fields;
 pub mod future;
 pub mod identify;
 pub mod layer;
+pub mod metering;
 pub mod models;
 #[cfg(feature = "offline")]
 pub mod offline;
@@ -33,6 +34,7 @@ pub use client::{Client, ClientBuilder, RetryPolicy};
 pub use error::{ApiError, Error, ErrorKind};
 pub use identify::{CustomerData, Identify, Identity};
 pub use layer::AutumnLayer;
+pub use metering::MeterLayer;
 pub use service::{AutumnService, AutumnServiceBuilder, Protocol};
 
 /// The README's Rust examples, compiled as doctests.

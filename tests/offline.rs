@@ -1042,3 +1042,221 @@ async fn every_typed_method_decodes_the_offline_answers() {
         "answers with fields the models do not know: {leftovers:#?}"
     );
 }
+
+/// A check with a lock holds the units (a second check sees less), `confirm` keeps them and
+/// records one event, `override_value` records another amount instead.
+#[tokio::test]
+async fn a_lock_holds_units_until_confirmed() {
+    let autumn = OfflineAutumn::new();
+    let lock = |id: &str| json!({ "lock_id": id, "enabled": true });
+    let held = ok(
+        &autumn,
+        "balances.check",
+        json!({ "customer_id": "lena", "feature_id": "messages", "required_balance": 60,
+                "lock": lock("l1") }),
+    )
+    .await;
+    assert_eq!(held["allowed"], true);
+    assert_eq!(held["balance"]["remaining"], json!(40.0));
+    // The held units are gone for everyone else until the lock is finalized.
+    let second = ok(
+        &autumn,
+        "balances.check",
+        json!({ "customer_id": "lena", "feature_id": "messages", "required_balance": 60,
+                "lock": lock("l2") }),
+    )
+    .await;
+    assert_eq!(second["allowed"], false);
+    // A denied check holds nothing: its lock id is unknown.
+    let (status, body) = call(
+        &autumn,
+        "balances.finalize",
+        json!({ "lock_id": "l2", "action": "release" }),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("lock_not_found"))
+    );
+    let events = ok(&autumn, "events.list", json!({ "customer_id": "lena" })).await;
+    assert_eq!(
+        events["list"].as_array().unwrap().len(),
+        0,
+        "a hold is not an event yet"
+    );
+
+    let done = ok(
+        &autumn,
+        "balances.finalize",
+        json!({ "lock_id": "l1", "action": "confirm" }),
+    )
+    .await;
+    assert_eq!(done, json!({ "success": true }));
+    let customer = ok(&autumn, "customers.get", json!({ "customer_id": "lena" })).await;
+    assert_eq!(messages(&customer), (100.0, 60.0, 40.0));
+    let events = ok(&autumn, "events.list", json!({ "customer_id": "lena" })).await;
+    assert_eq!(events["list"].as_array().unwrap().len(), 1);
+    assert_eq!(events["list"][0]["value"], json!(60.0));
+    // Finalized once: a second confirm finds no lock.
+    let (status, _) = call(
+        &autumn,
+        "balances.finalize",
+        json!({ "lock_id": "l1", "action": "confirm" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Confirming another amount records that amount.
+    ok(
+        &autumn,
+        "balances.check",
+        json!({ "customer_id": "lena", "feature_id": "messages", "required_balance": 30,
+                "lock": lock("l3") }),
+    )
+    .await;
+    ok(
+        &autumn,
+        "balances.finalize",
+        json!({ "lock_id": "l3", "action": "confirm", "override_value": 5 }),
+    )
+    .await;
+    let customer = ok(&autumn, "customers.get", json!({ "customer_id": "lena" })).await;
+    assert_eq!(messages(&customer), (100.0, 65.0, 35.0));
+}
+
+/// `release` and expiry give the held units back; bad finalize calls answer like Autumn.
+#[tokio::test]
+async fn a_released_or_expired_lock_gives_the_units_back() {
+    let autumn = OfflineAutumn::new();
+    ok(
+        &autumn,
+        "balances.check",
+        json!({ "customer_id": "omar", "feature_id": "messages", "required_balance": 70,
+                "lock": { "lock_id": "r1", "enabled": true } }),
+    )
+    .await;
+    // A held id cannot be taken twice.
+    let (status, body) = call(
+        &autumn,
+        "balances.check",
+        json!({ "customer_id": "omar", "feature_id": "messages",
+                "lock": { "lock_id": "r1", "enabled": true } }),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("lock_already_exists"))
+    );
+    ok(
+        &autumn,
+        "balances.finalize",
+        json!({ "lock_id": "r1", "action": "release" }),
+    )
+    .await;
+    let customer = ok(&autumn, "customers.get", json!({ "customer_id": "omar" })).await;
+    assert_eq!(messages(&customer), (100.0, 0.0, 100.0));
+
+    // Expiry: the clock passes `expires_at` and the hold is gone.
+    let now_ms = autumn
+        .now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as f64;
+    ok(
+        &autumn,
+        "balances.check",
+        json!({ "customer_id": "omar", "feature_id": "messages", "required_balance": 90,
+                "lock": { "lock_id": "e1", "enabled": true, "expires_at": now_ms + 1000.0 } }),
+    )
+    .await;
+    let customer = ok(&autumn, "customers.get", json!({ "customer_id": "omar" })).await;
+    assert_eq!(messages(&customer), (100.0, 90.0, 10.0));
+    autumn.advance(Duration::from_secs(2));
+    let customer = ok(&autumn, "customers.get", json!({ "customer_id": "omar" })).await;
+    assert_eq!(messages(&customer), (100.0, 0.0, 100.0));
+    let (status, _) = call(
+        &autumn,
+        "balances.finalize",
+        json!({ "lock_id": "e1", "action": "confirm" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // A disabled lock holds nothing.
+    ok(
+        &autumn,
+        "balances.check",
+        json!({ "customer_id": "omar", "feature_id": "messages",
+                "lock": { "lock_id": "d1", "enabled": false } }),
+    )
+    .await;
+    let (status, _) = call(
+        &autumn,
+        "balances.finalize",
+        json!({ "lock_id": "d1", "action": "release" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    for (body, code) in [
+        (
+            json!({ "lock_id": "x", "action": "keep" }),
+            "invalid_request",
+        ),
+        (json!({ "action": "confirm" }), "invalid_request"),
+        (json!({ "lock_id": "x" }), "invalid_request"),
+        (
+            json!({ "lock_id": "x", "action": "confirm", "override_value": -1 }),
+            "invalid_request",
+        ),
+    ] {
+        let (status, answer) = call(&autumn, "balances.finalize", body.clone()).await;
+        assert_eq!(
+            (status, answer["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(code)),
+            "{body}"
+        );
+    }
+}
+
+/// The typed client's `balances().finalize(..)` against the offline Autumn.
+#[tokio::test]
+async fn the_typed_client_finalizes_locks() {
+    use autumn_tower::models::{BalanceLock, FinalizeParams};
+    let autumn = OfflineAutumn::new();
+    let client = autumn.client();
+    let check = client
+        .balances()
+        .check(
+            &CheckParams::new("pia", "messages")
+                .required_balance(100.0)
+                .lock(BalanceLock::new("t1", true)),
+        )
+        .await
+        .unwrap();
+    assert!(check.allowed);
+    let denied = client
+        .balances()
+        .check(&CheckParams::new("pia", "messages"))
+        .await
+        .unwrap();
+    assert!(!denied.allowed, "all 100 are held");
+    let done = client
+        .balances()
+        .finalize(&FinalizeParams::new("t1", "release"))
+        .await
+        .unwrap();
+    assert!(done.success);
+    let again = client
+        .balances()
+        .check(&CheckParams::new("pia", "messages"))
+        .await
+        .unwrap();
+    assert!(again.allowed);
+    let err = client
+        .balances()
+        .finalize(&FinalizeParams::new("t1", "release"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.api().map(|a| a.code()), Some("lock_not_found"));
+}

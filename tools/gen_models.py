@@ -73,6 +73,7 @@ OPS = [
     ("/v1/balances.track", "TrackParams", "TrackResponse"),
     # (the request is an array of track bodies: the client sends `&[TrackParams]`)
     ("/v1/balances.batch_track", "TrackParams", "BatchTrackResponse"),
+    ("/v1/balances.finalize", "FinalizeParams", "FinalizeResponse"),
     ("/v1/events.list", "ListEventsParams", "EventList"),
     ("/v1/events.aggregate", "AggregateEventsParams", "EventAggregate"),
     ("/v1/referrals.create_code", "CreateReferralCodeParams", "ReferralCode"),
@@ -84,6 +85,11 @@ LOCAL_OVERRIDES = [
     # The customer id is what the call is about: required here (the API takes null for anonymous
     # customers, which `extra` can still send).
     ("req /v1/customers.get_or_create .customer_id", {"-null": True}),
+    # The spec copies the description of `properties` onto `override_value`.
+    (
+        "req /v1/balances.finalize .override_value",
+        {"description": "The amount to record instead of the locked one (confirm only)."},
+    ),
 ]
 
 # Default name (parent + field) -> shared name. Places mapped to one name become one struct.
@@ -340,6 +346,7 @@ STRUCT_DOCS = {
     "CheckResponse": "The answer of `balances.check`.",
     "TrackResponse": "The answer of `balances.track`.",
     "BatchTrackResponse": "The answer of `balances.batch_track`.",
+    "FinalizeResponse": "The answer of `balances.finalize`.",
     "DeleteResponse": "The answer of `customers.delete` and `entities.delete`.",
     "CustomerList": "A page of customers (`customers.list`).",
     "EntityList": "A customer's entities (`entities.list`).",

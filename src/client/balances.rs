@@ -2,7 +2,10 @@
 
 use super::{resource, Operation, Retry};
 use crate::error::Error;
-use crate::models::{BatchTrackResponse, CheckParams, CheckResponse, TrackParams, TrackResponse};
+use crate::models::{
+    BatchTrackResponse, CheckParams, CheckResponse, FinalizeParams, FinalizeResponse, TrackParams,
+    TrackResponse,
+};
 use crate::transport::HttpTransport;
 
 resource! {
@@ -50,4 +53,67 @@ impl<T: HttpTransport> Balances<'_, T> {
             )
             .await
     }
+
+    /// Confirms or releases the units a `check` with a [`lock`](CheckParams::lock) holds
+    /// (`POST /v1/balances.finalize`): `action` `"confirm"` commits the deduction (or
+    /// [`override_value`](FinalizeParams::override_value) instead of it), `"release"` gives it back.
+    /// Never retried once the request may have reached Autumn.
+    pub async fn finalize(&self, params: &FinalizeParams) -> Result<FinalizeResponse, Error> {
+        self.client
+            .call(
+                Operation::post("/v1/balances.finalize", Retry::Never),
+                params,
+                None,
+            )
+            .await
+    }
+
+    /// [`check`](Self::check) that fails open, as Autumn's TypeScript SDK does by default: when Autumn
+    /// cannot be reached, times out or answers 5xx ([`Error::is_unavailable`]), it logs one
+    /// `tracing::error!` line (operation and status) and answers `allowed: true` with no balance.
+    /// Every other error (4xx: a bad request, a wrong key, an unknown feature) is returned.
+    pub async fn check_fail_open(&self, params: &CheckParams) -> Result<CheckResponse, Error> {
+        match self.check(params).await {
+            Err(e) if e.is_unavailable() => {
+                log_fail_open("balances.check", &e);
+                Ok(CheckResponse {
+                    allowed: true,
+                    customer_id: params.customer_id.clone(),
+                    entity_id: params.entity_id.clone(),
+                    required_balance: params.required_balance,
+                    ..CheckResponse::default()
+                })
+            }
+            other => other,
+        }
+    }
+
+    /// [`track`](Self::track) that fails open: when Autumn is unavailable ([`Error::is_unavailable`])
+    /// the event is dropped, one `tracing::error!` line says so, and the answer records `value: 0`.
+    /// Every other error is returned.
+    pub async fn track_fail_open(&self, params: &TrackParams) -> Result<TrackResponse, Error> {
+        match self.track(params).await {
+            Err(e) if e.is_unavailable() => {
+                log_fail_open("balances.track", &e);
+                Ok(TrackResponse {
+                    customer_id: params.customer_id.clone(),
+                    entity_id: params.entity_id.clone(),
+                    event_name: params.event_name.clone(),
+                    value: 0.0,
+                    ..TrackResponse::default()
+                })
+            }
+            other => other,
+        }
+    }
+}
+
+/// The one line a fail-open call logs.
+pub(crate) fn log_fail_open(operation: &'static str, e: &Error) {
+    tracing::error!(
+        operation,
+        status = %e.unavailable_status(),
+        error = %e,
+        "Autumn is unavailable: {operation} failed open"
+    );
 }

@@ -35,7 +35,7 @@
 //! - never `attach`, `update`, `multi_attach`, `setup_payment` or any other write once the request may
 //!   have reached Autumn.
 
-mod balances;
+pub(crate) mod balances;
 mod billing;
 mod budget;
 mod customers;

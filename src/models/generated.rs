@@ -7089,6 +7089,69 @@ impl UnknownFields for BatchTrackResponse {
     }
 }
 
+/// Parameters of `balances.finalize`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FinalizeParams {
+    /// The lock ID that was passed into the previous check call.
+    pub lock_id: String,
+    /// Use 'confirm' to commit the deduction, or 'release' to return the held balance. Known values: `confirm`, `release` (others may appear).
+    pub action: String,
+    /// The amount to record instead of the locked one (confirm only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub override_value: Option<f64>,
+    /// Additional properties to attach to this finalize lock event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Map<String, Value>>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for FinalizeParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl FinalizeParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(lock_id: impl Into<String>, action: impl Into<String>) -> Self {
+        FinalizeParams {
+            lock_id: lock_id.into(),
+            action: action.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `override_value`.
+    pub fn override_value(mut self, value: f64) -> Self {
+        self.override_value = Some(value);
+        self
+    }
+
+    /// Sets `properties`.
+    pub fn properties(mut self, value: Map<String, Value>) -> Self {
+        self.properties = Some(value);
+        self
+    }
+}
+
+/// The answer of `balances.finalize`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FinalizeResponse {
+    /// Whether the call succeeded.
+    pub success: bool,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for FinalizeResponse {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
 /// Parameters of `events.list`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ListEventsParams {

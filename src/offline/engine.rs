@@ -171,6 +171,18 @@ struct Event {
     deductions: Vec<Value>,
 }
 
+/// Units a `check` with a `lock` holds until `balances.finalize` (or its expiry): the usage is
+/// already drawn from the allowances; `event` is recorded on confirm.
+#[derive(Clone, Debug)]
+struct Hold {
+    customer_id: String,
+    entity_id: Option<String>,
+    feature_id: String,
+    amount: f64,
+    event: Event,
+    expires_at: Option<i64>,
+}
+
 #[derive(Clone, Debug)]
 struct ReferralCode {
     code: String,
@@ -230,6 +242,7 @@ pub(crate) struct Engine {
     idempotency_keys: HashSet<String>,
     checkouts: BTreeMap<String, Checkout>,
     events: Vec<Event>,
+    locks: BTreeMap<String, Hold>,
     codes: BTreeMap<String, ReferralCode>,
     redemptions: Vec<(String, String)>,
 }
@@ -374,6 +387,7 @@ impl Engine {
             idempotency_keys: HashSet::new(),
             checkouts: BTreeMap::new(),
             events: Vec::new(),
+            locks: BTreeMap::new(),
             codes: BTreeMap::new(),
             redemptions: Vec::new(),
         }
@@ -463,6 +477,7 @@ impl Engine {
             }
             "balances.check" => self.check(body),
             "balances.track" => self.track(body),
+            "balances.finalize" => self.finalize(body),
             "events.list" => self.events_list(body),
             "events.aggregate" => self.events_aggregate(body),
             "referrals.create_code" => self.create_code(body),
@@ -481,6 +496,18 @@ impl Engine {
     /// Brings every account up to the clock: ends expired plans, starts scheduled ones, gives the
     /// default plan back to customers left without one, rolls periods and resets allowances.
     fn settle(&mut self) {
+        let now = self.now;
+        let expired: Vec<String> = self
+            .locks
+            .iter()
+            .filter(|(_, h)| h.expires_at.is_some_and(|at| at <= now))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in expired {
+            if let Some(hold) = self.locks.remove(&id) {
+                self.give_back(&hold);
+            }
+        }
         let Engine {
             catalog,
             customers,
@@ -1405,7 +1432,44 @@ impl Engine {
             "balance": balance,
             "flag": flag,
         });
-        if allowed && feature.kind == FeatureKind::Metered && boolean(body, "send_event")? {
+        let lock = lock(body)?;
+        if let Some((lock_id, _)) = &lock {
+            if self.locks.contains_key(lock_id) {
+                return Err(Reply::error(
+                    409,
+                    "lock_already_exists",
+                    format!("The lock {lock_id:?} is already held; finalize it first"),
+                ));
+            }
+        }
+        if let (Some((lock_id, expires_at)), true) =
+            (lock, allowed && feature.kind == FeatureKind::Metered)
+        {
+            let mut held = self.deduct(
+                &customer_id,
+                entity_id.as_deref(),
+                &feature_id,
+                required_balance,
+                false,
+                Map::new(),
+            )?;
+            answer["balance"] = held["balance"].take();
+            let event = self
+                .events
+                .pop()
+                .ok_or_else(|| Reply::error(500, "internal_error", "the hold left no event"))?;
+            self.locks.insert(
+                lock_id,
+                Hold {
+                    customer_id: customer_id.clone(),
+                    entity_id: entity_id.clone(),
+                    feature_id: feature_id.clone(),
+                    amount: required_balance,
+                    event,
+                    expires_at,
+                },
+            );
+        } else if allowed && feature.kind == FeatureKind::Metered && boolean(body, "send_event")? {
             let mut tracked = self.deduct(
                 &customer_id,
                 entity_id.as_deref(),
@@ -1420,6 +1484,75 @@ impl Engine {
             answer["preview"] = self.paywall(&customer_id, entity_id.as_deref(), &feature)?;
         }
         Ok(answer)
+    }
+
+    /// `balances.finalize`: `confirm` keeps what the lock holds (or records `override_value`
+    /// instead) and records the event; `release` gives the units back.
+    fn finalize(&mut self, body: &Value) -> Outcome {
+        let lock_id = required(body, "lock_id")?;
+        let action = required(body, "action")?;
+        let override_value = number(body, "override_value")?;
+        let properties = object(body, "properties")?;
+        if action != "confirm" && action != "release" {
+            return Err(bad(format!(
+                "`action` {action:?} is not one of confirm, release"
+            )));
+        }
+        if override_value.is_some_and(|v| v < 0.0) {
+            return Err(bad("`override_value` must not be negative"));
+        }
+        let hold = self.locks.remove(&lock_id).ok_or_else(|| {
+            Reply::error(
+                404,
+                "lock_not_found",
+                format!(
+                    "No lock {lock_id:?} is held: it was never taken, already finalized or expired"
+                ),
+            )
+        })?;
+        if action == "release" {
+            self.give_back(&hold);
+            return Ok(json!({ "success": true }));
+        }
+        match override_value {
+            Some(value) if value != hold.amount => {
+                self.give_back(&hold);
+                self.deduct(
+                    &hold.customer_id,
+                    hold.entity_id.as_deref(),
+                    &hold.feature_id,
+                    value,
+                    false,
+                    properties,
+                )?;
+            }
+            _ => {
+                let mut event = hold.event;
+                event.timestamp = self.now;
+                event.properties.extend(properties);
+                self.events.push(event);
+            }
+        }
+        Ok(json!({ "success": true }))
+    }
+
+    /// Returns what a hold drew to the allowances it drew from.
+    fn give_back(&mut self, hold: &Hold) {
+        let Ok(account) = account_in(
+            &mut self.customers,
+            &hold.customer_id,
+            hold.entity_id.as_deref(),
+        ) else {
+            return; // the customer or entity is gone, and its balances with it
+        };
+        for d in &hold.event.deductions {
+            let (Some(id), Some(value)) = (d["balance_id"].as_str(), d["value"].as_f64()) else {
+                continue;
+            };
+            if let Some(g) = account.grants.iter_mut().find(|g| g.id == id) {
+                g.usage = (g.usage - value).max(0.0);
+            }
+        }
     }
 
     /// The `preview` of a denied check: which plans would grant the feature.
@@ -1891,6 +2024,21 @@ fn account_in<'a>(
             .map(|e| &mut e.account)
             .ok_or_else(|| entity_not_found(e)),
     }
+}
+
+/// A check's `lock`: its id and expiry, when it is enabled.
+fn lock(body: &Value) -> Result<Option<(String, Option<i64>)>, Reply> {
+    let lock = match body.get("lock") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(l @ Value::Object(_)) => l,
+        Some(_) => return Err(bad("`lock` must be an object")),
+    };
+    if !boolean(lock, "enabled")? {
+        return Ok(None);
+    }
+    let id = required(lock, "lock_id").map_err(|_| bad("`lock.lock_id` is required"))?;
+    let expires_at = number(lock, "expires_at")?.map(|ms| ms as i64);
+    Ok(Some((id, expires_at)))
 }
 
 fn feature_not_found(id: &str) -> Reply {

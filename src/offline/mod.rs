@@ -50,6 +50,12 @@
 //!   plan back.
 //! - `balances.check` answers from the balance (`required_balance`, default 1) or the flag, creates
 //!   the paywall `preview` when asked (`with_preview`), and tracks when `send_event` is set.
+//! - A `check` with an enabled `lock` (`lock_id`, optional `expires_at` in ms) that is allowed holds
+//!   `required_balance` at once, so concurrent checks see less; `balances.finalize` with `confirm`
+//!   keeps it and records the event (`override_value` records that amount instead), `release` gives
+//!   it back, and a lock whose `expires_at` passes is released. Finalizing an unknown, finished or
+//!   expired lock answers 404 `lock_not_found`; reusing a held lock id answers 409
+//!   `lock_already_exists`. Boolean features hold nothing.
 //! - `balances.track` draws the usage from the allowances that reset first, then from the ones that
 //!   never do. By default it deducts only what is left (`overage_behavior: "cap"`); `"overflow"` lets
 //!   the balance go negative; a negative value gives usage back. Every track records an event.
