@@ -1,13 +1,20 @@
 //! A blocking client for code without an async runtime (feature `blocking`).
 //!
-//! Like reqwest's blocking client, it owns a small current-thread tokio runtime and drives the async
-//! [`Client`](crate::Client) on it, so it works from a plain `fn main`. Called from inside an async runtime
-//! it returns an [`ErrorKind::BlockingInAsyncContext`](crate::ErrorKind::BlockingInAsyncContext) error
-//! instead of panicking: use the async client there, or `tokio::task::spawn_blocking`.
+//! Like reqwest's blocking client, it runs a small current-thread tokio runtime on a thread of its
+//! own (named `autumn-blocking`) and hands every call to it over a channel, so it works from a plain
+//! `fn main`, and can be created and dropped anywhere, inside an async runtime too: the runtime is
+//! shut down on its own thread when the last clone is dropped (the drop waits for that thread).
+//!
+//! *Calling* it from inside an async runtime would block one of that runtime's threads, so it returns
+//! an [`ErrorKind::BlockingInAsyncContext`](crate::ErrorKind::BlockingInAsyncContext) error instead of
+//! calling (it never panics). tokio does not tell its `spawn_blocking` threads apart from its
+//! workers, so they count as inside the runtime too: use the async client there, or call the
+//! blocking one from a thread of your own (`std::thread::spawn`).
 //!
 //! It has the async client's resource handles and methods, with the same parameter and answer types
 //! (`client.customers().get(..)`, `client.billing().attach(..)`, ...), plus shortcuts for the most
-//! common calls ([`Client::check`], [`Client::track`], ...) and [`Client::run`] for anything else.
+//! common calls ([`Client::check`], [`Client::track`], ...), [`Client::raw`] for operations newer
+//! than the crate and [`Client::run`] for anything else.
 //!
 //! ```no_run
 //! use autumn_tower::models::{CheckParams, GetCustomerParams, TrackParams};
@@ -23,33 +30,122 @@
 //! }
 //! ```
 
+use std::fmt;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::thread::JoinHandle;
 
+use tokio::sync::mpsc;
+
+use crate::client::RawRequest;
 use crate::error::Error;
 use crate::models::*;
 use crate::ClientBuilder;
 
-/// The blocking Autumn client. Cheap to clone.
-#[derive(Clone, Debug)]
+/// A call handed to the runtime thread: it gets the async client and returns the future to run.
+type Job = Box<dyn FnOnce(crate::Client) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+
+/// The runtime thread and the channel to it; dropping the last one stops the thread.
+struct Worker {
+    jobs: Option<mpsc::UnboundedSender<Job>>,
+    thread: Option<JoinHandle<()>>,
+    description: String,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread's loop; it then drops its runtime on its own thread.
+        drop(self.jobs.take());
+        if let Some(thread) = self.thread.take() {
+            if thread.thread().id() != std::thread::current().id() {
+                let _ = thread.join();
+            }
+        }
+    }
+}
+
+/// The blocking Autumn client. Cheap to clone: clones share one runtime thread.
+#[derive(Clone)]
 pub struct Client {
-    inner: crate::Client,
-    runtime: Arc<tokio::runtime::Runtime>,
+    worker: Arc<Worker>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("autumn_tower::blocking::Client")
+            .field("client", &self.worker.description)
+            .finish()
+    }
+}
+
+fn stopped() -> Error {
+    Error::config("the blocking client's runtime thread has stopped")
 }
 
 impl Client {
-    /// Builds from an async client builder (secret key, base URL, timeouts, transport...).
+    /// Builds from an async client builder (secret key, base URL, timeouts, transport...). Starts the
+    /// runtime thread and builds the async client on it; works inside an async runtime too.
     pub fn from_builder(builder: ClientBuilder) -> Result<Self, Error> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::config(format!("could not start the blocking runtime: {e}")))?;
-        // The default transport's pool is created inside the runtime it will run on.
-        let _guard = runtime.enter();
-        let inner = builder.build()?;
+        let (jobs, mut rx) = mpsc::unbounded_channel::<Job>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel::<Result<String, Error>>(1);
+        let thread = std::thread::Builder::new()
+            .name("autumn-blocking".to_owned())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(Error::config(format!(
+                            "could not start the blocking runtime: {e}"
+                        ))));
+                        return;
+                    }
+                };
+                // The default transport's pool is created inside the runtime it will run on.
+                let client = {
+                    let _guard = runtime.enter();
+                    builder.build()
+                };
+                let client = match client {
+                    Ok(c) => {
+                        let _ = ready_tx.send(Ok(format!("{c:?}")));
+                        c
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    while let Some(job) = rx.recv().await {
+                        // Calls of several clones (several threads) run concurrently.
+                        tokio::spawn(job(client.clone()));
+                    }
+                });
+            })
+            .map_err(|e| {
+                Error::config(format!("could not start the blocking runtime thread: {e}"))
+            })?;
+        let description = match ready_rx.recv() {
+            Ok(Ok(d)) => d,
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                return Err(e);
+            }
+            Err(_) => {
+                let _ = thread.join();
+                return Err(stopped());
+            }
+        };
         Ok(Client {
-            inner,
-            runtime: Arc::new(runtime),
+            worker: Arc::new(Worker {
+                jobs: Some(jobs),
+                thread: Some(thread),
+                description,
+            }),
         })
     }
 
@@ -63,17 +159,36 @@ impl Client {
         Client::from_builder(crate::Client::builder())
     }
 
-    /// Runs any call of the async client to completion, e.g.
-    /// `client.run(|c| async move { c.legacy().attach(&params).await })`.
+    /// Runs any call of the async client on the runtime thread and waits for it, e.g.
+    /// `client.run(move |c| async move { c.legacy().attach(&params).await })` (the closure owns
+    /// what it uses: it runs on another thread).
+    ///
+    /// From inside an async runtime it returns an
+    /// [`ErrorKind::BlockingInAsyncContext`](crate::ErrorKind::BlockingInAsyncContext) error
+    /// without calling.
     pub fn run<F, Fut, R>(&self, f: F) -> Result<R, Error>
     where
-        F: FnOnce(crate::Client) -> Fut,
-        Fut: Future<Output = Result<R, Error>>,
+        F: FnOnce(crate::Client) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<R, Error>> + Send + 'static,
+        R: Send + 'static,
     {
         if tokio::runtime::Handle::try_current().is_ok() {
             return Err(Error::blocking_in_async());
         }
-        self.runtime.block_on(f(self.inner.clone()))
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<R, Error>>(1);
+        let job: Job = Box::new(move |client| {
+            Box::pin(async move {
+                let _ = tx.send(f(client).await);
+            })
+        });
+        let jobs = self.worker.jobs.as_ref().ok_or_else(stopped)?;
+        jobs.send(job).map_err(|_| stopped())?;
+        rx.recv().map_err(|_| stopped())?
+    }
+
+    /// Calls any operation by path with a JSON body; see [`crate::Client::raw`].
+    pub fn raw(&self, request: RawRequest) -> Result<serde_json::Value, Error> {
+        self.run(move |c| async move { c.raw(request).await })
     }
 
     /// Customers: get_or_create, get, list, update, delete.
@@ -155,8 +270,9 @@ macro_rules! blocking_resource {
             $(
                 $(#[$mdoc])*
                 pub fn $method(&self, params: &$P) -> Result<$R, Error> {
+                    let params = params.clone();
                     self.client
-                        .run(|c| async move { c.$accessor().$method(params).await })
+                        .run(move |c| async move { c.$accessor().$method(&params).await })
                 }
             )*
         }
@@ -256,8 +372,10 @@ impl Balances<'_> {
         events: &[TrackParams],
         idempotency_key: Option<&str>,
     ) -> Result<BatchTrackResponse, Error> {
+        let events = events.to_vec();
+        let key = idempotency_key.map(str::to_owned);
         self.client
-            .run(|c| async move { c.balances().batch_track(events, idempotency_key).await })
+            .run(move |c| async move { c.balances().batch_track(&events, key.as_deref()).await })
     }
 }
 

@@ -49,7 +49,7 @@ pub enum ErrorKind {
     Config,
     /// The request could not be encoded (e.g. a value that is not representable as JSON).
     Encode,
-    /// The blocking client was called from inside an async runtime.
+    /// The blocking client was called from inside an async runtime (a `spawn_blocking` thread included).
     BlockingInAsyncContext,
 }
 
@@ -86,6 +86,19 @@ impl ApiError {
         &self.message
     }
 }
+
+impl fmt::Display for ApiError {
+    /// `Autumn answered 404 Not Found (customer_not_found): Customer x not found`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Autumn answered {} ({}): {}",
+            self.status, self.code, self.message
+        )
+    }
+}
+
+impl std::error::Error for ApiError {}
 
 /// The error of every fallible operation in this crate.
 pub struct Error {
@@ -264,11 +277,7 @@ impl fmt::Display for Error {
         match i.kind {
             ErrorKind::Api => {
                 let api = i.api.as_ref().expect("api errors carry their body");
-                write!(
-                    f,
-                    "Autumn answered {} ({}): {}",
-                    api.status, api.code, api.message
-                )
+                fmt::Display::fmt(api, f)
             }
             ErrorKind::AlreadyApplied => f.write_str(
                 "Autumn had already accepted this request on an earlier attempt (same idempotency key); \
@@ -314,8 +323,9 @@ impl fmt::Display for Error {
                 Ok(())
             }
             ErrorKind::BlockingInAsyncContext => f.write_str(
-                "autumn_tower::blocking::Client was called from inside an async runtime; \
-                 use the async autumn_tower::Client there (or call it from tokio::task::spawn_blocking)",
+                "autumn_tower::blocking::Client was called from inside an async runtime (a \
+                 spawn_blocking thread counts); use the async autumn_tower::Client there, or call it \
+                 from a thread of your own (std::thread::spawn)",
             ),
         }
     }
@@ -368,5 +378,23 @@ mod tests {
         );
         assert_eq!(e.status(), Some(StatusCode::NOT_FOUND));
         assert!(e.is_api());
+    }
+
+    /// `ApiError` is an error of its own: `Display` is the same sentence, and it boxes as `dyn Error`.
+    #[test]
+    fn api_error_is_a_std_error() {
+        let api = ApiError::new(
+            StatusCode::PAYMENT_REQUIRED,
+            "payment_required",
+            "Add a card",
+        );
+        assert_eq!(
+            api.to_string(),
+            "Autumn answered 402 Payment Required (payment_required): Add a card"
+        );
+        let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(api.clone());
+        assert_eq!(boxed.to_string(), api.to_string());
+        assert!(boxed.source().is_none());
+        assert_eq!(Error::from_api(api.clone()).to_string(), api.to_string());
     }
 }

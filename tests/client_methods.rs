@@ -1017,3 +1017,253 @@ fn check_customer_no_unknown(c: &Customer, answer: &Value) {
     );
     assert_eq!(keys(&c.balances), MAP_KEYS);
 }
+
+// ---------------------------------------------------------------------------------------------
+// the raw escape hatch
+
+fn retrying_client(url: &str) -> Client {
+    Client::builder()
+        .secret_key(KEY)
+        .base_url(url)
+        .retry(RetryPolicy::default().with_initial_backoff(std::time::Duration::from_millis(1)))
+        .build()
+        .unwrap()
+}
+
+/// A raw call sends exactly the path and JSON body given, with the typed calls' headers, and answers
+/// the JSON Autumn sent.
+#[tokio::test]
+async fn raw_call_sends_the_body_and_answers_json() {
+    use autumn_tower::client::{RawRequest, RetryClass};
+    let fake = FakeAutumn::start().await;
+    let body = json!({"customer_id": "user_1", "expand": ["invoices"]});
+    let answer = client(&fake.url())
+        .raw(RawRequest::new("/v1/customers.get", RetryClass::Read).body(body.clone()))
+        .await
+        .unwrap();
+    assert_eq!(answer, fake.response_for("/v1/customers.get").unwrap());
+    let seen = fake.requests();
+    assert_eq!(seen.len(), 1);
+    let req = &seen[0];
+    assert_eq!(
+        (req.method.as_str(), req.path.as_str()),
+        ("POST", "/v1/customers.get")
+    );
+    assert_eq!(req.body.as_ref(), Some(&body));
+    assert_eq!(
+        req.header("authorization"),
+        Some(format!("Bearer {KEY}").as_str())
+    );
+    assert_eq!(req.header("x-api-version"), Some("2.4.0"));
+    assert_eq!(req.header("content-type"), Some("application/json"));
+    assert_eq!(req.header("idempotency-key"), None, "a read carries no key");
+    fake.assert_no_violations();
+
+    // Without a body, nothing is sent (features.list takes none).
+    fake.reset();
+    let list = client(&fake.url())
+        .raw(RawRequest::new("/v1/features.list", RetryClass::Read))
+        .await
+        .unwrap();
+    assert!(list["list"].is_array());
+    assert_eq!(fake.requests()[0].raw_body, "");
+}
+
+/// Autumn's error answers become the same `Error`s as for typed calls; a bad path is a config error.
+#[tokio::test]
+async fn raw_call_errors_are_the_typed_calls_errors() {
+    use autumn_tower::client::{RawRequest, RetryClass};
+    use autumn_tower::ErrorKind;
+    let fake = FakeAutumn::start().await;
+    fake.script(
+        "/v1/widgets.get",
+        Fault::Status {
+            status: 404,
+            body: json!({"code": "widget_not_found", "message": "No widget w_1"}),
+        },
+    );
+    let err = client(&fake.url())
+        .raw(RawRequest::new("/v1/widgets.get", RetryClass::Read).body(json!({"widget_id": "w_1"})))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Api);
+    let api = err.api().unwrap();
+    assert_eq!(
+        (api.status().as_u16(), api.code(), api.message()),
+        (404, "widget_not_found", "No widget w_1")
+    );
+
+    let err = client(&fake.url())
+        .raw(RawRequest::new("v1/widgets.get", RetryClass::Read))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+}
+
+/// The caller's retry class decides: a read is repeated after a 503, a write is not, a keyed write is
+/// repeated with the same generated `Idempotency-Key`.
+#[tokio::test]
+async fn raw_call_retries_by_the_given_class() {
+    use autumn_tower::client::{RawRequest, RetryClass};
+    let fake = FakeAutumn::start().await;
+    let unavailable = Fault::Status {
+        status: 503,
+        body: json!({"code": "unavailable", "message": "try again"}),
+    };
+    let path = "/v1/customers.get";
+    let body = json!({"customer_id": "user_1"});
+
+    fake.script_times(path, unavailable.clone(), 1);
+    let c = retrying_client(&fake.url());
+    c.raw(RawRequest::new(path, RetryClass::Read).body(body.clone()))
+        .await
+        .unwrap();
+    assert_eq!(fake.requests().len(), 2, "a read is retried after a 503");
+
+    fake.reset();
+    fake.script_times(path, unavailable.clone(), 1);
+    c.raw(RawRequest::new(path, RetryClass::Preview).body(body.clone()))
+        .await
+        .unwrap();
+    assert_eq!(fake.requests().len(), 2, "a preview is retried after a 503");
+
+    fake.reset();
+    fake.script_times(path, unavailable.clone(), 1);
+    let err = c
+        .raw(RawRequest::new(path, RetryClass::Write).body(body.clone()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(fake.requests().len(), 1, "a write is not retried once sent");
+
+    fake.reset();
+    fake.script_times(path, unavailable, 1);
+    c.raw(RawRequest::new(path, RetryClass::KeyedWrite).body(body))
+        .await
+        .unwrap();
+    let seen = fake.requests();
+    assert_eq!(seen.len(), 2, "a keyed write is retried");
+    let key = seen[0].header("idempotency-key").expect("a generated key");
+    assert!(!key.is_empty());
+    assert_eq!(
+        seen[1].header("idempotency-key"),
+        Some(key),
+        "the same key on the retry"
+    );
+
+    fake.reset();
+    c.raw(RawRequest::new(path, RetryClass::Write).idempotency_key("mine_1"))
+        .await
+        .unwrap();
+    assert_eq!(fake.requests()[0].header("idempotency-key"), Some("mine_1"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// the blocking client's lifecycle
+
+#[cfg(feature = "blocking")]
+fn blocking_client(url: String) -> autumn_tower::blocking::Client {
+    autumn_tower::blocking::Client::from_builder(
+        Client::builder()
+            .secret_key(KEY)
+            .base_url(url)
+            .retry(RetryPolicy::none()),
+    )
+    .unwrap()
+}
+
+/// Outside any runtime: created, used (typed and raw) and dropped.
+#[cfg(feature = "blocking")]
+#[test]
+fn the_blocking_client_lives_outside_a_runtime() {
+    use autumn_tower::client::{RawRequest, RetryClass};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let fake = rt.block_on(FakeAutumn::start());
+    let c = blocking_client(fake.url());
+    let other = c.clone();
+    let answer = c.check(&CheckParams::new("user_1", "messages")).unwrap();
+    assert_eq!(
+        answer.customer_id,
+        fake.response_for("/v1/balances.check").unwrap()["customer_id"]
+    );
+    drop(c);
+    // The clone still works after the first one is gone; several threads share it.
+    let threads: Vec<_> = (0..3)
+        .map(|_| {
+            let c = other.clone();
+            std::thread::spawn(move || {
+                c.raw(RawRequest::new("/v1/plans.list", RetryClass::Read).body(json!({})))
+                    .unwrap()
+            })
+        })
+        .collect();
+    for t in threads {
+        assert!(t.join().unwrap()["list"].is_array());
+    }
+    drop(other);
+    assert_eq!(fake.requests().len(), 4);
+    fake.assert_no_violations();
+}
+
+/// Inside a runtime: created and dropped without a panic (the old client panicked when its
+/// runtime was dropped there); a call returns `BlockingInAsyncContext` (on a `spawn_blocking` thread
+/// too); the same client works from a thread of its own.
+#[cfg(feature = "blocking")]
+#[test]
+fn the_blocking_client_lives_inside_a_runtime() {
+    use autumn_tower::ErrorKind;
+    for multi_thread in [false, true] {
+        let rt = if multi_thread {
+            tokio::runtime::Runtime::new().unwrap()
+        } else {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+        };
+        rt.block_on(async {
+            let fake = FakeAutumn::start().await;
+            let c = blocking_client(fake.url());
+            let err = c
+                .check(&CheckParams::new("user_1", "messages"))
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::BlockingInAsyncContext);
+            let c2 = c.clone();
+            let err = tokio::task::spawn_blocking(move || c2.check(&CheckParams::new("u", "m")))
+                .await
+                .unwrap()
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::BlockingInAsyncContext);
+            let c2 = c.clone();
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            std::thread::spawn(move || {
+                let _ = tx.send(c2.customers().get(&GetCustomerParams::new("user_1")));
+            });
+            let answer = rx.await.unwrap().unwrap();
+            assert_eq!(
+                answer.id.as_deref(),
+                fake.response_for("/v1/customers.get").unwrap()["id"].as_str()
+            );
+            // The last clone dropped here, in the async context.
+            drop(c);
+            assert_eq!(fake.requests().len(), 1);
+        });
+    }
+    // Created outside, last clone dropped inside.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let fake = rt.block_on(FakeAutumn::start());
+    let c = blocking_client(fake.url());
+    c.check(&CheckParams::new("user_1", "messages")).unwrap();
+    rt.block_on(async move { drop(c) });
+}
+
+/// A client that cannot be built reports why, from whatever thread it is built on.
+#[cfg(feature = "blocking")]
+#[test]
+fn the_blocking_client_reports_build_errors() {
+    let err = autumn_tower::blocking::Client::from_builder(
+        Client::builder().secret_key(KEY).base_url("ftp://nope"),
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), autumn_tower::ErrorKind::Config);
+}

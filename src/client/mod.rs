@@ -44,6 +44,7 @@ mod events;
 mod features;
 pub mod legacy;
 mod plans;
+mod raw;
 mod referrals;
 
 use std::borrow::Cow;
@@ -68,6 +69,7 @@ pub use self::entities::Entities;
 pub use self::events::Events;
 pub use self::features::Features;
 pub use self::plans::Plans;
+pub use self::raw::{RawRequest, RetryClass};
 pub use self::referrals::Referrals;
 
 use crate::error::{excerpt, ApiError, Error};
