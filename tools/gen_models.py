@@ -46,39 +46,9 @@ DEFAULT_SPEC = os.path.join(ROOT, "spec", "autumn-api-2.x.yml")
 OUT = os.path.join(ROOT, "src", "models", "generated.rs")
 
 # (operation, request struct, response struct). Operations sharing a name share one struct.
-OPS = [
-    ("/v1/customers.get_or_create", "GetOrCreateCustomerParams", "Customer"),
-    ("/v1/customers.get", "GetCustomerParams", "Customer"),
-    ("/v1/customers.list", "ListCustomersParams", "CustomerList"),
-    ("/v1/customers.update", "UpdateCustomerParams", "Customer"),
-    ("/v1/customers.delete", "DeleteCustomerParams", "DeleteResponse"),
-    ("/v1/entities.create", "CreateEntityParams", "Entity"),
-    ("/v1/entities.get", "GetEntityParams", "Entity"),
-    ("/v1/entities.list", "ListEntitiesParams", "EntityList"),
-    ("/v1/entities.update", "UpdateEntityParams", "Entity"),
-    ("/v1/entities.delete", "DeleteEntityParams", "DeleteResponse"),
-    ("/v1/plans.list", "ListPlansParams", "PlanList"),
-    ("/v1/plans.get", "GetPlanParams", "Plan"),
-    ("/v1/features.list", "ListFeaturesParams", "FeatureList"),
-    ("/v1/features.get", "GetFeatureParams", "Feature"),
-    ("/v1/billing.attach", "AttachParams", "BillingResponse"),
-    ("/v1/billing.preview_attach", "AttachParams", "BillingPreview"),
-    ("/v1/billing.update", "UpdateSubscriptionParams", "BillingResponse"),
-    ("/v1/billing.preview_update", "UpdateSubscriptionParams", "BillingPreview"),
-    ("/v1/billing.multi_attach", "MultiAttachParams", "BillingResponse"),
-    ("/v1/billing.preview_multi_attach", "MultiAttachParams", "BillingPreview"),
-    ("/v1/billing.setup_payment", "SetupPaymentParams", "SetupPaymentResponse"),
-    ("/v1/billing.open_customer_portal", "OpenCustomerPortalParams", "CustomerPortal"),
-    ("/v1/balances.check", "CheckParams", "CheckResponse"),
-    ("/v1/balances.track", "TrackParams", "TrackResponse"),
-    # (the request is an array of track bodies: the client sends `&[TrackParams]`)
-    ("/v1/balances.batch_track", "TrackParams", "BatchTrackResponse"),
-    ("/v1/balances.finalize", "FinalizeParams", "FinalizeResponse"),
-    ("/v1/events.list", "ListEventsParams", "EventList"),
-    ("/v1/events.aggregate", "AggregateEventsParams", "EventAggregate"),
-    ("/v1/referrals.create_code", "CreateReferralCodeParams", "ReferralCode"),
-    ("/v1/referrals.redeem_code", "RedeemReferralCodeParams", "ReferralRedemption"),
-]
+# The operations, from tools/gen_ops.py (the one table of operations): (path, request struct, response
+# struct), in TYPES order then the spec's. Filled by `main`. Operations sharing a name share one struct.
+OPS: list = []
 
 # Overrides of our own, in gen_schema's syntax, applied after its ones.
 LOCAL_OVERRIDES = [
@@ -324,6 +294,46 @@ RENAME = {
     "DeductionBinGroupedValues": "GroupedDeduction",
     "DeductionValueBalances": "BalanceDeduction",
     "BalanceDeductionReset": "BalanceReset",
+    # operations typed later
+    "CreatePlanParamsPrice": "PlanPrice",
+    "CreatePlanParamsItems": "ItemConfig",
+    "UpdatePlanParamsPrice": "PlanPrice",
+    "UpdatePlanParamsItems": "ItemConfig",
+    "CreateBalanceParamsReset": "ItemReset",
+    "CreatePlanParamsLicenses": "LicenseConfig",
+    "CreatePlanParamsFreeTrial": "FreeTrial",
+    "CreatePlanParamsConfig": "PlanConfig",
+    "CreatePlanParamsBillingControls": "BillingControls",
+    "UpdatePlanParamsLicenses": "LicenseConfig",
+    "UpdatePlanParamsFreeTrial": "FreeTrial",
+    "UpdatePlanParamsConfig": "PlanConfig",
+    "UpdatePlanParamsBillingControls": "BillingControls",
+    "CreateFeatureParamsDisplay": "FeatureDisplay",
+    "CreateFeatureParamsCreditSchema": "CreditSchema",
+    "CreateFeatureParamsModelMarkups": "ModelMarkup",
+    "CreateFeatureParamsProviderMarkups": "ProviderMarkup",
+    "UpdateFeatureParamsDisplay": "FeatureDisplay",
+    "UpdateFeatureParamsCreditSchema": "CreditSchema",
+    "UpdateFeatureParamsModelMarkups": "ModelMarkup",
+    "UpdateFeatureParamsProviderMarkups": "ProviderMarkup",
+    "CreateScheduleParamsFreeTrial": "FreeTrial",
+    "CreateScheduleParamsInvoiceMode": "InvoiceMode",
+    "CreateScheduleParamsDiscounts": "DiscountRef",
+    "CreateScheduleParamsUnscheduledPlans": "PlanToAttach",
+    "CreateScheduleParamsCustomerData": "CustomerData",
+    "CreateScheduleParamsEntityData": "EntityData",
+    "ScheduleResponseInvoice": "BillingInvoice",
+    "ScheduleResponseRequiredAction": "RequiredAction",
+    "MultiUpdatePreviewSubscriptionsIncoming": "PlanChange",
+    "MultiUpdatePreviewSubscriptionsOutgoing": "PlanChange",
+    "ImportParamsCustomerData": "CustomerData",
+    "ImportResponseCustomer": "Customer",
+    "InvoiceListList": "Invoice",
+    "InsertInvoicesResponseInvoices": "Invoice",
+    "LicenseListList": "License",
+    "ReferralProgramListList": "ReferralProgram",
+    "RewardListCoupons": "RewardCoupon",
+    "RewardListFeatureGrants": "RewardFeatureGrant",
 }
 
 # Struct docs (the first place a struct is met gives one from the spec otherwise).
@@ -439,10 +449,8 @@ STRUCT_DOCS = {
     "FreeTrial": "A free trial: its length, whether a card is needed, what happens at its end.",
 }
 
-# Request structs: doc line per operation (with the operation's path).
-PARAM_DOCS = {}
-for _op, _req, _resp in OPS:
-    PARAM_DOCS.setdefault(_req, []).append(_op.rsplit("/", 1)[1])
+# Request structs: doc line per operation (with the operation's path). Filled by `main`.
+PARAM_DOCS: dict = {}
 
 # Fields with no description in the spec.
 FIELD_DOCS = {
@@ -958,6 +966,13 @@ def main():
     spec_path = args[0] if args else DEFAULT_SPEC
     with open(spec_path, encoding="utf-8") as f:
         spec = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    from gen_ops import TYPES, operations
+
+    order = {p: i for i, p in enumerate(TYPES)}
+    ops = sorted(operations(spec), key=lambda o: order.get(o.path, len(order)))
+    OPS[:] = [(o.path, o.params, o.answer) for o in ops]
+    for _op, _req, _resp in OPS:
+        PARAM_DOCS.setdefault(_req, []).append(_op.rsplit("/", 1)[1])
     g = Gen(spec)
     for path, req, resp in OPS:
         op = spec["paths"][path]["post"]

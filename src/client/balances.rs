@@ -1,42 +1,12 @@
-//! Balance operations: check access, record usage.
+//! The hand-written part of the balance operations: `batch_track` (an array body and a key) and the
+//! fail-open variants of `check` and `track` (the rest is generated).
 
-use super::{resource, Operation, Retry};
+use super::generated::{Balances, BALANCES_BATCH_TRACK};
 use crate::error::Error;
-use crate::models::{
-    BatchTrackResponse, CheckParams, CheckResponse, FinalizeParams, FinalizeResponse, TrackParams,
-    TrackResponse,
-};
+use crate::models::{BatchTrackResponse, CheckParams, CheckResponse, TrackParams, TrackResponse};
 use crate::transport::HttpTransport;
 
-resource! {
-    /// Balance operations: check access, record usage. Get one with [`Client::balances`](crate::Client::balances).
-    Balances
-}
-
 impl<T: HttpTransport> Balances<'_, T> {
-    /// Whether the customer may use a feature now (`POST /v1/balances.check`).
-    pub async fn check(&self, params: &CheckParams) -> Result<CheckResponse, Error> {
-        self.client
-            .call(
-                Operation::post("/v1/balances.check", Retry::Safe),
-                params,
-                None,
-            )
-            .await
-    }
-
-    /// Records usage (`POST /v1/balances.track`). Always sent with an `Idempotency-Key` (the params' one,
-    /// or one generated before the first attempt), so a lost answer can be retried without counting twice.
-    pub async fn track(&self, params: &TrackParams) -> Result<TrackResponse, Error> {
-        self.client
-            .call(
-                Operation::post("/v1/balances.track", Retry::Idempotent),
-                params,
-                params.idempotency_key.as_deref(),
-            )
-            .await
-    }
-
     /// Records several usages in one call (`POST /v1/balances.batch_track`; the body is the array of
     /// events). Sent with `idempotency_key`, or a generated key reused on retries; the events' own
     /// `idempotency_key`s are not sent.
@@ -46,25 +16,7 @@ impl<T: HttpTransport> Balances<'_, T> {
         idempotency_key: Option<&str>,
     ) -> Result<BatchTrackResponse, Error> {
         self.client
-            .call(
-                Operation::post("/v1/balances.batch_track", Retry::Idempotent),
-                events,
-                idempotency_key,
-            )
-            .await
-    }
-
-    /// Confirms or releases the units a `check` with a [`lock`](CheckParams::lock) holds
-    /// (`POST /v1/balances.finalize`): `action` `"confirm"` commits the deduction (or
-    /// [`override_value`](FinalizeParams::override_value) instead of it), `"release"` gives it back.
-    /// Never retried once the request may have reached Autumn.
-    pub async fn finalize(&self, params: &FinalizeParams) -> Result<FinalizeResponse, Error> {
-        self.client
-            .call(
-                Operation::post("/v1/balances.finalize", Retry::Never),
-                params,
-                None,
-            )
+            .call(BALANCES_BATCH_TRACK.operation(), events, idempotency_key)
             .await
     }
 

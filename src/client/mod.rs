@@ -36,16 +36,13 @@
 //!   have reached Autumn.
 
 pub(crate) mod balances;
-mod billing;
 mod budget;
-mod customers;
-mod entities;
-mod events;
-mod features;
+pub(crate) mod generated;
+mod keys;
 pub mod legacy;
-mod plans;
+mod ops;
+mod pages;
 mod raw;
-mod referrals;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -62,15 +59,14 @@ use serde::Serialize;
 
 use self::budget::RetryBudget;
 
-pub use self::balances::Balances;
-pub use self::billing::Billing;
-pub use self::customers::Customers;
-pub use self::entities::Entities;
-pub use self::events::Events;
-pub use self::features::Features;
-pub use self::plans::Plans;
+pub use self::generated::{
+    Balances, Billing, Customers, Entities, Events, Features, Invoices, Keys, Licenses, Plans,
+    Platform, ReferralPrograms, Referrals, Rewards,
+};
+#[allow(unused_imports)]
+pub(crate) use self::ops::{BodyKind, OperationInfo, OPERATIONS};
+pub use self::pages::{CursorPage, CursorParams, Pages};
 pub use self::raw::{RawRequest, RetryClass};
-pub use self::referrals::Referrals;
 
 use crate::error::{excerpt, ApiError, Error};
 use crate::transport::{
@@ -467,46 +463,6 @@ impl<T: HttpTransport> Client<T> {
         &self.inner.base
     }
 
-    /// Customers: get_or_create, get, list, update, delete.
-    pub fn customers(&self) -> Customers<'_, T> {
-        Customers::new(self)
-    }
-
-    /// Entities (seats, workspaces, ... of a customer): create, get, list, update, delete.
-    pub fn entities(&self) -> Entities<'_, T> {
-        Entities::new(self)
-    }
-
-    /// Plans: list, get.
-    pub fn plans(&self) -> Plans<'_, T> {
-        Plans::new(self)
-    }
-
-    /// Features: list, get.
-    pub fn features(&self) -> Features<'_, T> {
-        Features::new(self)
-    }
-
-    /// Billing: attach, update, previews, multi-attach, setup payment, customer portal.
-    pub fn billing(&self) -> Billing<'_, T> {
-        Billing::new(self)
-    }
-
-    /// Balances: check, track, batch track.
-    pub fn balances(&self) -> Balances<'_, T> {
-        Balances::new(self)
-    }
-
-    /// Events: list, aggregate.
-    pub fn events(&self) -> Events<'_, T> {
-        Events::new(self)
-    }
-
-    /// Referrals: create and redeem codes.
-    pub fn referrals(&self) -> Referrals<'_, T> {
-        Referrals::new(self)
-    }
-
     /// The v1.2 API (`x-api-version: 1.2`) that autumn-js 0.x and the Python SDK call: attach, check,
     /// track, customers, entities, products, ... See [`legacy`].
     pub fn legacy(&self) -> legacy::Legacy<'_, T> {
@@ -530,6 +486,21 @@ impl<T: HttpTransport> Client<T> {
         self.decode(raw)
     }
 
+    /// For operations whose spec has no body: sends `params` only when `empty` is false (it has
+    /// `extra` fields), and decodes a 2xx answer as `R`.
+    pub(crate) async fn call_params<B: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        op: Operation,
+        params: &B,
+        empty: bool,
+    ) -> Result<R, Error> {
+        if empty {
+            self.call_without_body(op).await
+        } else {
+            self.call(op, params, None).await
+        }
+    }
+
     /// Sends the call without a body (operations whose spec has none) and decodes a 2xx answer as `R`.
     pub(crate) async fn call_without_body<R: DeserializeOwned>(
         &self,
@@ -539,7 +510,7 @@ impl<T: HttpTransport> Client<T> {
         self.decode(raw)
     }
 
-    fn decode<R: DeserializeOwned>(&self, raw: RawResponse) -> Result<R, Error> {
+    pub(crate) fn decode<R: DeserializeOwned>(&self, raw: RawResponse) -> Result<R, Error> {
         if !raw.status.is_success() {
             return Err(Error::from_api(self.api_error(raw.status, &raw.body)));
         }
@@ -586,6 +557,18 @@ impl<T: HttpTransport> Client<T> {
         body: Option<Bytes>,
         idempotency_key: Option<&str>,
     ) -> Result<RawResponse, Error> {
+        self.execute_as(op, body, idempotency_key, None).await
+    }
+
+    /// [`execute`](Self::execute) with another `Authorization` value than the secret key's (`keys.refresh`
+    /// authenticates with the refresh token).
+    pub(crate) async fn execute_as(
+        &self,
+        op: Operation,
+        body: Option<Bytes>,
+        idempotency_key: Option<&str>,
+        auth: Option<&HeaderValue>,
+    ) -> Result<RawResponse, Error> {
         let inner = &*self.inner;
         let started = Instant::now();
         let uri: Uri = {
@@ -615,7 +598,7 @@ impl<T: HttpTransport> Client<T> {
             *req.method_mut() = op.method.clone();
             *req.uri_mut() = uri.clone();
             let h = req.headers_mut();
-            h.insert(AUTHORIZATION, inner.auth.clone());
+            h.insert(AUTHORIZATION, auth.unwrap_or(&inner.auth).clone());
             h.insert(
                 &API_VERSION,
                 match op.api_version {
@@ -771,7 +754,7 @@ macro_rules! resource {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         pub struct $name<'a, T = $crate::transport::Transport> {
-            client: &'a $crate::client::Client<T>,
+            pub(crate) client: &'a $crate::client::Client<T>,
         }
 
         impl<'a, T> $name<'a, T> {

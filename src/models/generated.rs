@@ -1334,6 +1334,27 @@ impl UnknownFields for FeatureDisplay {
     }
 }
 
+impl FeatureDisplay {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new() -> Self {
+        FeatureDisplay {
+            ..Default::default()
+        }
+    }
+
+    /// Sets `singular`.
+    pub fn singular(mut self, value: impl Into<String>) -> Self {
+        self.singular = Some(value.into());
+        self
+    }
+
+    /// Sets `plural`.
+    pub fn plural(mut self, value: impl Into<String>) -> Self {
+        self.plural = Some(value.into());
+        self
+    }
+}
+
 /// The credit cost of a metered feature in a credit system.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreditSchema {
@@ -2657,6 +2678,21 @@ impl UnknownFields for PlanConfig {
     }
 }
 
+impl PlanConfig {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new() -> Self {
+        PlanConfig {
+            ..Default::default()
+        }
+    }
+
+    /// Sets `ignore_past_due`.
+    pub fn ignore_past_due(mut self, value: bool) -> Self {
+        self.ignore_past_due = Some(value);
+        self
+    }
+}
+
 /// What attaching the plan would do for the customer named in the request.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CustomerEligibility {
@@ -3231,6 +3267,21 @@ pub struct Invoice {
     /// URL to the Stripe-hosted invoice page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hosted_invoice_url: Option<String>,
+    /// The Autumn invoice ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The customer this invoice belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    /// The amount paid in major currency units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_paid: Option<f64>,
+    /// The refunded amount in major currency units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refunded_amount: Option<f64>,
+    /// The ID of the entity this invoice belongs to, if entity-scoped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<String>,
     /// Fields this crate does not name: kept from answers, sent as-is in requests.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -7679,6 +7730,7905 @@ pub struct ReferralRedemption {
 }
 
 impl UnknownFields for ReferralRedemption {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// Parameters of `plans.create`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreatePlanParams {
+    /// The ID of the plan to create.
+    pub plan_id: String,
+    /// Group identifier for organizing related plans. Autumn's default: `""`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Display name of the plan.
+    pub name: String,
+    /// Optional description of the plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// If true, this plan can be attached alongside other plans. Autumn's default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub add_on: Option<bool>,
+    /// If true, plan is automatically attached when a customer is created. Autumn's default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_enable: Option<bool>,
+    /// Base recurring price for the plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<PlanPrice>,
+    /// Feature configurations for this plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<Vec<ItemConfig>>,
+    /// Plans offered as assignable licenses under this plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub licenses: Option<Vec<LicenseConfig>>,
+    /// Free trial configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_trial: Option<FreeTrial>,
+    /// Miscellaneous plan-level configuration flags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<PlanConfig>,
+    /// Plan-level billing controls used as customer defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_controls: Option<BillingControls>,
+    /// Arbitrary key-value metadata defined by you for your own use (e.g.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Map<String, Value>>,
+    /// `create_in_stripe`. Autumn's default: `true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_in_stripe: Option<bool>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreatePlanParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".price");
+        self.price.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".items");
+        self.items.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".licenses");
+        self.licenses.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".free_trial");
+        self.free_trial.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".config");
+        self.config.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".billing_controls");
+        self.billing_controls.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreatePlanParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(plan_id: impl Into<String>, name: impl Into<String>) -> Self {
+        CreatePlanParams {
+            plan_id: plan_id.into(),
+            name: name.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `group`.
+    pub fn group(mut self, value: impl Into<String>) -> Self {
+        self.group = Some(value.into());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `add_on`.
+    pub fn add_on(mut self, value: bool) -> Self {
+        self.add_on = Some(value);
+        self
+    }
+
+    /// Sets `auto_enable`.
+    pub fn auto_enable(mut self, value: bool) -> Self {
+        self.auto_enable = Some(value);
+        self
+    }
+
+    /// Sets `price`.
+    pub fn price(mut self, value: PlanPrice) -> Self {
+        self.price = Some(value);
+        self
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: Vec<ItemConfig>) -> Self {
+        self.items = Some(value);
+        self
+    }
+
+    /// Sets `licenses`.
+    pub fn licenses(mut self, value: Vec<LicenseConfig>) -> Self {
+        self.licenses = Some(value);
+        self
+    }
+
+    /// Sets `free_trial`.
+    pub fn free_trial(mut self, value: FreeTrial) -> Self {
+        self.free_trial = Some(value);
+        self
+    }
+
+    /// Sets `config`.
+    pub fn config(mut self, value: PlanConfig) -> Self {
+        self.config = Some(value);
+        self
+    }
+
+    /// Sets `billing_controls`.
+    pub fn billing_controls(mut self, value: BillingControls) -> Self {
+        self.billing_controls = Some(value);
+        self
+    }
+
+    /// Sets `metadata`.
+    pub fn metadata(mut self, value: Map<String, Value>) -> Self {
+        self.metadata = Some(value);
+        self
+    }
+
+    /// Sets `create_in_stripe`.
+    pub fn create_in_stripe(mut self, value: bool) -> Self {
+        self.create_in_stripe = Some(value);
+        self
+    }
+}
+
+/// Parameters of `plans.update`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdatePlanParams {
+    /// The ID of the plan to update.
+    pub plan_id: String,
+    /// `group`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Display name of the plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Whether the plan is an add-on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub add_on: Option<bool>,
+    /// Whether the plan is automatically enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_enable: Option<bool>,
+    /// The price of the plan. Set to null to remove the base price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<PlanPrice>,
+    /// Feature configurations for this plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<Vec<ItemConfig>>,
+    /// Plans offered as assignable licenses under this plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub licenses: Option<Vec<LicenseConfig>>,
+    /// The free trial of the plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_trial: Option<FreeTrial>,
+    /// Miscellaneous plan-level configuration flags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<PlanConfig>,
+    /// Plan-level billing controls used as customer defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_controls: Option<BillingControls>,
+    /// Arbitrary key-value metadata defined by you for your own use (e.g.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Map<String, Value>>,
+    /// `create_in_stripe`. Autumn's default: `true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_in_stripe: Option<bool>,
+    /// The plan version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<f64>,
+    /// `archived`. Autumn's default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived: Option<bool>,
+    /// The base plan this plan should be linked to as a variant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_plan_id: Option<String>,
+    /// The new ID to use for the plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_plan_id: Option<String>,
+    /// `disable_version`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_version: Option<bool>,
+    /// Apply the update diff to all versions of this plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub all_versions: Option<bool>,
+    /// `migration`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migration: Option<UpdatePlanParamsMigration>,
+    /// Force versioning even when no customers exist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub force_version: Option<bool>,
+    /// Variant plan IDs to apply this update to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_variant_ids: Option<Vec<String>>,
+    /// Parent plan versions that should receive this license-plan update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_license_parents: Option<Vec<UpdatePlanParamsUpdateLicenseParents>>,
+    /// Additive variant updates for this base plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variants: Option<Vec<UpdatePlanParamsVariants>>,
+    /// Whether this is the org's default plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_default: Option<bool>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for UpdatePlanParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".price");
+        self.price.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".items");
+        self.items.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".licenses");
+        self.licenses.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".free_trial");
+        self.free_trial.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".config");
+        self.config.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".billing_controls");
+        self.billing_controls.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".migration");
+        self.migration.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".update_license_parents");
+        self.update_license_parents.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".variants");
+        self.variants.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl UpdatePlanParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(plan_id: impl Into<String>) -> Self {
+        UpdatePlanParams {
+            plan_id: plan_id.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `group`.
+    pub fn group(mut self, value: impl Into<String>) -> Self {
+        self.group = Some(value.into());
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `description`.
+    pub fn description(mut self, value: impl Into<String>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+
+    /// Sets `add_on`.
+    pub fn add_on(mut self, value: bool) -> Self {
+        self.add_on = Some(value);
+        self
+    }
+
+    /// Sets `auto_enable`.
+    pub fn auto_enable(mut self, value: bool) -> Self {
+        self.auto_enable = Some(value);
+        self
+    }
+
+    /// Sets `price`.
+    pub fn price(mut self, value: PlanPrice) -> Self {
+        self.price = Some(value);
+        self
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: Vec<ItemConfig>) -> Self {
+        self.items = Some(value);
+        self
+    }
+
+    /// Sets `licenses`.
+    pub fn licenses(mut self, value: Vec<LicenseConfig>) -> Self {
+        self.licenses = Some(value);
+        self
+    }
+
+    /// Sets `free_trial`.
+    pub fn free_trial(mut self, value: FreeTrial) -> Self {
+        self.free_trial = Some(value);
+        self
+    }
+
+    /// Sets `config`.
+    pub fn config(mut self, value: PlanConfig) -> Self {
+        self.config = Some(value);
+        self
+    }
+
+    /// Sets `billing_controls`.
+    pub fn billing_controls(mut self, value: BillingControls) -> Self {
+        self.billing_controls = Some(value);
+        self
+    }
+
+    /// Sets `metadata`.
+    pub fn metadata(mut self, value: Map<String, Value>) -> Self {
+        self.metadata = Some(value);
+        self
+    }
+
+    /// Sets `create_in_stripe`.
+    pub fn create_in_stripe(mut self, value: bool) -> Self {
+        self.create_in_stripe = Some(value);
+        self
+    }
+
+    /// Sets `version`.
+    pub fn version(mut self, value: f64) -> Self {
+        self.version = Some(value);
+        self
+    }
+
+    /// Sets `archived`.
+    pub fn archived(mut self, value: bool) -> Self {
+        self.archived = Some(value);
+        self
+    }
+
+    /// Sets `base_plan_id`.
+    pub fn base_plan_id(mut self, value: impl Into<String>) -> Self {
+        self.base_plan_id = Some(value.into());
+        self
+    }
+
+    /// Sets `new_plan_id`.
+    pub fn new_plan_id(mut self, value: impl Into<String>) -> Self {
+        self.new_plan_id = Some(value.into());
+        self
+    }
+
+    /// Sets `disable_version`.
+    pub fn disable_version(mut self, value: bool) -> Self {
+        self.disable_version = Some(value);
+        self
+    }
+
+    /// Sets `all_versions`.
+    pub fn all_versions(mut self, value: bool) -> Self {
+        self.all_versions = Some(value);
+        self
+    }
+
+    /// Sets `migration`.
+    pub fn migration(mut self, value: UpdatePlanParamsMigration) -> Self {
+        self.migration = Some(value);
+        self
+    }
+
+    /// Sets `force_version`.
+    pub fn force_version(mut self, value: bool) -> Self {
+        self.force_version = Some(value);
+        self
+    }
+
+    /// Sets `update_variant_ids`.
+    pub fn update_variant_ids(
+        mut self,
+        value: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.update_variant_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `update_license_parents`.
+    pub fn update_license_parents(
+        mut self,
+        value: Vec<UpdatePlanParamsUpdateLicenseParents>,
+    ) -> Self {
+        self.update_license_parents = Some(value);
+        self
+    }
+
+    /// Sets `variants`.
+    pub fn variants(mut self, value: Vec<UpdatePlanParamsVariants>) -> Self {
+        self.variants = Some(value);
+        self
+    }
+
+    /// Sets `is_default`.
+    pub fn is_default(mut self, value: bool) -> Self {
+        self.is_default = Some(value);
+        self
+    }
+}
+
+/// Part of plans.update.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdatePlanParamsMigration {
+    /// `draft`. Autumn's default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft: Option<bool>,
+    /// `include_custom`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_custom: Option<bool>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for UpdatePlanParamsMigration {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl UpdatePlanParamsMigration {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new() -> Self {
+        UpdatePlanParamsMigration {
+            ..Default::default()
+        }
+    }
+
+    /// Sets `draft`.
+    pub fn draft(mut self, value: bool) -> Self {
+        self.draft = Some(value);
+        self
+    }
+
+    /// Sets `include_custom`.
+    pub fn include_custom(mut self, value: bool) -> Self {
+        self.include_custom = Some(value);
+        self
+    }
+}
+
+/// An entry of: parent plan versions that should receive this license-plan update.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdatePlanParamsUpdateLicenseParents {
+    /// The plan.
+    pub plan_id: String,
+    /// The plan version.
+    pub version: i64,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for UpdatePlanParamsUpdateLicenseParents {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl UpdatePlanParamsUpdateLicenseParents {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(plan_id: impl Into<String>, version: i64) -> Self {
+        UpdatePlanParamsUpdateLicenseParents {
+            plan_id: plan_id.into(),
+            version,
+            ..Default::default()
+        }
+    }
+}
+
+/// An entry of: additive variant updates for this base plan.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdatePlanParamsVariants {
+    /// The variant plan ID to update or create.
+    pub variant_plan_id: String,
+    /// Display name to use when creating the variant if it does not exist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The exact customize patch to apply to this variant.
+    pub customize: Value,
+    /// Edit this variant in place instead of versioning it for this update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_version: Option<bool>,
+    /// Force this variant update to create a new version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub force_version: Option<bool>,
+    /// Migration draft options for an in-place direct variant update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migration: Option<UpdatePlanParamsVariantsMigration>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for UpdatePlanParamsVariants {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".migration");
+        self.migration.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl UpdatePlanParamsVariants {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(variant_plan_id: impl Into<String>, customize: Value) -> Self {
+        UpdatePlanParamsVariants {
+            variant_plan_id: variant_plan_id.into(),
+            customize,
+            ..Default::default()
+        }
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `disable_version`.
+    pub fn disable_version(mut self, value: bool) -> Self {
+        self.disable_version = Some(value);
+        self
+    }
+
+    /// Sets `force_version`.
+    pub fn force_version(mut self, value: bool) -> Self {
+        self.force_version = Some(value);
+        self
+    }
+
+    /// Sets `migration`.
+    pub fn migration(mut self, value: UpdatePlanParamsVariantsMigration) -> Self {
+        self.migration = Some(value);
+        self
+    }
+}
+
+/// Migration draft options for an in-place direct variant update.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdatePlanParamsVariantsMigration {
+    /// `draft`. Autumn's default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft: Option<bool>,
+    /// `include_custom`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_custom: Option<bool>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for UpdatePlanParamsVariantsMigration {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl UpdatePlanParamsVariantsMigration {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new() -> Self {
+        UpdatePlanParamsVariantsMigration {
+            ..Default::default()
+        }
+    }
+
+    /// Sets `draft`.
+    pub fn draft(mut self, value: bool) -> Self {
+        self.draft = Some(value);
+        self
+    }
+
+    /// Sets `include_custom`.
+    pub fn include_custom(mut self, value: bool) -> Self {
+        self.include_custom = Some(value);
+        self
+    }
+}
+
+/// Parameters of `plans.delete`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeletePlanParams {
+    /// The ID of the plan to delete.
+    pub plan_id: String,
+    /// If true, deletes all versions of the plan. Autumn's default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub all_versions: Option<bool>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for DeletePlanParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl DeletePlanParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(plan_id: impl Into<String>) -> Self {
+        DeletePlanParams {
+            plan_id: plan_id.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `all_versions`.
+    pub fn all_versions(mut self, value: bool) -> Self {
+        self.all_versions = Some(value);
+        self
+    }
+}
+
+/// Parameters of `features.create`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateFeatureParams {
+    /// The name of the feature.
+    pub name: String,
+    /// The type of the feature. 'single_use' features are consumed, like API calls, tokens, or messages. Known values: `boolean`, `metered`, `credit_system`, `ai_credit_system` (others may appear).
+    pub r#type: String,
+    /// Whether this feature is consumable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumable: Option<bool>,
+    /// Singular and plural display names for the feature in your user interface.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display: Option<FeatureDisplay>,
+    /// A schema that maps 'single_use' feature IDs to credit costs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_schema: Option<Vec<CreditSchema>>,
+    /// Per-model markup overrides for AI credit systems.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_markups: Option<BTreeMap<String, ModelMarkup>>,
+    /// Default percentage markup for this AI credit system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_markup: Option<f64>,
+    /// Per-provider default markup percentages for AI credit systems.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_markups: Option<BTreeMap<String, ProviderMarkup>>,
+    /// `event_names`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_names: Option<Vec<String>>,
+    /// The ID of the feature to create.
+    pub feature_id: String,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateFeatureParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".display");
+        self.display.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".credit_schema");
+        self.credit_schema.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".model_markups");
+        self.model_markups.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".provider_markups");
+        self.provider_markups.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateFeatureParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(
+        name: impl Into<String>,
+        r#type: impl Into<String>,
+        feature_id: impl Into<String>,
+    ) -> Self {
+        CreateFeatureParams {
+            name: name.into(),
+            r#type: r#type.into(),
+            feature_id: feature_id.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `consumable`.
+    pub fn consumable(mut self, value: bool) -> Self {
+        self.consumable = Some(value);
+        self
+    }
+
+    /// Sets `display`.
+    pub fn display(mut self, value: FeatureDisplay) -> Self {
+        self.display = Some(value);
+        self
+    }
+
+    /// Sets `credit_schema`.
+    pub fn credit_schema(mut self, value: Vec<CreditSchema>) -> Self {
+        self.credit_schema = Some(value);
+        self
+    }
+
+    /// Sets `model_markups`.
+    pub fn model_markups(mut self, value: BTreeMap<String, ModelMarkup>) -> Self {
+        self.model_markups = Some(value);
+        self
+    }
+
+    /// Sets `default_markup`.
+    pub fn default_markup(mut self, value: f64) -> Self {
+        self.default_markup = Some(value);
+        self
+    }
+
+    /// Sets `provider_markups`.
+    pub fn provider_markups(mut self, value: BTreeMap<String, ProviderMarkup>) -> Self {
+        self.provider_markups = Some(value);
+        self
+    }
+
+    /// Sets `event_names`.
+    pub fn event_names(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.event_names = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+}
+
+/// Parameters of `features.update`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateFeatureParams {
+    /// The name of the feature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The type of the feature. 'single_use' features are consumed, like API calls, tokens, or messages. Known values: `boolean`, `metered`, `credit_system`, `ai_credit_system` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// Whether this feature is consumable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumable: Option<bool>,
+    /// Singular and plural display names for the feature in your user interface.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display: Option<FeatureDisplay>,
+    /// A schema that maps 'single_use' feature IDs to credit costs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_schema: Option<Vec<CreditSchema>>,
+    /// Per-model markup overrides for AI credit systems.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_markups: Option<BTreeMap<String, ModelMarkup>>,
+    /// Default percentage markup for this AI credit system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_markup: Option<f64>,
+    /// Per-provider default markup percentages for AI credit systems.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_markups: Option<BTreeMap<String, ProviderMarkup>>,
+    /// `event_names`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_names: Option<Vec<String>>,
+    /// Whether the feature is archived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived: Option<bool>,
+    /// The ID of the feature to update.
+    pub feature_id: String,
+    /// The new ID of the feature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_feature_id: Option<String>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for UpdateFeatureParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".display");
+        self.display.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".credit_schema");
+        self.credit_schema.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".model_markups");
+        self.model_markups.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".provider_markups");
+        self.provider_markups.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl UpdateFeatureParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(feature_id: impl Into<String>) -> Self {
+        UpdateFeatureParams {
+            feature_id: feature_id.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `type`.
+    pub fn r#type(mut self, value: impl Into<String>) -> Self {
+        self.r#type = Some(value.into());
+        self
+    }
+
+    /// Sets `consumable`.
+    pub fn consumable(mut self, value: bool) -> Self {
+        self.consumable = Some(value);
+        self
+    }
+
+    /// Sets `display`.
+    pub fn display(mut self, value: FeatureDisplay) -> Self {
+        self.display = Some(value);
+        self
+    }
+
+    /// Sets `credit_schema`.
+    pub fn credit_schema(mut self, value: Vec<CreditSchema>) -> Self {
+        self.credit_schema = Some(value);
+        self
+    }
+
+    /// Sets `model_markups`.
+    pub fn model_markups(mut self, value: BTreeMap<String, ModelMarkup>) -> Self {
+        self.model_markups = Some(value);
+        self
+    }
+
+    /// Sets `default_markup`.
+    pub fn default_markup(mut self, value: f64) -> Self {
+        self.default_markup = Some(value);
+        self
+    }
+
+    /// Sets `provider_markups`.
+    pub fn provider_markups(mut self, value: BTreeMap<String, ProviderMarkup>) -> Self {
+        self.provider_markups = Some(value);
+        self
+    }
+
+    /// Sets `event_names`.
+    pub fn event_names(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.event_names = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `archived`.
+    pub fn archived(mut self, value: bool) -> Self {
+        self.archived = Some(value);
+        self
+    }
+
+    /// Sets `new_feature_id`.
+    pub fn new_feature_id(mut self, value: impl Into<String>) -> Self {
+        self.new_feature_id = Some(value.into());
+        self
+    }
+}
+
+/// Parameters of `features.delete`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteFeatureParams {
+    /// The ID of the feature to delete.
+    pub feature_id: String,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for DeleteFeatureParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl DeleteFeatureParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(feature_id: impl Into<String>) -> Self {
+        DeleteFeatureParams {
+            feature_id: feature_id.into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// Parameters of `billing.multi_update` and `billing.preview_multi_update`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MultiUpdateParams {
+    /// The ID of the customer to update plans for.
+    pub customer_id: String,
+    /// The ID of the entity to update plans for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<String>,
+    /// The list of plan updates to apply to the customer.
+    #[serde(default)]
+    pub updates: Vec<MultiUpdateParamsUpdates>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for MultiUpdateParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".updates");
+        self.updates.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl MultiUpdateParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(customer_id: impl Into<String>, updates: Vec<MultiUpdateParamsUpdates>) -> Self {
+        MultiUpdateParams {
+            customer_id: customer_id.into(),
+            updates,
+            ..Default::default()
+        }
+    }
+
+    /// Sets `entity_id`.
+    pub fn entity_id(mut self, value: impl Into<String>) -> Self {
+        self.entity_id = Some(value.into());
+        self
+    }
+}
+
+/// An entry of: the list of plan updates to apply to the customer.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MultiUpdateParamsUpdates {
+    /// The ID of the plan to update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_id: Option<String>,
+    /// A unique ID to identify the subscription to update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_id: Option<String>,
+    /// The ID of the entity this update targets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<String>,
+    /// Action to perform for cancellation. Known values: `cancel_immediately`, `cancel_end_of_cycle`, `uncancel` (others may appear).
+    pub cancel_action: String,
+    /// How to handle proration for this update. Known values: `prorate_immediately`, `none` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proration_behavior: Option<String>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for MultiUpdateParamsUpdates {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl MultiUpdateParamsUpdates {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(cancel_action: impl Into<String>) -> Self {
+        MultiUpdateParamsUpdates {
+            cancel_action: cancel_action.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `plan_id`.
+    pub fn plan_id(mut self, value: impl Into<String>) -> Self {
+        self.plan_id = Some(value.into());
+        self
+    }
+
+    /// Sets `subscription_id`.
+    pub fn subscription_id(mut self, value: impl Into<String>) -> Self {
+        self.subscription_id = Some(value.into());
+        self
+    }
+
+    /// Sets `entity_id`.
+    pub fn entity_id(mut self, value: impl Into<String>) -> Self {
+        self.entity_id = Some(value.into());
+        self
+    }
+
+    /// Sets `proration_behavior`.
+    pub fn proration_behavior(mut self, value: impl Into<String>) -> Self {
+        self.proration_behavior = Some(value.into());
+        self
+    }
+}
+
+/// Part of billing.preview_multi_update.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MultiUpdatePreview {
+    /// The ID of the customer the preview applies to.
+    pub customer_id: String,
+    /// The three-letter ISO currency code.
+    pub currency: String,
+    /// The combined amount due today across all subscriptions (sum of subscriptions\[\].total).
+    pub total: f64,
+    /// One preview per affected Stripe subscription.
+    #[serde(default)]
+    pub subscriptions: Vec<MultiUpdatePreviewSubscriptions>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for MultiUpdatePreview {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".subscriptions");
+        self.subscriptions.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// An entry of: one preview per affected Stripe subscription.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MultiUpdatePreviewSubscriptions {
+    /// The ID of the customer.
+    pub customer_id: String,
+    /// List of line items for the current billing period.
+    #[serde(default)]
+    pub line_items: Vec<MultiUpdatePreviewSubscriptionsLineItems>,
+    /// The total amount before discounts and tax for the current billing period.
+    pub subtotal: f64,
+    /// The final amount after discounts and tax for the current billing period.
+    pub total: f64,
+    /// The three-letter ISO currency code.
+    pub currency: String,
+    /// Preview of the next billing cycle, if applicable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cycle: Option<MultiUpdatePreviewSubscriptionsNextCycle>,
+    /// Expand the response with additional data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expand: Option<Vec<String>>,
+    /// Products or subscription changes being added or updated.
+    #[serde(default)]
+    pub incoming: Vec<PlanChange>,
+    /// Products or subscription changes being removed or ended.
+    #[serde(default)]
+    pub outgoing: Vec<PlanChange>,
+    /// The IDs of the plans updated on this subscription.
+    #[serde(default)]
+    pub plan_ids: Vec<String>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for MultiUpdatePreviewSubscriptions {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".line_items");
+        self.line_items.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".next_cycle");
+        self.next_cycle.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".incoming");
+        self.incoming.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".outgoing");
+        self.outgoing.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// An entry of: list of line items for the current billing period.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MultiUpdatePreviewSubscriptionsLineItems {
+    /// The name of the line item to display to the customer if you're building a UI.
+    pub display_name: String,
+    /// A detailed description of the line item.
+    pub description: String,
+    /// The amount before discounts and tax for this line item.
+    pub subtotal: f64,
+    /// The final amount after discounts and tax for this line item.
+    pub total: f64,
+    /// List of discounts applied to this line item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discounts: Option<Vec<MultiUpdatePreviewSubscriptionsLineItemsDiscounts>>,
+    /// The ID of the plan that this line item belongs to.
+    pub plan_id: String,
+    /// The ID of the feature that this line item belongs to.
+    #[serde(default)]
+    pub feature_id: Option<String>,
+    /// The period of time that this line item is being charged for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<MultiUpdatePreviewSubscriptionsLineItemsPeriod>,
+    /// The quantity of the line item.
+    pub quantity: f64,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for MultiUpdatePreviewSubscriptionsLineItems {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".discounts");
+        self.discounts.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".period");
+        self.period.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// An entry of: list of discounts applied to this line item.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MultiUpdatePreviewSubscriptionsLineItemsDiscounts {
+    /// Amount taken off.
+    pub amount_off: f64,
+    /// Percentage taken off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent_off: Option<f64>,
+    /// The reward.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reward_id: Option<String>,
+    /// The reward's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reward_name: Option<String>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for MultiUpdatePreviewSubscriptionsLineItemsDiscounts {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// The period of time that this line item is being charged for.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MultiUpdatePreviewSubscriptionsLineItemsPeriod {
+    /// The start of the period in milliseconds since the Unix epoch.
+    pub start: f64,
+    /// The end of the period in milliseconds since the Unix epoch.
+    pub end: f64,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for MultiUpdatePreviewSubscriptionsLineItemsPeriod {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// Preview of the next billing cycle, if applicable.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MultiUpdatePreviewSubscriptionsNextCycle {
+    /// Unix timestamp (milliseconds) when the next billing cycle starts.
+    pub starts_at: f64,
+    /// The total amount before discounts and tax for the next cycle.
+    pub subtotal: f64,
+    /// The final amount after discounts and tax for the next cycle.
+    pub total: f64,
+    /// List of line items for the next billing cycle.
+    #[serde(default)]
+    pub line_items: Vec<MultiUpdatePreviewSubscriptionsNextCycleLineItems>,
+    /// List of line items for usage-based features in the next cycle.
+    #[serde(default)]
+    pub usage_line_items: Vec<MultiUpdatePreviewSubscriptionsNextCycleUsageLineItems>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for MultiUpdatePreviewSubscriptionsNextCycle {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".line_items");
+        self.line_items.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".usage_line_items");
+        self.usage_line_items.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// An entry of: list of line items for the next billing cycle.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MultiUpdatePreviewSubscriptionsNextCycleLineItems {
+    /// The name of the line item to display to the customer if you're building a UI.
+    pub display_name: String,
+    /// A detailed description of the line item.
+    pub description: String,
+    /// The amount before discounts and tax for this line item.
+    pub subtotal: f64,
+    /// The final amount after discounts and tax for this line item.
+    pub total: f64,
+    /// List of discounts applied to this line item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discounts: Option<Vec<MultiUpdatePreviewSubscriptionsNextCycleLineItemsDiscounts>>,
+    /// The ID of the plan that this line item belongs to.
+    pub plan_id: String,
+    /// The ID of the feature that this line item belongs to.
+    #[serde(default)]
+    pub feature_id: Option<String>,
+    /// The period of time that this line item is being charged for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<MultiUpdatePreviewSubscriptionsNextCycleLineItemsPeriod>,
+    /// The quantity of the line item.
+    pub quantity: f64,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for MultiUpdatePreviewSubscriptionsNextCycleLineItems {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".discounts");
+        self.discounts.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".period");
+        self.period.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// An entry of: list of discounts applied to this line item.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MultiUpdatePreviewSubscriptionsNextCycleLineItemsDiscounts {
+    /// Amount taken off.
+    pub amount_off: f64,
+    /// Percentage taken off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent_off: Option<f64>,
+    /// The reward.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reward_id: Option<String>,
+    /// The reward's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reward_name: Option<String>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for MultiUpdatePreviewSubscriptionsNextCycleLineItemsDiscounts {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// The period of time that this line item is being charged for.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MultiUpdatePreviewSubscriptionsNextCycleLineItemsPeriod {
+    /// The start of the period in milliseconds since the Unix epoch.
+    pub start: f64,
+    /// The end of the period in milliseconds since the Unix epoch.
+    pub end: f64,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for MultiUpdatePreviewSubscriptionsNextCycleLineItemsPeriod {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// An entry of: list of line items for usage-based features in the next cycle.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MultiUpdatePreviewSubscriptionsNextCycleUsageLineItems {
+    /// The name of the line item to display to the customer if you're building a UI.
+    pub display_name: String,
+    /// The ID of the plan that this line item belongs to.
+    pub plan_id: String,
+    /// The ID of the feature that this line item belongs to.
+    #[serde(default)]
+    pub feature_id: Option<String>,
+    /// The period of time that this line item is being charged for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<MultiUpdatePreviewSubscriptionsNextCycleUsageLineItemsPeriod>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for MultiUpdatePreviewSubscriptionsNextCycleUsageLineItems {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".period");
+        self.period.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// The period of time that this line item is being charged for.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MultiUpdatePreviewSubscriptionsNextCycleUsageLineItemsPeriod {
+    /// The start of the period in milliseconds since the Unix epoch.
+    pub start: f64,
+    /// The end of the period in milliseconds since the Unix epoch.
+    pub end: f64,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for MultiUpdatePreviewSubscriptionsNextCycleUsageLineItemsPeriod {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// Parameters of `billing.create_schedule`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParams {
+    /// The ID of the customer to create the schedule for.
+    pub customer_id: String,
+    /// Optional entity ID for an entity-scoped schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<String>,
+    /// Free trial configuration applied to every plan in the immediate phase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_trial: Option<FreeTrial>,
+    /// Three-letter Stripe-supported currency code used to bill the immediate phase (for example, 'usd').
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// Invoice mode creates and sends an invoice instead of charging the customer's payment method immediately for the first phase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_mode: Option<InvoiceMode>,
+    /// List of discounts to apply to the immediate phase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discounts: Option<Vec<DiscountRef>>,
+    /// URL to redirect to after successful checkout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub success_url: Option<String>,
+    /// Additional parameters to pass into the creation of the Stripe checkout session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkout_session_params: Option<Map<String, Value>>,
+    /// Controls when to return a checkout URL for the immediate phase. Known values: `always`, `if_required`, `never` (others may appear). Autumn's default: `"if_required"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_mode: Option<String>,
+    /// Whether to prorate the immediate phase. Known values: `prorate_immediately`, `none` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_behavior: Option<String>,
+    /// If true, skips any billing changes for the schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_billing_changes: Option<bool>,
+    /// Pass 'now' to reset the billing cycle anchor of the immediate phase to the current time. Known values: `now` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_cycle_anchor: Option<String>,
+    /// If true, the immediate-phase cusProducts are activated immediately (and scheduled-phase cusProducts pre-inserted) even when payment is pending via Stripe checkout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_plan_immediately: Option<bool>,
+    /// Deprecated and ignored. Active plans the schedule does not declare are always retained.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preserve_add_ons: Option<bool>,
+    /// Plans billed with the immediate phase that the schedule never expires or replaces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unscheduled_plans: Option<Vec<PlanToAttach>>,
+    /// Ordered phase definitions for the schedule.
+    #[serde(default)]
+    pub phases: Vec<CreateScheduleParamsPhases>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".free_trial");
+        self.free_trial.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".invoice_mode");
+        self.invoice_mode.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".discounts");
+        self.discounts.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".unscheduled_plans");
+        self.unscheduled_plans.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".phases");
+        self.phases.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(customer_id: impl Into<String>, phases: Vec<CreateScheduleParamsPhases>) -> Self {
+        CreateScheduleParams {
+            customer_id: customer_id.into(),
+            phases,
+            ..Default::default()
+        }
+    }
+
+    /// Sets `entity_id`.
+    pub fn entity_id(mut self, value: impl Into<String>) -> Self {
+        self.entity_id = Some(value.into());
+        self
+    }
+
+    /// Sets `free_trial`.
+    pub fn free_trial(mut self, value: FreeTrial) -> Self {
+        self.free_trial = Some(value);
+        self
+    }
+
+    /// Sets `currency`.
+    pub fn currency(mut self, value: impl Into<String>) -> Self {
+        self.currency = Some(value.into());
+        self
+    }
+
+    /// Sets `invoice_mode`.
+    pub fn invoice_mode(mut self, value: InvoiceMode) -> Self {
+        self.invoice_mode = Some(value);
+        self
+    }
+
+    /// Sets `discounts`.
+    pub fn discounts(mut self, value: Vec<DiscountRef>) -> Self {
+        self.discounts = Some(value);
+        self
+    }
+
+    /// Sets `success_url`.
+    pub fn success_url(mut self, value: impl Into<String>) -> Self {
+        self.success_url = Some(value.into());
+        self
+    }
+
+    /// Sets `checkout_session_params`.
+    pub fn checkout_session_params(mut self, value: Map<String, Value>) -> Self {
+        self.checkout_session_params = Some(value);
+        self
+    }
+
+    /// Sets `redirect_mode`.
+    pub fn redirect_mode(mut self, value: impl Into<String>) -> Self {
+        self.redirect_mode = Some(value.into());
+        self
+    }
+
+    /// Sets `billing_behavior`.
+    pub fn billing_behavior(mut self, value: impl Into<String>) -> Self {
+        self.billing_behavior = Some(value.into());
+        self
+    }
+
+    /// Sets `no_billing_changes`.
+    pub fn no_billing_changes(mut self, value: bool) -> Self {
+        self.no_billing_changes = Some(value);
+        self
+    }
+
+    /// Sets `billing_cycle_anchor`.
+    pub fn billing_cycle_anchor(mut self, value: impl Into<String>) -> Self {
+        self.billing_cycle_anchor = Some(value.into());
+        self
+    }
+
+    /// Sets `enable_plan_immediately`.
+    pub fn enable_plan_immediately(mut self, value: bool) -> Self {
+        self.enable_plan_immediately = Some(value);
+        self
+    }
+
+    /// Sets `preserve_add_ons`.
+    pub fn preserve_add_ons(mut self, value: bool) -> Self {
+        self.preserve_add_ons = Some(value);
+        self
+    }
+
+    /// Sets `unscheduled_plans`.
+    pub fn unscheduled_plans(mut self, value: Vec<PlanToAttach>) -> Self {
+        self.unscheduled_plans = Some(value);
+        self
+    }
+}
+
+/// An entry of: ordered phase definitions for the schedule.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhases {
+    /// When this phase should start, in epoch milliseconds, or 'now' for the immediate phase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starts_at: Option<Value>,
+    /// Relative start offset from the previous resolved schedule phase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starting_after: Option<CreateScheduleParamsPhasesStartingAfter>,
+    /// Plans to materialize for this phase.
+    #[serde(default)]
+    pub plans: Vec<CreateScheduleParamsPhasesPlans>,
+    /// Pass 'phase_start' to reset the Stripe billing cycle anchor when this phase starts. Known values: `phase_start` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_cycle_anchor: Option<String>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhases {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".starting_after");
+        self.starting_after.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".plans");
+        self.plans.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhases {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(plans: Vec<CreateScheduleParamsPhasesPlans>) -> Self {
+        CreateScheduleParamsPhases {
+            plans,
+            ..Default::default()
+        }
+    }
+
+    /// Sets `starts_at`.
+    pub fn starts_at(mut self, value: Value) -> Self {
+        self.starts_at = Some(value);
+        self
+    }
+
+    /// Sets `starting_after`.
+    pub fn starting_after(mut self, value: CreateScheduleParamsPhasesStartingAfter) -> Self {
+        self.starting_after = Some(value);
+        self
+    }
+
+    /// Sets `billing_cycle_anchor`.
+    pub fn billing_cycle_anchor(mut self, value: impl Into<String>) -> Self {
+        self.billing_cycle_anchor = Some(value.into());
+        self
+    }
+}
+
+/// Relative start offset from the previous resolved schedule phase.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesStartingAfter {
+    /// The duration unit to offset this phase from the prior phase. Known values: `month`, `year` (others may appear).
+    pub duration_type: String,
+    /// How many duration_type periods after the prior phase to start.
+    pub duration_count: i64,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesStartingAfter {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesStartingAfter {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(duration_type: impl Into<String>, duration_count: i64) -> Self {
+        CreateScheduleParamsPhasesStartingAfter {
+            duration_type: duration_type.into(),
+            duration_count,
+            ..Default::default()
+        }
+    }
+}
+
+/// An entry of: plans to materialize for this phase.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlans {
+    /// The ID of the plan to schedule in this phase.
+    pub plan_id: String,
+    /// The immediate plan scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<String>,
+    /// Optional prepaid feature quantities for this phase's plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_quantities: Option<Vec<CreateScheduleParamsPhasesPlansFeatureQuantities>>,
+    /// Optional explicit plan version to schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<f64>,
+    /// Customize the plan to schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customize: Option<CreateScheduleParamsPhasesPlansCustomize>,
+    /// A unique ID to identify this subscription.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_id: Option<String>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlans {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".feature_quantities");
+        self.feature_quantities.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".customize");
+        self.customize.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlans {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(plan_id: impl Into<String>) -> Self {
+        CreateScheduleParamsPhasesPlans {
+            plan_id: plan_id.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `entity_id`.
+    pub fn entity_id(mut self, value: impl Into<String>) -> Self {
+        self.entity_id = Some(value.into());
+        self
+    }
+
+    /// Sets `feature_quantities`.
+    pub fn feature_quantities(
+        mut self,
+        value: Vec<CreateScheduleParamsPhasesPlansFeatureQuantities>,
+    ) -> Self {
+        self.feature_quantities = Some(value);
+        self
+    }
+
+    /// Sets `version`.
+    pub fn version(mut self, value: f64) -> Self {
+        self.version = Some(value);
+        self
+    }
+
+    /// Sets `customize`.
+    pub fn customize(mut self, value: CreateScheduleParamsPhasesPlansCustomize) -> Self {
+        self.customize = Some(value);
+        self
+    }
+
+    /// Sets `subscription_id`.
+    pub fn subscription_id(mut self, value: impl Into<String>) -> Self {
+        self.subscription_id = Some(value.into());
+        self
+    }
+}
+
+/// Quantity configuration for a prepaid feature.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansFeatureQuantities {
+    /// The ID of the feature to set quantity for.
+    pub feature_id: String,
+    /// The quantity of the feature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<f64>,
+    /// Whether the customer can adjust the quantity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjustable: Option<bool>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansFeatureQuantities {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansFeatureQuantities {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(feature_id: impl Into<String>) -> Self {
+        CreateScheduleParamsPhasesPlansFeatureQuantities {
+            feature_id: feature_id.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `quantity`.
+    pub fn quantity(mut self, value: f64) -> Self {
+        self.quantity = Some(value);
+        self
+    }
+
+    /// Sets `adjustable`.
+    pub fn adjustable(mut self, value: bool) -> Self {
+        self.adjustable = Some(value);
+        self
+    }
+}
+
+/// Customize the plan to schedule.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomize {
+    /// Override the base price of the plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<CreateScheduleParamsPhasesPlansCustomizePrice>,
+    /// Override the items in the plan (PUT-style — replaces all existing items).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<Vec<CreateScheduleParamsPhasesPlansCustomizeItems>>,
+    /// Items to add to the plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub add_items: Option<Vec<CreateScheduleParamsPhasesPlansCustomizeAddItems>>,
+    /// Filters selecting items to remove from the plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remove_items: Option<Vec<CreateScheduleParamsPhasesPlansCustomizeRemoveItems>>,
+    /// Override the plan's billing controls (auto top-ups, spend limits, usage limits, usage alerts, overage allowed) for this customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_controls: Option<CreateScheduleParamsPhasesPlansCustomizeBillingControls>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomize {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".price");
+        self.price.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".items");
+        self.items.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".add_items");
+        self.add_items.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".remove_items");
+        self.remove_items.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".billing_controls");
+        self.billing_controls.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomize {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new() -> Self {
+        CreateScheduleParamsPhasesPlansCustomize {
+            ..Default::default()
+        }
+    }
+
+    /// Sets `price`.
+    pub fn price(mut self, value: CreateScheduleParamsPhasesPlansCustomizePrice) -> Self {
+        self.price = Some(value);
+        self
+    }
+
+    /// Sets `items`.
+    pub fn items(mut self, value: Vec<CreateScheduleParamsPhasesPlansCustomizeItems>) -> Self {
+        self.items = Some(value);
+        self
+    }
+
+    /// Sets `add_items`.
+    pub fn add_items(
+        mut self,
+        value: Vec<CreateScheduleParamsPhasesPlansCustomizeAddItems>,
+    ) -> Self {
+        self.add_items = Some(value);
+        self
+    }
+
+    /// Sets `remove_items`.
+    pub fn remove_items(
+        mut self,
+        value: Vec<CreateScheduleParamsPhasesPlansCustomizeRemoveItems>,
+    ) -> Self {
+        self.remove_items = Some(value);
+        self
+    }
+
+    /// Sets `billing_controls`.
+    pub fn billing_controls(
+        mut self,
+        value: CreateScheduleParamsPhasesPlansCustomizeBillingControls,
+    ) -> Self {
+        self.billing_controls = Some(value);
+        self
+    }
+}
+
+/// Base price configuration for a plan.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizePrice {
+    /// Base price amount for the plan.
+    pub amount: f64,
+    /// Billing interval (e.g. 'month', 'year'). Known values: `one_off`, `week`, `month`, `quarter`, `semi_annual`, `year` (others may appear).
+    pub interval: String,
+    /// Number of intervals per billing cycle. Autumn's default: `1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_count: Option<f64>,
+    /// Base price amounts in additional currencies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_currencies:
+        Option<Vec<CreateScheduleParamsPhasesPlansCustomizePriceAdditionalCurrencies>>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizePrice {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".additional_currencies");
+        self.additional_currencies.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizePrice {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(amount: f64, interval: impl Into<String>) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizePrice {
+            amount,
+            interval: interval.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `interval_count`.
+    pub fn interval_count(mut self, value: f64) -> Self {
+        self.interval_count = Some(value);
+        self
+    }
+
+    /// Sets `additional_currencies`.
+    pub fn additional_currencies(
+        mut self,
+        value: Vec<CreateScheduleParamsPhasesPlansCustomizePriceAdditionalCurrencies>,
+    ) -> Self {
+        self.additional_currencies = Some(value);
+        self
+    }
+}
+
+/// An entry of: base price amounts in additional currencies.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizePriceAdditionalCurrencies {
+    /// Three-letter Stripe-supported currency code (e.g.
+    pub currency: String,
+    /// Price amount in this currency.
+    pub amount: f64,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizePriceAdditionalCurrencies {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizePriceAdditionalCurrencies {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(currency: impl Into<String>, amount: f64) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizePriceAdditionalCurrencies {
+            currency: currency.into(),
+            amount,
+            ..Default::default()
+        }
+    }
+}
+
+/// Configuration for a feature item in a plan, including usage limits, pricing, and rollover settings.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeItems {
+    /// The ID of the feature to configure.
+    pub feature_id: String,
+    /// Number of free units included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub included: Option<f64>,
+    /// If true, customer has unlimited access to this feature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unlimited: Option<bool>,
+    /// Whether entity-level grants contribute to a shared customer balance. Autumn's default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pooled: Option<bool>,
+    /// Reset configuration for consumable features.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset: Option<CreateScheduleParamsPhasesPlansCustomizeItemsReset>,
+    /// Pricing for usage beyond included units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<CreateScheduleParamsPhasesPlansCustomizeItemsPrice>,
+    /// Proration settings for prepaid features.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proration: Option<CreateScheduleParamsPhasesPlansCustomizeItemsProration>,
+    /// Rollover config for unused units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollover: Option<CreateScheduleParamsPhasesPlansCustomizeItemsRollover>,
+    /// When granted units expire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiry: Option<CreateScheduleParamsPhasesPlansCustomizeItemsExpiry>,
+    /// Per-item feature overrides (credit schema, markups).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_override: Option<CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverride>,
+    /// Bill when usage reaches a threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold_billing: Option<CreateScheduleParamsPhasesPlansCustomizeItemsThresholdBilling>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeItems {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".reset");
+        self.reset.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".price");
+        self.price.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".proration");
+        self.proration.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".rollover");
+        self.rollover.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".expiry");
+        self.expiry.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".feature_override");
+        self.feature_override.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".threshold_billing");
+        self.threshold_billing.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeItems {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(feature_id: impl Into<String>) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeItems {
+            feature_id: feature_id.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `included`.
+    pub fn included(mut self, value: f64) -> Self {
+        self.included = Some(value);
+        self
+    }
+
+    /// Sets `unlimited`.
+    pub fn unlimited(mut self, value: bool) -> Self {
+        self.unlimited = Some(value);
+        self
+    }
+
+    /// Sets `pooled`.
+    pub fn pooled(mut self, value: bool) -> Self {
+        self.pooled = Some(value);
+        self
+    }
+
+    /// Sets `reset`.
+    pub fn reset(mut self, value: CreateScheduleParamsPhasesPlansCustomizeItemsReset) -> Self {
+        self.reset = Some(value);
+        self
+    }
+
+    /// Sets `price`.
+    pub fn price(mut self, value: CreateScheduleParamsPhasesPlansCustomizeItemsPrice) -> Self {
+        self.price = Some(value);
+        self
+    }
+
+    /// Sets `proration`.
+    pub fn proration(
+        mut self,
+        value: CreateScheduleParamsPhasesPlansCustomizeItemsProration,
+    ) -> Self {
+        self.proration = Some(value);
+        self
+    }
+
+    /// Sets `rollover`.
+    pub fn rollover(
+        mut self,
+        value: CreateScheduleParamsPhasesPlansCustomizeItemsRollover,
+    ) -> Self {
+        self.rollover = Some(value);
+        self
+    }
+
+    /// Sets `expiry`.
+    pub fn expiry(mut self, value: CreateScheduleParamsPhasesPlansCustomizeItemsExpiry) -> Self {
+        self.expiry = Some(value);
+        self
+    }
+
+    /// Sets `feature_override`.
+    pub fn feature_override(
+        mut self,
+        value: CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverride,
+    ) -> Self {
+        self.feature_override = Some(value);
+        self
+    }
+
+    /// Sets `threshold_billing`.
+    pub fn threshold_billing(
+        mut self,
+        value: CreateScheduleParamsPhasesPlansCustomizeItemsThresholdBilling,
+    ) -> Self {
+        self.threshold_billing = Some(value);
+        self
+    }
+}
+
+/// Reset configuration for consumable features.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeItemsReset {
+    /// Interval at which balance resets (e.g. Known values: `one_off`, `minute`, `hour`, `day`, `week`, `month`, `quarter`, `semi_annual`, `year` (others may appear).
+    pub interval: String,
+    /// Number of intervals between resets. Autumn's default: `1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_count: Option<f64>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeItemsReset {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeItemsReset {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(interval: impl Into<String>) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeItemsReset {
+            interval: interval.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `interval_count`.
+    pub fn interval_count(mut self, value: f64) -> Self {
+        self.interval_count = Some(value);
+        self
+    }
+}
+
+/// Pricing for usage beyond included units.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeItemsPrice {
+    /// Price per billing_units after included usage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<f64>,
+    /// Amounts in additional currencies for this flat price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_currencies:
+        Option<Vec<CreateScheduleParamsPhasesPlansCustomizeItemsPriceAdditionalCurrencies>>,
+    /// Tiered pricing. Either 'amount' or 'tiers' is required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tiers: Option<Vec<CreateScheduleParamsPhasesPlansCustomizeItemsPriceTiers>>,
+    /// How tiers apply. Known values: `graduated`, `volume` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier_behavior: Option<String>,
+    /// Billing interval. For consumable features, should match reset.interval. Known values: `one_off`, `week`, `month`, `quarter`, `semi_annual`, `year` (others may appear).
+    pub interval: String,
+    /// Number of intervals per billing cycle. Autumn's default: `1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_count: Option<f64>,
+    /// Units per price increment. Autumn's default: `1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_units: Option<f64>,
+    /// 'prepaid' for upfront payment (seats), 'usage_based' for pay-as-you-go. Known values: `prepaid`, `usage_based` (others may appear).
+    pub billing_method: String,
+    /// Max units purchasable beyond included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_purchase: Option<f64>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeItemsPrice {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".additional_currencies");
+        self.additional_currencies.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".tiers");
+        self.tiers.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeItemsPrice {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(interval: impl Into<String>, billing_method: impl Into<String>) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeItemsPrice {
+            interval: interval.into(),
+            billing_method: billing_method.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `amount`.
+    pub fn amount(mut self, value: f64) -> Self {
+        self.amount = Some(value);
+        self
+    }
+
+    /// Sets `additional_currencies`.
+    pub fn additional_currencies(
+        mut self,
+        value: Vec<CreateScheduleParamsPhasesPlansCustomizeItemsPriceAdditionalCurrencies>,
+    ) -> Self {
+        self.additional_currencies = Some(value);
+        self
+    }
+
+    /// Sets `tiers`.
+    pub fn tiers(
+        mut self,
+        value: Vec<CreateScheduleParamsPhasesPlansCustomizeItemsPriceTiers>,
+    ) -> Self {
+        self.tiers = Some(value);
+        self
+    }
+
+    /// Sets `tier_behavior`.
+    pub fn tier_behavior(mut self, value: impl Into<String>) -> Self {
+        self.tier_behavior = Some(value.into());
+        self
+    }
+
+    /// Sets `interval_count`.
+    pub fn interval_count(mut self, value: f64) -> Self {
+        self.interval_count = Some(value);
+        self
+    }
+
+    /// Sets `billing_units`.
+    pub fn billing_units(mut self, value: f64) -> Self {
+        self.billing_units = Some(value);
+        self
+    }
+
+    /// Sets `max_purchase`.
+    pub fn max_purchase(mut self, value: f64) -> Self {
+        self.max_purchase = Some(value);
+        self
+    }
+}
+
+/// An entry of: amounts in additional currencies for this flat price.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeItemsPriceAdditionalCurrencies {
+    /// Three-letter currency code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<Value>,
+    /// The amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Value>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeItemsPriceAdditionalCurrencies {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeItemsPriceAdditionalCurrencies {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new() -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeItemsPriceAdditionalCurrencies {
+            ..Default::default()
+        }
+    }
+
+    /// Sets `currency`.
+    pub fn currency(mut self, value: Value) -> Self {
+        self.currency = Some(value);
+        self
+    }
+
+    /// Sets `amount`.
+    pub fn amount(mut self, value: Value) -> Self {
+        self.amount = Some(value);
+        self
+    }
+}
+
+/// An entry of: tiered pricing.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeItemsPriceTiers {
+    /// Where the tier ends: a number of units, or `"inf"` for the last tier.
+    pub to: TierLimit,
+    /// The amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Value>,
+    /// A flat amount charged for reaching the tier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flat_amount: Option<Value>,
+    /// `additional_currencies`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_currencies: Option<Value>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeItemsPriceTiers {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeItemsPriceTiers {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(to: impl Into<TierLimit>) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeItemsPriceTiers {
+            to: to.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `amount`.
+    pub fn amount(mut self, value: Value) -> Self {
+        self.amount = Some(value);
+        self
+    }
+
+    /// Sets `flat_amount`.
+    pub fn flat_amount(mut self, value: Value) -> Self {
+        self.flat_amount = Some(value);
+        self
+    }
+
+    /// Sets `additional_currencies`.
+    pub fn additional_currencies(mut self, value: Value) -> Self {
+        self.additional_currencies = Some(value);
+        self
+    }
+}
+
+/// Proration settings for prepaid features.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeItemsProration {
+    /// Billing behavior when quantity increases mid-cycle. Known values: `bill_immediately`, `prorate_immediately`, `prorate_next_cycle`, `bill_next_cycle` (others may appear).
+    pub on_increase: String,
+    /// Credit behavior when quantity decreases mid-cycle. Known values: `prorate`, `prorate_immediately`, `prorate_next_cycle`, `none`, `no_prorations` (others may appear).
+    pub on_decrease: String,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeItemsProration {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeItemsProration {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(on_increase: impl Into<String>, on_decrease: impl Into<String>) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeItemsProration {
+            on_increase: on_increase.into(),
+            on_decrease: on_decrease.into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// Rollover config for unused units.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeItemsRollover {
+    /// Max rollover units. Omit for unlimited rollover.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// Maximum rollover as a percentage (0-100) of included + prepaid grant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_percentage: Option<f64>,
+    /// When rolled over units expire. Known values: `month`, `forever` (others may appear).
+    pub expiry_duration_type: String,
+    /// Number of periods before expiry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiry_duration_length: Option<f64>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeItemsRollover {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeItemsRollover {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(expiry_duration_type: impl Into<String>) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeItemsRollover {
+            expiry_duration_type: expiry_duration_type.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `max`.
+    pub fn max(mut self, value: f64) -> Self {
+        self.max = Some(value);
+        self
+    }
+
+    /// Sets `max_percentage`.
+    pub fn max_percentage(mut self, value: f64) -> Self {
+        self.max_percentage = Some(value);
+        self
+    }
+
+    /// Sets `expiry_duration_length`.
+    pub fn expiry_duration_length(mut self, value: f64) -> Self {
+        self.expiry_duration_length = Some(value);
+        self
+    }
+}
+
+/// Part of billing.create_schedule.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeItemsExpiry {
+    /// Expiry unit. Known values: `day`, `week`, `month`, `year` (others may appear).
+    pub duration: String,
+    /// Expiry length.
+    pub length: f64,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeItemsExpiry {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeItemsExpiry {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(duration: impl Into<String>, length: f64) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeItemsExpiry {
+            duration: duration.into(),
+            length,
+            ..Default::default()
+        }
+    }
+}
+
+/// Part of billing.create_schedule.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverride {
+    /// Credit costs of metered features.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_schema:
+        Option<Vec<CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideCreditSchema>>,
+    /// AI model markups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub markups: Option<CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideMarkups>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverride {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".credit_schema");
+        self.credit_schema.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".markups");
+        self.markups.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverride {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new() -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverride {
+            ..Default::default()
+        }
+    }
+
+    /// Sets `credit_schema`.
+    pub fn credit_schema(
+        mut self,
+        value: Vec<CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideCreditSchema>,
+    ) -> Self {
+        self.credit_schema = Some(value);
+        self
+    }
+
+    /// Sets `markups`.
+    pub fn markups(
+        mut self,
+        value: CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideMarkups,
+    ) -> Self {
+        self.markups = Some(value);
+        self
+    }
+}
+
+/// Part of billing.create_schedule.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideCreditSchema {
+    /// The metered feature that draws from the credits.
+    pub metered_feature_id: String,
+    /// How tiers apply. Known values: `graduated` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier_behavior: Option<String>,
+    /// Tiers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tiers:
+        Option<Vec<CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideCreditSchemaTiers>>,
+    /// Units per billing increment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_units: Option<f64>,
+    /// Credit costs per property values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<
+        BTreeMap<
+            String,
+            CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideCreditSchemaDimensions,
+        >,
+    >,
+    /// Multipliers per property values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multipliers: Option<
+        BTreeMap<
+            String,
+            CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideCreditSchemaMultipliers,
+        >,
+    >,
+    /// Credits per unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_cost: Option<f64>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideCreditSchema {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".tiers");
+        self.tiers.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".dimensions");
+        self.dimensions.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".multipliers");
+        self.multipliers.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideCreditSchema {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(metered_feature_id: impl Into<String>) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideCreditSchema {
+            metered_feature_id: metered_feature_id.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `tier_behavior`.
+    pub fn tier_behavior(mut self, value: impl Into<String>) -> Self {
+        self.tier_behavior = Some(value.into());
+        self
+    }
+
+    /// Sets `tiers`.
+    pub fn tiers(
+        mut self,
+        value: Vec<CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideCreditSchemaTiers>,
+    ) -> Self {
+        self.tiers = Some(value);
+        self
+    }
+
+    /// Sets `billing_units`.
+    pub fn billing_units(mut self, value: f64) -> Self {
+        self.billing_units = Some(value);
+        self
+    }
+
+    /// Sets `dimensions`.
+    pub fn dimensions(
+        mut self,
+        value: BTreeMap<
+            String,
+            CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideCreditSchemaDimensions,
+        >,
+    ) -> Self {
+        self.dimensions = Some(value);
+        self
+    }
+
+    /// Sets `multipliers`.
+    pub fn multipliers(
+        mut self,
+        value: BTreeMap<
+            String,
+            CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideCreditSchemaMultipliers,
+        >,
+    ) -> Self {
+        self.multipliers = Some(value);
+        self
+    }
+
+    /// Sets `credit_cost`.
+    pub fn credit_cost(mut self, value: f64) -> Self {
+        self.credit_cost = Some(value);
+        self
+    }
+}
+
+/// Part of billing.create_schedule.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideCreditSchemaTiers {
+    /// Where the tier ends: a number of units, or `"inf"` for the last tier.
+    pub to: TierLimit,
+    /// Credits per unit.
+    pub credit_cost: f64,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields
+    for CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideCreditSchemaTiers
+{
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideCreditSchemaTiers {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(to: impl Into<TierLimit>, credit_cost: f64) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideCreditSchemaTiers {
+            to: to.into(),
+            credit_cost,
+            ..Default::default()
+        }
+    }
+}
+
+/// Part of billing.create_schedule.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideCreditSchemaDimensions {
+    /// Property values an event must have.
+    #[serde(default)]
+    pub r#match: Map<String, Value>,
+    /// Priority among dimensions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i64>,
+    /// How tiers apply. Known values: `graduated` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier_behavior: Option<String>,
+    /// Tiers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tiers: Option<
+        Vec<
+            CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideCreditSchemaDimensionsTiers,
+        >,
+    >,
+    /// Credits per unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_cost: Option<f64>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields
+    for CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideCreditSchemaDimensions
+{
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".tiers");
+        self.tiers.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideCreditSchemaDimensions {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(r#match: Map<String, Value>) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideCreditSchemaDimensions {
+            r#match,
+            ..Default::default()
+        }
+    }
+
+    /// Sets `priority`.
+    pub fn priority(mut self, value: i64) -> Self {
+        self.priority = Some(value);
+        self
+    }
+
+    /// Sets `tier_behavior`.
+    pub fn tier_behavior(mut self, value: impl Into<String>) -> Self {
+        self.tier_behavior = Some(value.into());
+        self
+    }
+
+    /// Sets `tiers`.
+    pub fn tiers(
+        mut self,
+        value: Vec<
+            CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideCreditSchemaDimensionsTiers,
+        >,
+    ) -> Self {
+        self.tiers = Some(value);
+        self
+    }
+
+    /// Sets `credit_cost`.
+    pub fn credit_cost(mut self, value: f64) -> Self {
+        self.credit_cost = Some(value);
+        self
+    }
+}
+
+/// Part of billing.create_schedule.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideCreditSchemaDimensionsTiers {
+    /// Where the tier ends: a number of units, or `"inf"` for the last tier.
+    pub to: TierLimit,
+    /// Credits per unit.
+    pub credit_cost: f64,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields
+    for CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideCreditSchemaDimensionsTiers
+{
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideCreditSchemaDimensionsTiers {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(to: impl Into<TierLimit>, credit_cost: f64) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideCreditSchemaDimensionsTiers {
+            to: to.into(),
+            credit_cost,
+            ..Default::default()
+        }
+    }
+}
+
+/// Part of billing.create_schedule.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideCreditSchemaMultipliers {
+    /// Property values an event must have.
+    #[serde(default)]
+    pub r#match: Map<String, Value>,
+    /// Multiplier applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factor: Option<f64>,
+    /// Amount added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub add: Option<f64>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields
+    for CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideCreditSchemaMultipliers
+{
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideCreditSchemaMultipliers {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(r#match: Map<String, Value>) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideCreditSchemaMultipliers {
+            r#match,
+            ..Default::default()
+        }
+    }
+
+    /// Sets `factor`.
+    pub fn factor(mut self, value: f64) -> Self {
+        self.factor = Some(value);
+        self
+    }
+
+    /// Sets `add`.
+    #[allow(clippy::should_implement_trait)]
+    pub fn add(mut self, value: f64) -> Self {
+        self.add = Some(value);
+        self
+    }
+}
+
+/// Part of billing.create_schedule.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideMarkups {
+    /// Default markup percentage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_markup: Option<f64>,
+    /// Markups per model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_markups: Option<
+        BTreeMap<
+            String,
+            CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideMarkupsModelMarkups,
+        >,
+    >,
+    /// Markups per provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_markups: Option<
+        BTreeMap<
+            String,
+            CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideMarkupsProviderMarkups,
+        >,
+    >,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideMarkups {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".model_markups");
+        self.model_markups.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".provider_markups");
+        self.provider_markups.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideMarkups {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new() -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideMarkups {
+            ..Default::default()
+        }
+    }
+
+    /// Sets `default_markup`.
+    pub fn default_markup(mut self, value: f64) -> Self {
+        self.default_markup = Some(value);
+        self
+    }
+
+    /// Sets `model_markups`.
+    pub fn model_markups(
+        mut self,
+        value: BTreeMap<
+            String,
+            CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideMarkupsModelMarkups,
+        >,
+    ) -> Self {
+        self.model_markups = Some(value);
+        self
+    }
+
+    /// Sets `provider_markups`.
+    pub fn provider_markups(
+        mut self,
+        value: BTreeMap<
+            String,
+            CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideMarkupsProviderMarkups,
+        >,
+    ) -> Self {
+        self.provider_markups = Some(value);
+        self
+    }
+}
+
+/// Part of billing.create_schedule.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideMarkupsModelMarkups {
+    /// Cost per input token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_cost: Option<f64>,
+    /// Cost per output token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_cost: Option<f64>,
+    /// Markup percentage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub markup: Option<f64>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields
+    for CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideMarkupsModelMarkups
+{
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideMarkupsModelMarkups {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new() -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideMarkupsModelMarkups {
+            ..Default::default()
+        }
+    }
+
+    /// Sets `input_cost`.
+    pub fn input_cost(mut self, value: f64) -> Self {
+        self.input_cost = Some(value);
+        self
+    }
+
+    /// Sets `output_cost`.
+    pub fn output_cost(mut self, value: f64) -> Self {
+        self.output_cost = Some(value);
+        self
+    }
+
+    /// Sets `markup`.
+    pub fn markup(mut self, value: f64) -> Self {
+        self.markup = Some(value);
+        self
+    }
+}
+
+/// Part of billing.create_schedule.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideMarkupsProviderMarkups {
+    /// Markup percentage.
+    pub markup: f64,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields
+    for CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideMarkupsProviderMarkups
+{
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideMarkupsProviderMarkups {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(markup: f64) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeItemsFeatureOverrideMarkupsProviderMarkups {
+            markup,
+            ..Default::default()
+        }
+    }
+}
+
+/// Part of billing.create_schedule.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeItemsThresholdBilling {
+    /// Threshold.
+    pub threshold: f64,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeItemsThresholdBilling {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeItemsThresholdBilling {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(threshold: f64) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeItemsThresholdBilling {
+            threshold,
+            ..Default::default()
+        }
+    }
+}
+
+/// Configuration for a feature item in a plan, including usage limits, pricing, and rollover settings.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeAddItems {
+    /// The ID of the feature to configure.
+    pub feature_id: String,
+    /// Number of free units included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub included: Option<f64>,
+    /// If true, customer has unlimited access to this feature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unlimited: Option<bool>,
+    /// Whether entity-level grants contribute to a shared customer balance. Autumn's default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pooled: Option<bool>,
+    /// Reset configuration for consumable features.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset: Option<CreateScheduleParamsPhasesPlansCustomizeAddItemsReset>,
+    /// Pricing for usage beyond included units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<CreateScheduleParamsPhasesPlansCustomizeAddItemsPrice>,
+    /// Proration settings for prepaid features.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proration: Option<CreateScheduleParamsPhasesPlansCustomizeAddItemsProration>,
+    /// Rollover config for unused units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollover: Option<CreateScheduleParamsPhasesPlansCustomizeAddItemsRollover>,
+    /// When granted units expire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiry: Option<CreateScheduleParamsPhasesPlansCustomizeAddItemsExpiry>,
+    /// Per-item feature overrides (credit schema, markups).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_override: Option<CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverride>,
+    /// Bill when usage reaches a threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold_billing: Option<CreateScheduleParamsPhasesPlansCustomizeAddItemsThresholdBilling>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeAddItems {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".reset");
+        self.reset.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".price");
+        self.price.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".proration");
+        self.proration.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".rollover");
+        self.rollover.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".expiry");
+        self.expiry.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".feature_override");
+        self.feature_override.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".threshold_billing");
+        self.threshold_billing.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeAddItems {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(feature_id: impl Into<String>) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeAddItems {
+            feature_id: feature_id.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `included`.
+    pub fn included(mut self, value: f64) -> Self {
+        self.included = Some(value);
+        self
+    }
+
+    /// Sets `unlimited`.
+    pub fn unlimited(mut self, value: bool) -> Self {
+        self.unlimited = Some(value);
+        self
+    }
+
+    /// Sets `pooled`.
+    pub fn pooled(mut self, value: bool) -> Self {
+        self.pooled = Some(value);
+        self
+    }
+
+    /// Sets `reset`.
+    pub fn reset(mut self, value: CreateScheduleParamsPhasesPlansCustomizeAddItemsReset) -> Self {
+        self.reset = Some(value);
+        self
+    }
+
+    /// Sets `price`.
+    pub fn price(mut self, value: CreateScheduleParamsPhasesPlansCustomizeAddItemsPrice) -> Self {
+        self.price = Some(value);
+        self
+    }
+
+    /// Sets `proration`.
+    pub fn proration(
+        mut self,
+        value: CreateScheduleParamsPhasesPlansCustomizeAddItemsProration,
+    ) -> Self {
+        self.proration = Some(value);
+        self
+    }
+
+    /// Sets `rollover`.
+    pub fn rollover(
+        mut self,
+        value: CreateScheduleParamsPhasesPlansCustomizeAddItemsRollover,
+    ) -> Self {
+        self.rollover = Some(value);
+        self
+    }
+
+    /// Sets `expiry`.
+    pub fn expiry(mut self, value: CreateScheduleParamsPhasesPlansCustomizeAddItemsExpiry) -> Self {
+        self.expiry = Some(value);
+        self
+    }
+
+    /// Sets `feature_override`.
+    pub fn feature_override(
+        mut self,
+        value: CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverride,
+    ) -> Self {
+        self.feature_override = Some(value);
+        self
+    }
+
+    /// Sets `threshold_billing`.
+    pub fn threshold_billing(
+        mut self,
+        value: CreateScheduleParamsPhasesPlansCustomizeAddItemsThresholdBilling,
+    ) -> Self {
+        self.threshold_billing = Some(value);
+        self
+    }
+}
+
+/// Reset configuration for consumable features.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeAddItemsReset {
+    /// Interval at which balance resets (e.g. Known values: `one_off`, `minute`, `hour`, `day`, `week`, `month`, `quarter`, `semi_annual`, `year` (others may appear).
+    pub interval: String,
+    /// Number of intervals between resets. Autumn's default: `1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_count: Option<f64>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeAddItemsReset {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeAddItemsReset {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(interval: impl Into<String>) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeAddItemsReset {
+            interval: interval.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `interval_count`.
+    pub fn interval_count(mut self, value: f64) -> Self {
+        self.interval_count = Some(value);
+        self
+    }
+}
+
+/// Pricing for usage beyond included units.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeAddItemsPrice {
+    /// Price per billing_units after included usage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<f64>,
+    /// Amounts in additional currencies for this flat price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_currencies:
+        Option<Vec<CreateScheduleParamsPhasesPlansCustomizeAddItemsPriceAdditionalCurrencies>>,
+    /// Tiered pricing. Either 'amount' or 'tiers' is required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tiers: Option<Vec<CreateScheduleParamsPhasesPlansCustomizeAddItemsPriceTiers>>,
+    /// How tiers apply. Known values: `graduated`, `volume` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier_behavior: Option<String>,
+    /// Billing interval. For consumable features, should match reset.interval. Known values: `one_off`, `week`, `month`, `quarter`, `semi_annual`, `year` (others may appear).
+    pub interval: String,
+    /// Number of intervals per billing cycle. Autumn's default: `1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_count: Option<f64>,
+    /// Units per price increment. Autumn's default: `1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_units: Option<f64>,
+    /// 'prepaid' for upfront payment (seats), 'usage_based' for pay-as-you-go. Known values: `prepaid`, `usage_based` (others may appear).
+    pub billing_method: String,
+    /// Max units purchasable beyond included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_purchase: Option<f64>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeAddItemsPrice {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".additional_currencies");
+        self.additional_currencies.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".tiers");
+        self.tiers.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeAddItemsPrice {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(interval: impl Into<String>, billing_method: impl Into<String>) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeAddItemsPrice {
+            interval: interval.into(),
+            billing_method: billing_method.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `amount`.
+    pub fn amount(mut self, value: f64) -> Self {
+        self.amount = Some(value);
+        self
+    }
+
+    /// Sets `additional_currencies`.
+    pub fn additional_currencies(
+        mut self,
+        value: Vec<CreateScheduleParamsPhasesPlansCustomizeAddItemsPriceAdditionalCurrencies>,
+    ) -> Self {
+        self.additional_currencies = Some(value);
+        self
+    }
+
+    /// Sets `tiers`.
+    pub fn tiers(
+        mut self,
+        value: Vec<CreateScheduleParamsPhasesPlansCustomizeAddItemsPriceTiers>,
+    ) -> Self {
+        self.tiers = Some(value);
+        self
+    }
+
+    /// Sets `tier_behavior`.
+    pub fn tier_behavior(mut self, value: impl Into<String>) -> Self {
+        self.tier_behavior = Some(value.into());
+        self
+    }
+
+    /// Sets `interval_count`.
+    pub fn interval_count(mut self, value: f64) -> Self {
+        self.interval_count = Some(value);
+        self
+    }
+
+    /// Sets `billing_units`.
+    pub fn billing_units(mut self, value: f64) -> Self {
+        self.billing_units = Some(value);
+        self
+    }
+
+    /// Sets `max_purchase`.
+    pub fn max_purchase(mut self, value: f64) -> Self {
+        self.max_purchase = Some(value);
+        self
+    }
+}
+
+/// An entry of: amounts in additional currencies for this flat price.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeAddItemsPriceAdditionalCurrencies {
+    /// Three-letter currency code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<Value>,
+    /// The amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Value>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeAddItemsPriceAdditionalCurrencies {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeAddItemsPriceAdditionalCurrencies {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new() -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeAddItemsPriceAdditionalCurrencies {
+            ..Default::default()
+        }
+    }
+
+    /// Sets `currency`.
+    pub fn currency(mut self, value: Value) -> Self {
+        self.currency = Some(value);
+        self
+    }
+
+    /// Sets `amount`.
+    pub fn amount(mut self, value: Value) -> Self {
+        self.amount = Some(value);
+        self
+    }
+}
+
+/// An entry of: tiered pricing.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeAddItemsPriceTiers {
+    /// Where the tier ends: a number of units, or `"inf"` for the last tier.
+    pub to: TierLimit,
+    /// The amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Value>,
+    /// A flat amount charged for reaching the tier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flat_amount: Option<Value>,
+    /// `additional_currencies`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_currencies: Option<Value>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeAddItemsPriceTiers {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeAddItemsPriceTiers {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(to: impl Into<TierLimit>) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeAddItemsPriceTiers {
+            to: to.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `amount`.
+    pub fn amount(mut self, value: Value) -> Self {
+        self.amount = Some(value);
+        self
+    }
+
+    /// Sets `flat_amount`.
+    pub fn flat_amount(mut self, value: Value) -> Self {
+        self.flat_amount = Some(value);
+        self
+    }
+
+    /// Sets `additional_currencies`.
+    pub fn additional_currencies(mut self, value: Value) -> Self {
+        self.additional_currencies = Some(value);
+        self
+    }
+}
+
+/// Proration settings for prepaid features.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeAddItemsProration {
+    /// Billing behavior when quantity increases mid-cycle. Known values: `bill_immediately`, `prorate_immediately`, `prorate_next_cycle`, `bill_next_cycle` (others may appear).
+    pub on_increase: String,
+    /// Credit behavior when quantity decreases mid-cycle. Known values: `prorate`, `prorate_immediately`, `prorate_next_cycle`, `none`, `no_prorations` (others may appear).
+    pub on_decrease: String,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeAddItemsProration {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeAddItemsProration {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(on_increase: impl Into<String>, on_decrease: impl Into<String>) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeAddItemsProration {
+            on_increase: on_increase.into(),
+            on_decrease: on_decrease.into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// Rollover config for unused units.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeAddItemsRollover {
+    /// Max rollover units. Omit for unlimited rollover.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// Maximum rollover as a percentage (0-100) of included + prepaid grant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_percentage: Option<f64>,
+    /// When rolled over units expire. Known values: `month`, `forever` (others may appear).
+    pub expiry_duration_type: String,
+    /// Number of periods before expiry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiry_duration_length: Option<f64>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeAddItemsRollover {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeAddItemsRollover {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(expiry_duration_type: impl Into<String>) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeAddItemsRollover {
+            expiry_duration_type: expiry_duration_type.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `max`.
+    pub fn max(mut self, value: f64) -> Self {
+        self.max = Some(value);
+        self
+    }
+
+    /// Sets `max_percentage`.
+    pub fn max_percentage(mut self, value: f64) -> Self {
+        self.max_percentage = Some(value);
+        self
+    }
+
+    /// Sets `expiry_duration_length`.
+    pub fn expiry_duration_length(mut self, value: f64) -> Self {
+        self.expiry_duration_length = Some(value);
+        self
+    }
+}
+
+/// Part of billing.create_schedule.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeAddItemsExpiry {
+    /// Expiry unit. Known values: `day`, `week`, `month`, `year` (others may appear).
+    pub duration: String,
+    /// Expiry length.
+    pub length: f64,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeAddItemsExpiry {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeAddItemsExpiry {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(duration: impl Into<String>, length: f64) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeAddItemsExpiry {
+            duration: duration.into(),
+            length,
+            ..Default::default()
+        }
+    }
+}
+
+/// Part of billing.create_schedule.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverride {
+    /// Credit costs of metered features.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_schema:
+        Option<Vec<CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideCreditSchema>>,
+    /// AI model markups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub markups: Option<CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideMarkups>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverride {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".credit_schema");
+        self.credit_schema.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".markups");
+        self.markups.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverride {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new() -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverride {
+            ..Default::default()
+        }
+    }
+
+    /// Sets `credit_schema`.
+    pub fn credit_schema(
+        mut self,
+        value: Vec<CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideCreditSchema>,
+    ) -> Self {
+        self.credit_schema = Some(value);
+        self
+    }
+
+    /// Sets `markups`.
+    pub fn markups(
+        mut self,
+        value: CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideMarkups,
+    ) -> Self {
+        self.markups = Some(value);
+        self
+    }
+}
+
+/// Part of billing.create_schedule.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideCreditSchema {
+    /// The metered feature that draws from the credits.
+    pub metered_feature_id: String,
+    /// How tiers apply. Known values: `graduated` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier_behavior: Option<String>,
+    /// Tiers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tiers: Option<
+        Vec<CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideCreditSchemaTiers>,
+    >,
+    /// Units per billing increment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_units: Option<f64>,
+    /// Credit costs per property values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<
+        BTreeMap<
+            String,
+            CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideCreditSchemaDimensions,
+        >,
+    >,
+    /// Multipliers per property values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multipliers: Option<
+        BTreeMap<
+            String,
+            CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideCreditSchemaMultipliers,
+        >,
+    >,
+    /// Credits per unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_cost: Option<f64>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideCreditSchema {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".tiers");
+        self.tiers.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".dimensions");
+        self.dimensions.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".multipliers");
+        self.multipliers.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideCreditSchema {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(metered_feature_id: impl Into<String>) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideCreditSchema {
+            metered_feature_id: metered_feature_id.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `tier_behavior`.
+    pub fn tier_behavior(mut self, value: impl Into<String>) -> Self {
+        self.tier_behavior = Some(value.into());
+        self
+    }
+
+    /// Sets `tiers`.
+    pub fn tiers(
+        mut self,
+        value: Vec<
+            CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideCreditSchemaTiers,
+        >,
+    ) -> Self {
+        self.tiers = Some(value);
+        self
+    }
+
+    /// Sets `billing_units`.
+    pub fn billing_units(mut self, value: f64) -> Self {
+        self.billing_units = Some(value);
+        self
+    }
+
+    /// Sets `dimensions`.
+    pub fn dimensions(
+        mut self,
+        value: BTreeMap<
+            String,
+            CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideCreditSchemaDimensions,
+        >,
+    ) -> Self {
+        self.dimensions = Some(value);
+        self
+    }
+
+    /// Sets `multipliers`.
+    pub fn multipliers(
+        mut self,
+        value: BTreeMap<
+            String,
+            CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideCreditSchemaMultipliers,
+        >,
+    ) -> Self {
+        self.multipliers = Some(value);
+        self
+    }
+
+    /// Sets `credit_cost`.
+    pub fn credit_cost(mut self, value: f64) -> Self {
+        self.credit_cost = Some(value);
+        self
+    }
+}
+
+/// Part of billing.create_schedule.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideCreditSchemaTiers {
+    /// Where the tier ends: a number of units, or `"inf"` for the last tier.
+    pub to: TierLimit,
+    /// Credits per unit.
+    pub credit_cost: f64,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields
+    for CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideCreditSchemaTiers
+{
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideCreditSchemaTiers {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(to: impl Into<TierLimit>, credit_cost: f64) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideCreditSchemaTiers {
+            to: to.into(),
+            credit_cost,
+            ..Default::default()
+        }
+    }
+}
+
+/// Part of billing.create_schedule.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideCreditSchemaDimensions {
+    /// Property values an event must have.
+    #[serde(default)]
+    pub r#match: Map<String, Value>,
+    /// Priority among dimensions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i64>,
+    /// How tiers apply. Known values: `graduated` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier_behavior: Option<String>,
+    /// Tiers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tiers: Option<Vec<CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideCreditSchemaDimensionsTiers>>,
+    /// Credits per unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_cost: Option<f64>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields
+    for CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideCreditSchemaDimensions
+{
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".tiers");
+        self.tiers.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideCreditSchemaDimensions {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(r#match: Map<String, Value>) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideCreditSchemaDimensions {
+            r#match,
+            ..Default::default()
+        }
+    }
+
+    /// Sets `priority`.
+    pub fn priority(mut self, value: i64) -> Self {
+        self.priority = Some(value);
+        self
+    }
+
+    /// Sets `tier_behavior`.
+    pub fn tier_behavior(mut self, value: impl Into<String>) -> Self {
+        self.tier_behavior = Some(value.into());
+        self
+    }
+
+    /// Sets `tiers`.
+    pub fn tiers(
+        mut self,
+        value: Vec<CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideCreditSchemaDimensionsTiers>,
+    ) -> Self {
+        self.tiers = Some(value);
+        self
+    }
+
+    /// Sets `credit_cost`.
+    pub fn credit_cost(mut self, value: f64) -> Self {
+        self.credit_cost = Some(value);
+        self
+    }
+}
+
+/// Part of billing.create_schedule.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideCreditSchemaDimensionsTiers
+{
+    /// Where the tier ends: a number of units, or `"inf"` for the last tier.
+    pub to: TierLimit,
+    /// Credits per unit.
+    pub credit_cost: f64,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields
+    for CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideCreditSchemaDimensionsTiers
+{
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideCreditSchemaDimensionsTiers {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(to: impl Into<TierLimit>, credit_cost: f64) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideCreditSchemaDimensionsTiers {
+            to: to.into(),
+            credit_cost,
+            ..Default::default()
+        }
+    }
+}
+
+/// Part of billing.create_schedule.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideCreditSchemaMultipliers {
+    /// Property values an event must have.
+    #[serde(default)]
+    pub r#match: Map<String, Value>,
+    /// Multiplier applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factor: Option<f64>,
+    /// Amount added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub add: Option<f64>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields
+    for CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideCreditSchemaMultipliers
+{
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideCreditSchemaMultipliers {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(r#match: Map<String, Value>) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideCreditSchemaMultipliers {
+            r#match,
+            ..Default::default()
+        }
+    }
+
+    /// Sets `factor`.
+    pub fn factor(mut self, value: f64) -> Self {
+        self.factor = Some(value);
+        self
+    }
+
+    /// Sets `add`.
+    #[allow(clippy::should_implement_trait)]
+    pub fn add(mut self, value: f64) -> Self {
+        self.add = Some(value);
+        self
+    }
+}
+
+/// Part of billing.create_schedule.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideMarkups {
+    /// Default markup percentage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_markup: Option<f64>,
+    /// Markups per model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_markups: Option<
+        BTreeMap<
+            String,
+            CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideMarkupsModelMarkups,
+        >,
+    >,
+    /// Markups per provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_markups: Option<
+        BTreeMap<
+            String,
+            CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideMarkupsProviderMarkups,
+        >,
+    >,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideMarkups {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".model_markups");
+        self.model_markups.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".provider_markups");
+        self.provider_markups.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideMarkups {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new() -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideMarkups {
+            ..Default::default()
+        }
+    }
+
+    /// Sets `default_markup`.
+    pub fn default_markup(mut self, value: f64) -> Self {
+        self.default_markup = Some(value);
+        self
+    }
+
+    /// Sets `model_markups`.
+    pub fn model_markups(
+        mut self,
+        value: BTreeMap<
+            String,
+            CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideMarkupsModelMarkups,
+        >,
+    ) -> Self {
+        self.model_markups = Some(value);
+        self
+    }
+
+    /// Sets `provider_markups`.
+    pub fn provider_markups(
+        mut self,
+        value: BTreeMap<
+            String,
+            CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideMarkupsProviderMarkups,
+        >,
+    ) -> Self {
+        self.provider_markups = Some(value);
+        self
+    }
+}
+
+/// Part of billing.create_schedule.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideMarkupsModelMarkups {
+    /// Cost per input token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_cost: Option<f64>,
+    /// Cost per output token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_cost: Option<f64>,
+    /// Markup percentage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub markup: Option<f64>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields
+    for CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideMarkupsModelMarkups
+{
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideMarkupsModelMarkups {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new() -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideMarkupsModelMarkups {
+            ..Default::default()
+        }
+    }
+
+    /// Sets `input_cost`.
+    pub fn input_cost(mut self, value: f64) -> Self {
+        self.input_cost = Some(value);
+        self
+    }
+
+    /// Sets `output_cost`.
+    pub fn output_cost(mut self, value: f64) -> Self {
+        self.output_cost = Some(value);
+        self
+    }
+
+    /// Sets `markup`.
+    pub fn markup(mut self, value: f64) -> Self {
+        self.markup = Some(value);
+        self
+    }
+}
+
+/// Part of billing.create_schedule.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideMarkupsProviderMarkups {
+    /// Markup percentage.
+    pub markup: f64,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields
+    for CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideMarkupsProviderMarkups
+{
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideMarkupsProviderMarkups {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(markup: f64) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeAddItemsFeatureOverrideMarkupsProviderMarkups {
+            markup,
+            ..Default::default()
+        }
+    }
+}
+
+/// Part of billing.create_schedule.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeAddItemsThresholdBilling {
+    /// Threshold.
+    pub threshold: f64,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeAddItemsThresholdBilling {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeAddItemsThresholdBilling {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(threshold: f64) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeAddItemsThresholdBilling {
+            threshold,
+            ..Default::default()
+        }
+    }
+}
+
+/// Filter for matching plan items.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeRemoveItems {
+    /// Match items linked to this feature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_id: Option<String>,
+    /// Match items with this billing method (prepaid or usage_based). Known values: `prepaid`, `usage_based` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_method: Option<String>,
+    /// Match items with this interval. Known values: `one_off`, `week`, `month`, `quarter`, `semi_annual`, `year`, `minute`, `hour`, `day` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<String>,
+    /// Match items with this interval_count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_count: Option<i64>,
+    /// Seats included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub included: Option<f64>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeRemoveItems {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeRemoveItems {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new() -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeRemoveItems {
+            ..Default::default()
+        }
+    }
+
+    /// Sets `feature_id`.
+    pub fn feature_id(mut self, value: impl Into<String>) -> Self {
+        self.feature_id = Some(value.into());
+        self
+    }
+
+    /// Sets `billing_method`.
+    pub fn billing_method(mut self, value: impl Into<String>) -> Self {
+        self.billing_method = Some(value.into());
+        self
+    }
+
+    /// Sets `interval`.
+    pub fn interval(mut self, value: impl Into<String>) -> Self {
+        self.interval = Some(value.into());
+        self
+    }
+
+    /// Sets `interval_count`.
+    pub fn interval_count(mut self, value: i64) -> Self {
+        self.interval_count = Some(value);
+        self
+    }
+
+    /// Sets `included`.
+    pub fn included(mut self, value: f64) -> Self {
+        self.included = Some(value);
+        self
+    }
+}
+
+/// Override the plan's billing controls (auto top-ups, spend limits, usage limits, usage alerts, overage allowed) for this customer.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeBillingControls {
+    /// List of auto top-up configurations per feature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_topups: Option<Vec<CreateScheduleParamsPhasesPlansCustomizeBillingControlsAutoTopups>>,
+    /// List of overage spend limits per feature (caps overage spend).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spend_limits:
+        Option<Vec<CreateScheduleParamsPhasesPlansCustomizeBillingControlsSpendLimits>>,
+    /// List of hard usage caps per feature (max units per interval).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage_limits:
+        Option<Vec<CreateScheduleParamsPhasesPlansCustomizeBillingControlsUsageLimits>>,
+    /// List of usage alert configurations per feature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage_alerts:
+        Option<Vec<CreateScheduleParamsPhasesPlansCustomizeBillingControlsUsageAlerts>>,
+    /// List of overage allowed controls per feature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overage_allowed:
+        Option<Vec<CreateScheduleParamsPhasesPlansCustomizeBillingControlsOverageAllowed>>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeBillingControls {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".auto_topups");
+        self.auto_topups.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".spend_limits");
+        self.spend_limits.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".usage_limits");
+        self.usage_limits.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".usage_alerts");
+        self.usage_alerts.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".overage_allowed");
+        self.overage_allowed.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeBillingControls {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new() -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeBillingControls {
+            ..Default::default()
+        }
+    }
+
+    /// Sets `auto_topups`.
+    pub fn auto_topups(
+        mut self,
+        value: Vec<CreateScheduleParamsPhasesPlansCustomizeBillingControlsAutoTopups>,
+    ) -> Self {
+        self.auto_topups = Some(value);
+        self
+    }
+
+    /// Sets `spend_limits`.
+    pub fn spend_limits(
+        mut self,
+        value: Vec<CreateScheduleParamsPhasesPlansCustomizeBillingControlsSpendLimits>,
+    ) -> Self {
+        self.spend_limits = Some(value);
+        self
+    }
+
+    /// Sets `usage_limits`.
+    pub fn usage_limits(
+        mut self,
+        value: Vec<CreateScheduleParamsPhasesPlansCustomizeBillingControlsUsageLimits>,
+    ) -> Self {
+        self.usage_limits = Some(value);
+        self
+    }
+
+    /// Sets `usage_alerts`.
+    pub fn usage_alerts(
+        mut self,
+        value: Vec<CreateScheduleParamsPhasesPlansCustomizeBillingControlsUsageAlerts>,
+    ) -> Self {
+        self.usage_alerts = Some(value);
+        self
+    }
+
+    /// Sets `overage_allowed`.
+    pub fn overage_allowed(
+        mut self,
+        value: Vec<CreateScheduleParamsPhasesPlansCustomizeBillingControlsOverageAllowed>,
+    ) -> Self {
+        self.overage_allowed = Some(value);
+        self
+    }
+}
+
+/// An entry of: list of auto top-up configurations per feature.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeBillingControlsAutoTopups {
+    /// The ID of the feature (credit balance) to auto top-up.
+    pub feature_id: String,
+    /// Whether auto top-up is enabled. Autumn's default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// When the balance drops below this threshold, an auto top-up will be purchased.
+    pub threshold: f64,
+    /// Amount of credits to add per auto top-up.
+    pub quantity: f64,
+    /// Optional rate limit to cap how often auto top-ups occur.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purchase_limit:
+        Option<CreateScheduleParamsPhasesPlansCustomizeBillingControlsAutoTopupsPurchaseLimit>,
+    /// When true, auto top-up creates a send_invoice invoice instead of auto-charging.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_mode: Option<bool>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeBillingControlsAutoTopups {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".purchase_limit");
+        self.purchase_limit.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeBillingControlsAutoTopups {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(feature_id: impl Into<String>, threshold: f64, quantity: f64) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeBillingControlsAutoTopups {
+            feature_id: feature_id.into(),
+            threshold,
+            quantity,
+            ..Default::default()
+        }
+    }
+
+    /// Sets `enabled`.
+    pub fn enabled(mut self, value: bool) -> Self {
+        self.enabled = Some(value);
+        self
+    }
+
+    /// Sets `purchase_limit`.
+    pub fn purchase_limit(
+        mut self,
+        value: CreateScheduleParamsPhasesPlansCustomizeBillingControlsAutoTopupsPurchaseLimit,
+    ) -> Self {
+        self.purchase_limit = Some(value);
+        self
+    }
+
+    /// Sets `invoice_mode`.
+    pub fn invoice_mode(mut self, value: bool) -> Self {
+        self.invoice_mode = Some(value);
+        self
+    }
+}
+
+/// Optional rate limit to cap how often auto top-ups occur.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeBillingControlsAutoTopupsPurchaseLimit {
+    /// The time interval for the purchase limit window. Known values: `hour`, `day`, `week`, `month` (others may appear).
+    pub interval: String,
+    /// Number of intervals in the purchase limit window. Autumn's default: `1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_count: Option<f64>,
+    /// Maximum number of auto top-ups allowed within the interval.
+    pub limit: f64,
+    /// Set the current window's consumed auto top-up count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<f64>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields
+    for CreateScheduleParamsPhasesPlansCustomizeBillingControlsAutoTopupsPurchaseLimit
+{
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeBillingControlsAutoTopupsPurchaseLimit {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(interval: impl Into<String>, limit: f64) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeBillingControlsAutoTopupsPurchaseLimit {
+            interval: interval.into(),
+            limit,
+            ..Default::default()
+        }
+    }
+
+    /// Sets `interval_count`.
+    pub fn interval_count(mut self, value: f64) -> Self {
+        self.interval_count = Some(value);
+        self
+    }
+
+    /// Sets `count`.
+    pub fn count(mut self, value: f64) -> Self {
+        self.count = Some(value);
+        self
+    }
+}
+
+/// An entry of: list of overage spend limits per feature (caps overage spend).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeBillingControlsSpendLimits {
+    /// Optional feature ID this spend limit applies to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_id: Option<String>,
+    /// Whether the overage spend limit is enabled. Autumn's default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// How overage_limit is interpreted: an absolute overage cap (default) or a percentage of the main-plan allowance. Known values: `absolute`, `usage_percentage` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit_type: Option<String>,
+    /// Overage cap for the feature: absolute units, or a percent (e.g.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overage_limit: Option<f64>,
+    /// When true, overage for this feature is not posted to Stripe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_overage_billing: Option<bool>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeBillingControlsSpendLimits {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeBillingControlsSpendLimits {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new() -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeBillingControlsSpendLimits {
+            ..Default::default()
+        }
+    }
+
+    /// Sets `feature_id`.
+    pub fn feature_id(mut self, value: impl Into<String>) -> Self {
+        self.feature_id = Some(value.into());
+        self
+    }
+
+    /// Sets `enabled`.
+    pub fn enabled(mut self, value: bool) -> Self {
+        self.enabled = Some(value);
+        self
+    }
+
+    /// Sets `limit_type`.
+    pub fn limit_type(mut self, value: impl Into<String>) -> Self {
+        self.limit_type = Some(value.into());
+        self
+    }
+
+    /// Sets `overage_limit`.
+    pub fn overage_limit(mut self, value: f64) -> Self {
+        self.overage_limit = Some(value);
+        self
+    }
+
+    /// Sets `skip_overage_billing`.
+    pub fn skip_overage_billing(mut self, value: bool) -> Self {
+        self.skip_overage_billing = Some(value);
+        self
+    }
+}
+
+/// An entry of: list of hard usage caps per feature (max units per interval).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeBillingControlsUsageLimits {
+    /// The feature this usage limit applies to.
+    pub feature_id: String,
+    /// Whether this usage limit is enabled. Autumn's default: `true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Maximum units allowed per interval.
+    pub limit: f64,
+    /// Interval for the cap, aligned to the customer's billing cycle. Known values: `day`, `week`, `month`, `year` (others may appear).
+    pub interval: String,
+    /// Window alignment. 'billing_cycle' phases the interval to the customer's renewal time; 'utc' aligns to the UTC calendar. Known values: `billing_cycle`, `utc` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<String>,
+    /// When set, only usage from events whose properties match counts toward this cap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<CreateScheduleParamsPhasesPlansCustomizeBillingControlsUsageLimitsFilter>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeBillingControlsUsageLimits {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".filter");
+        self.filter.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeBillingControlsUsageLimits {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(feature_id: impl Into<String>, limit: f64, interval: impl Into<String>) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeBillingControlsUsageLimits {
+            feature_id: feature_id.into(),
+            limit,
+            interval: interval.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `enabled`.
+    pub fn enabled(mut self, value: bool) -> Self {
+        self.enabled = Some(value);
+        self
+    }
+
+    /// Sets `anchor`.
+    pub fn anchor(mut self, value: impl Into<String>) -> Self {
+        self.anchor = Some(value.into());
+        self
+    }
+
+    /// Sets `filter`.
+    pub fn filter(
+        mut self,
+        value: CreateScheduleParamsPhasesPlansCustomizeBillingControlsUsageLimitsFilter,
+    ) -> Self {
+        self.filter = Some(value);
+        self
+    }
+}
+
+/// When set, only usage from events whose properties match counts toward this cap.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeBillingControlsUsageLimitsFilter {
+    /// Property values to match; keys are kept byte for byte.
+    #[serde(default)]
+    pub properties: Map<String, Value>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeBillingControlsUsageLimitsFilter {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeBillingControlsUsageLimitsFilter {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(properties: Map<String, Value>) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeBillingControlsUsageLimitsFilter {
+            properties,
+            ..Default::default()
+        }
+    }
+}
+
+/// An entry of: list of usage alert configurations per feature.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeBillingControlsUsageAlerts {
+    /// The feature ID this alert applies to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_id: Option<String>,
+    /// Whether this usage alert is enabled. Autumn's default: `true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// The threshold value that triggers the alert.
+    pub threshold: f64,
+    /// Whether the threshold is an absolute count or a percentage of the usage allowance or remaining balance. Known values: `usage`, `usage_percentage`, `remaining`, `remaining_percentage` (others may appear).
+    pub threshold_type: String,
+    /// Optional user-defined label to distinguish multiple alerts on the same feature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// What the alert threshold is measured against. Known values: `balance`, `included`, `recurring`, `usage_limit` (others may appear). Autumn's default: `"balance"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<String>,
+    /// Only count events with these property values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<CreateScheduleParamsPhasesPlansCustomizeBillingControlsUsageAlertsFilter>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeBillingControlsUsageAlerts {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".filter");
+        self.filter.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeBillingControlsUsageAlerts {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(threshold: f64, threshold_type: impl Into<String>) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeBillingControlsUsageAlerts {
+            threshold,
+            threshold_type: threshold_type.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `feature_id`.
+    pub fn feature_id(mut self, value: impl Into<String>) -> Self {
+        self.feature_id = Some(value.into());
+        self
+    }
+
+    /// Sets `enabled`.
+    pub fn enabled(mut self, value: bool) -> Self {
+        self.enabled = Some(value);
+        self
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `basis`.
+    pub fn basis(mut self, value: impl Into<String>) -> Self {
+        self.basis = Some(value.into());
+        self
+    }
+
+    /// Sets `filter`.
+    pub fn filter(
+        mut self,
+        value: CreateScheduleParamsPhasesPlansCustomizeBillingControlsUsageAlertsFilter,
+    ) -> Self {
+        self.filter = Some(value);
+        self
+    }
+}
+
+/// Part of billing.create_schedule.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeBillingControlsUsageAlertsFilter {
+    /// Property values to match; keys are kept byte for byte.
+    #[serde(default)]
+    pub properties: Map<String, Value>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeBillingControlsUsageAlertsFilter {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeBillingControlsUsageAlertsFilter {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(properties: Map<String, Value>) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeBillingControlsUsageAlertsFilter {
+            properties,
+            ..Default::default()
+        }
+    }
+}
+
+/// An entry of: list of overage allowed controls per feature.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateScheduleParamsPhasesPlansCustomizeBillingControlsOverageAllowed {
+    /// The feature ID this overage allowed control applies to.
+    pub feature_id: String,
+    /// Whether overage is allowed for this feature. Autumn's default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateScheduleParamsPhasesPlansCustomizeBillingControlsOverageAllowed {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateScheduleParamsPhasesPlansCustomizeBillingControlsOverageAllowed {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(feature_id: impl Into<String>) -> Self {
+        CreateScheduleParamsPhasesPlansCustomizeBillingControlsOverageAllowed {
+            feature_id: feature_id.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `enabled`.
+    pub fn enabled(mut self, value: bool) -> Self {
+        self.enabled = Some(value);
+        self
+    }
+}
+
+/// Part of billing.create_schedule.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScheduleResponse {
+    /// The ID of the customer.
+    pub customer_id: String,
+    /// The entity ID for the schedule, or null when customer-level.
+    #[serde(default)]
+    pub entity_id: Option<String>,
+    /// Whether the schedule is fully created or waiting for payment or confirmation to complete. Known values: `created`, `pending_payment` (others may appear).
+    pub status: String,
+    /// The ID of the created schedule.
+    #[serde(default)]
+    pub schedule_id: Option<String>,
+    /// Persisted phases in ascending starts_at order.
+    #[serde(default)]
+    pub phases: Vec<ScheduleResponsePhases>,
+    /// Invoice details if an invoice was created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice: Option<BillingInvoice>,
+    /// URL to redirect the customer to complete payment.
+    #[serde(default)]
+    pub payment_url: Option<String>,
+    /// `required_action`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_action: Option<RequiredAction>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ScheduleResponse {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".phases");
+        self.phases.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".invoice");
+        self.invoice.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".required_action");
+        self.required_action.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// An entry of: persisted phases in ascending starts_at order.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScheduleResponsePhases {
+    /// The ID of the persisted phase row.
+    pub phase_id: String,
+    /// When this phase starts, in epoch milliseconds.
+    pub starts_at: f64,
+    /// Customer products materialized for this phase.
+    #[serde(default)]
+    pub customer_product_ids: Vec<String>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ScheduleResponsePhases {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// Parameters of `billing.import`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportParams {
+    /// Autumn customer to image into.
+    pub customer_id: String,
+    /// Optional identity fields upserted onto the customer (applied to existing customers too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_data: Option<CustomerData>,
+    /// The customer's processor identities (e.g.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processors: Option<Vec<ImportParamsProcessors>>,
+    /// The billing objects (subscriptions, one-offs) to image, each carrying its plan.
+    #[serde(default)]
+    pub billables: Vec<ImportParamsBillables>,
+    /// If true, validate and compute without persisting; returns what would be flashed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ImportParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".customer_data");
+        self.customer_data.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".processors");
+        self.processors.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".billables");
+        self.billables.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl ImportParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(customer_id: impl Into<String>, billables: Vec<ImportParamsBillables>) -> Self {
+        ImportParams {
+            customer_id: customer_id.into(),
+            billables,
+            ..Default::default()
+        }
+    }
+
+    /// Sets `customer_data`.
+    pub fn customer_data(mut self, value: CustomerData) -> Self {
+        self.customer_data = Some(value);
+        self
+    }
+
+    /// Sets `processors`.
+    pub fn processors(mut self, value: Vec<ImportParamsProcessors>) -> Self {
+        self.processors = Some(value);
+        self
+    }
+
+    /// Sets `dry_run`.
+    pub fn dry_run(mut self, value: bool) -> Self {
+        self.dry_run = Some(value);
+        self
+    }
+}
+
+/// An entry of: the customer's processor identities (e.g.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportParamsProcessors {
+    /// The processor this identity belongs to. Known values: `stripe`, `revenuecat` (others may appear).
+    pub r#type: String,
+    /// The customer's id in that processor (Stripe customer id, or RevenueCat app_user_id).
+    pub id: String,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ImportParamsProcessors {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl ImportParamsProcessors {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(r#type: impl Into<String>, id: impl Into<String>) -> Self {
+        ImportParamsProcessors {
+            r#type: r#type.into(),
+            id: id.into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// An entry of: the billing objects (subscriptions, one-offs) to image, each carrying its plan.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportParamsBillables {
+    /// The processor that owns this billable (stripe or revenuecat). Known values: `stripe`, `revenuecat` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processor: Option<String>,
+    /// Existing processor billing object this billable is adopted from; omit for paid one-offs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<ImportParamsBillablesLink>,
+    /// Unix ms billing anchor shared by co-billed plans on this billable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_cycle_anchor: Option<f64>,
+    /// The single plan on this billable (provide either plan or phases, not both).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<ImportParamsBillablesPlan>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ImportParamsBillables {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".link");
+        self.link.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".plan");
+        self.plan.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl ImportParamsBillables {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new() -> Self {
+        ImportParamsBillables {
+            ..Default::default()
+        }
+    }
+
+    /// Sets `processor`.
+    pub fn processor(mut self, value: impl Into<String>) -> Self {
+        self.processor = Some(value.into());
+        self
+    }
+
+    /// Sets `link`.
+    pub fn link(mut self, value: ImportParamsBillablesLink) -> Self {
+        self.link = Some(value);
+        self
+    }
+
+    /// Sets `billing_cycle_anchor`.
+    pub fn billing_cycle_anchor(mut self, value: f64) -> Self {
+        self.billing_cycle_anchor = Some(value);
+        self
+    }
+
+    /// Sets `plan`.
+    pub fn plan(mut self, value: ImportParamsBillablesPlan) -> Self {
+        self.plan = Some(value);
+        self
+    }
+}
+
+/// Existing processor billing object this billable is adopted from; omit for paid one-offs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportParamsBillablesLink {
+    /// Existing processor subscription id this billable is adopted from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_id: Option<String>,
+    /// Existing processor subscription-schedule id this billable is adopted from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_id: Option<String>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ImportParamsBillablesLink {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl ImportParamsBillablesLink {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new() -> Self {
+        ImportParamsBillablesLink {
+            ..Default::default()
+        }
+    }
+
+    /// Sets `subscription_id`.
+    pub fn subscription_id(mut self, value: impl Into<String>) -> Self {
+        self.subscription_id = Some(value.into());
+        self
+    }
+
+    /// Sets `schedule_id`.
+    pub fn schedule_id(mut self, value: impl Into<String>) -> Self {
+        self.schedule_id = Some(value.into());
+        self
+    }
+}
+
+/// The single plan on this billable (provide either plan or phases, not both).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportParamsBillablesPlan {
+    /// The Autumn plan to attach to the customer.
+    pub plan_id: String,
+    /// Specific plan version to attach; defaults to the latest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<f64>,
+    /// Set the status of the plan to be flashed. Known values: `active`, `trialing`, `past_due`, `canceled`, `expired` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// When the plan started (Unix ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<f64>,
+    /// Seat/unit quantity for the plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<f64>,
+    /// Purchased prepaid quantities per feature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_quantities: Option<Vec<ImportParamsBillablesPlanFeatureQuantities>>,
+    /// Per-feature balances to image onto the plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balances: Option<Vec<ImportParamsBillablesPlanBalances>>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ImportParamsBillablesPlan {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".feature_quantities");
+        self.feature_quantities.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".balances");
+        self.balances.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl ImportParamsBillablesPlan {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(plan_id: impl Into<String>) -> Self {
+        ImportParamsBillablesPlan {
+            plan_id: plan_id.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `version`.
+    pub fn version(mut self, value: f64) -> Self {
+        self.version = Some(value);
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl Into<String>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+
+    /// Sets `started_at`.
+    pub fn started_at(mut self, value: f64) -> Self {
+        self.started_at = Some(value);
+        self
+    }
+
+    /// Sets `quantity`.
+    pub fn quantity(mut self, value: f64) -> Self {
+        self.quantity = Some(value);
+        self
+    }
+
+    /// Sets `feature_quantities`.
+    pub fn feature_quantities(
+        mut self,
+        value: Vec<ImportParamsBillablesPlanFeatureQuantities>,
+    ) -> Self {
+        self.feature_quantities = Some(value);
+        self
+    }
+
+    /// Sets `balances`.
+    pub fn balances(mut self, value: Vec<ImportParamsBillablesPlanBalances>) -> Self {
+        self.balances = Some(value);
+        self
+    }
+}
+
+/// An entry of: purchased prepaid quantities per feature.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportParamsBillablesPlanFeatureQuantities {
+    /// The prepaid feature being quantified.
+    pub feature_id: String,
+    /// Purchased quantity for this prepaid feature.
+    pub quantity: f64,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ImportParamsBillablesPlanFeatureQuantities {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl ImportParamsBillablesPlanFeatureQuantities {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(feature_id: impl Into<String>, quantity: f64) -> Self {
+        ImportParamsBillablesPlanFeatureQuantities {
+            feature_id: feature_id.into(),
+            quantity,
+            ..Default::default()
+        }
+    }
+}
+
+/// An entry of: per-feature balances to image onto the plan.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportParamsBillablesPlanBalances {
+    /// The feature whose balance is being set.
+    pub feature_id: String,
+    /// Disambiguates which entitlement line to target when the feature has multiple.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<ImportParamsBillablesPlanBalancesFilter>,
+    /// Units already consumed; remaining balance is derived from the plan allowance minus this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<f64>,
+    /// Explicit remaining balance override (mutually exclusive with usage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balance: Option<f64>,
+    /// Unix ms timestamp of this line's next reset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_reset_at: Option<f64>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ImportParamsBillablesPlanBalances {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".filter");
+        self.filter.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl ImportParamsBillablesPlanBalances {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(feature_id: impl Into<String>) -> Self {
+        ImportParamsBillablesPlanBalances {
+            feature_id: feature_id.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `filter`.
+    pub fn filter(mut self, value: ImportParamsBillablesPlanBalancesFilter) -> Self {
+        self.filter = Some(value);
+        self
+    }
+
+    /// Sets `usage`.
+    pub fn usage(mut self, value: f64) -> Self {
+        self.usage = Some(value);
+        self
+    }
+
+    /// Sets `balance`.
+    pub fn balance(mut self, value: f64) -> Self {
+        self.balance = Some(value);
+        self
+    }
+
+    /// Sets `next_reset_at`.
+    pub fn next_reset_at(mut self, value: f64) -> Self {
+        self.next_reset_at = Some(value);
+        self
+    }
+}
+
+/// Disambiguates which entitlement line to target when the feature has multiple.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportParamsBillablesPlanBalancesFilter {
+    /// Reset interval selecting which entitlement line to target when a feature has several ('lifetime' or null = the non-resetting one-off line). Known values: `lifetime`, `minute`, `hour`, `day`, `week`, `month`, `quarter`, `semi_annual`, `year` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<String>,
+    /// Selects the included vs prepaid vs usage-based (pay-per-use) entitlement line when a feature has several. Known values: `included`, `prepaid`, `usage_based` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_behavior: Option<String>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ImportParamsBillablesPlanBalancesFilter {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl ImportParamsBillablesPlanBalancesFilter {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new() -> Self {
+        ImportParamsBillablesPlanBalancesFilter {
+            ..Default::default()
+        }
+    }
+
+    /// Sets `interval`.
+    pub fn interval(mut self, value: impl Into<String>) -> Self {
+        self.interval = Some(value.into());
+        self
+    }
+
+    /// Sets `billing_behavior`.
+    pub fn billing_behavior(mut self, value: impl Into<String>) -> Self {
+        self.billing_behavior = Some(value.into());
+        self
+    }
+}
+
+/// Part of billing.import.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportResponse {
+    /// The imaged customer's id.
+    pub customer_id: String,
+    /// Per-plan outcome of the flash.
+    #[serde(default)]
+    pub flashed: Vec<ImportResponseFlashed>,
+    /// The freshly-read imaged customer; null for dry_run.
+    #[serde(default)]
+    pub customer: Option<Customer>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ImportResponse {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".flashed");
+        self.flashed.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".customer");
+        self.customer.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// An entry of: per-plan outcome of the flash.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportResponseFlashed {
+    /// The plan that was imaged.
+    pub plan_id: String,
+    /// The processor that owns the imaged plan.
+    pub processor: String,
+    /// The created (or existing) customer product id, if any.
+    #[serde(default)]
+    pub customer_product_id: Option<String>,
+    /// The resulting status of the imaged plan.
+    pub status: String,
+    /// True if an active plan already existed and this one was left untouched.
+    pub skipped: bool,
+    /// True if this was an existing active plan expired because it was absent from the imaged desired state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expired: Option<bool>,
+    /// True when the imaged state may be wrong — e.g.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mismatch: Option<bool>,
+    /// Why the plan was skipped, expired, or flagged as a mismatch, when applicable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ImportResponseFlashed {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// Parameters of `balances.track_tokens`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrackTokensParams {
+    /// The ID of the customer.
+    pub customer_id: String,
+    /// The ID of the entity for entity-scoped balances.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<String>,
+    /// The ID of the AI credit system feature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_id: Option<String>,
+    /// The AI model as '\[provider\]/\[model\]' (e.g.
+    pub model_id: String,
+    /// Number of non-cached text input tokens consumed.
+    pub input_tokens: i64,
+    /// Number of text output tokens consumed.
+    pub output_tokens: i64,
+    /// Number of cached input tokens read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_read_tokens: Option<i64>,
+    /// Number of input tokens written to the cache.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write_tokens: Option<i64>,
+    /// Number of audio input tokens consumed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio_input_tokens: Option<i64>,
+    /// Number of audio output tokens generated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio_output_tokens: Option<i64>,
+    /// Number of reasoning tokens generated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_tokens: Option<i64>,
+    /// Additional properties to attach to this usage event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Map<String, Value>>,
+    /// Unix timestamp in milliseconds to use for the usage event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<i64>,
+    /// How to handle usage that exceeds the available balance. Known values: `cap`, `overflow` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overage_behavior: Option<String>,
+    /// If true, enqueue the event for asynchronous processing and return 204 immediately.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#async: Option<bool>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for TrackTokensParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl TrackTokensParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(
+        customer_id: impl Into<String>,
+        model_id: impl Into<String>,
+        input_tokens: i64,
+        output_tokens: i64,
+    ) -> Self {
+        TrackTokensParams {
+            customer_id: customer_id.into(),
+            model_id: model_id.into(),
+            input_tokens,
+            output_tokens,
+            ..Default::default()
+        }
+    }
+
+    /// Sets `entity_id`.
+    pub fn entity_id(mut self, value: impl Into<String>) -> Self {
+        self.entity_id = Some(value.into());
+        self
+    }
+
+    /// Sets `feature_id`.
+    pub fn feature_id(mut self, value: impl Into<String>) -> Self {
+        self.feature_id = Some(value.into());
+        self
+    }
+
+    /// Sets `cache_read_tokens`.
+    pub fn cache_read_tokens(mut self, value: i64) -> Self {
+        self.cache_read_tokens = Some(value);
+        self
+    }
+
+    /// Sets `cache_write_tokens`.
+    pub fn cache_write_tokens(mut self, value: i64) -> Self {
+        self.cache_write_tokens = Some(value);
+        self
+    }
+
+    /// Sets `audio_input_tokens`.
+    pub fn audio_input_tokens(mut self, value: i64) -> Self {
+        self.audio_input_tokens = Some(value);
+        self
+    }
+
+    /// Sets `audio_output_tokens`.
+    pub fn audio_output_tokens(mut self, value: i64) -> Self {
+        self.audio_output_tokens = Some(value);
+        self
+    }
+
+    /// Sets `reasoning_tokens`.
+    pub fn reasoning_tokens(mut self, value: i64) -> Self {
+        self.reasoning_tokens = Some(value);
+        self
+    }
+
+    /// Sets `properties`.
+    pub fn properties(mut self, value: Map<String, Value>) -> Self {
+        self.properties = Some(value);
+        self
+    }
+
+    /// Sets `timestamp`.
+    pub fn timestamp(mut self, value: i64) -> Self {
+        self.timestamp = Some(value);
+        self
+    }
+
+    /// Sets `overage_behavior`.
+    pub fn overage_behavior(mut self, value: impl Into<String>) -> Self {
+        self.overage_behavior = Some(value.into());
+        self
+    }
+
+    /// Sets `async`.
+    pub fn r#async(mut self, value: bool) -> Self {
+        self.r#async = Some(value);
+        self
+    }
+}
+
+/// Parameters of `balances.create`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateBalanceParams {
+    /// The ID of the customer.
+    pub customer_id: String,
+    /// The ID of the feature.
+    pub feature_id: String,
+    /// The ID of the entity for entity-scoped balances (e.g., per-seat limits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<String>,
+    /// The initial balance amount to grant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub included_grant: Option<f64>,
+    /// If true, the balance has unlimited usage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unlimited: Option<bool>,
+    /// Reset configuration for the balance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset: Option<ItemReset>,
+    /// Rollover configuration for the balance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollover: Option<CreateBalanceParamsRollover>,
+    /// Unix timestamp (milliseconds) when the balance expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<f64>,
+    /// Unix timestamp (milliseconds) for the first reset boundary, allowing a custom (e.g.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_reset_at: Option<f64>,
+    /// A unique identifier for this balance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balance_id: Option<String>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateBalanceParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".reset");
+        self.reset.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".rollover");
+        self.rollover.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateBalanceParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(customer_id: impl Into<String>, feature_id: impl Into<String>) -> Self {
+        CreateBalanceParams {
+            customer_id: customer_id.into(),
+            feature_id: feature_id.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `entity_id`.
+    pub fn entity_id(mut self, value: impl Into<String>) -> Self {
+        self.entity_id = Some(value.into());
+        self
+    }
+
+    /// Sets `included_grant`.
+    pub fn included_grant(mut self, value: f64) -> Self {
+        self.included_grant = Some(value);
+        self
+    }
+
+    /// Sets `unlimited`.
+    pub fn unlimited(mut self, value: bool) -> Self {
+        self.unlimited = Some(value);
+        self
+    }
+
+    /// Sets `reset`.
+    pub fn reset(mut self, value: ItemReset) -> Self {
+        self.reset = Some(value);
+        self
+    }
+
+    /// Sets `rollover`.
+    pub fn rollover(mut self, value: CreateBalanceParamsRollover) -> Self {
+        self.rollover = Some(value);
+        self
+    }
+
+    /// Sets `expires_at`.
+    pub fn expires_at(mut self, value: f64) -> Self {
+        self.expires_at = Some(value);
+        self
+    }
+
+    /// Sets `next_reset_at`.
+    pub fn next_reset_at(mut self, value: f64) -> Self {
+        self.next_reset_at = Some(value);
+        self
+    }
+
+    /// Sets `balance_id`.
+    pub fn balance_id(mut self, value: impl Into<String>) -> Self {
+        self.balance_id = Some(value.into());
+        self
+    }
+}
+
+/// Rollover configuration for the balance.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateBalanceParamsRollover {
+    /// Most units rolled over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// Most units rolled over, as a percentage of the grant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_percentage: Option<f64>,
+    /// Expiry unit. Known values: `month`, `forever` (others may appear). Autumn's default: `"month"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
+    /// Expiry length.
+    pub length: f64,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateBalanceParamsRollover {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateBalanceParamsRollover {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(length: f64) -> Self {
+        CreateBalanceParamsRollover {
+            length,
+            ..Default::default()
+        }
+    }
+
+    /// Sets `max`.
+    pub fn max(mut self, value: f64) -> Self {
+        self.max = Some(value);
+        self
+    }
+
+    /// Sets `max_percentage`.
+    pub fn max_percentage(mut self, value: f64) -> Self {
+        self.max_percentage = Some(value);
+        self
+    }
+
+    /// Sets `duration`.
+    pub fn duration(mut self, value: impl Into<String>) -> Self {
+        self.duration = Some(value.into());
+        self
+    }
+}
+
+/// Part of balances.create.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SuccessResponse {
+    /// Whether the call succeeded.
+    pub success: bool,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for SuccessResponse {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// Parameters of `balances.update`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateBalanceParams {
+    /// The ID of the customer.
+    pub customer_id: String,
+    /// The ID of the feature.
+    pub feature_id: String,
+    /// The ID of the entity for entity-scoped balances (e.g., per-seat limits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<String>,
+    /// Set the remaining balance to this exact value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining: Option<f64>,
+    /// Add this amount to the current balance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub add_to_balance: Option<f64>,
+    /// The usage amount to update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<f64>,
+    /// Target a specific balance by its reset interval. Known values: `one_off`, `minute`, `hour`, `day`, `week`, `month`, `quarter`, `semi_annual`, `year` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<String>,
+    /// Set the granted balance to this exact value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub included_grant: Option<f64>,
+    /// Target a specific balance by its ID (set on create).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balance_id: Option<String>,
+    /// The next reset time for the balance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_reset_at: Option<f64>,
+    /// Unix timestamp (milliseconds) when the balance expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<f64>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for UpdateBalanceParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl UpdateBalanceParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(customer_id: impl Into<String>, feature_id: impl Into<String>) -> Self {
+        UpdateBalanceParams {
+            customer_id: customer_id.into(),
+            feature_id: feature_id.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `entity_id`.
+    pub fn entity_id(mut self, value: impl Into<String>) -> Self {
+        self.entity_id = Some(value.into());
+        self
+    }
+
+    /// Sets `remaining`.
+    pub fn remaining(mut self, value: f64) -> Self {
+        self.remaining = Some(value);
+        self
+    }
+
+    /// Sets `add_to_balance`.
+    pub fn add_to_balance(mut self, value: f64) -> Self {
+        self.add_to_balance = Some(value);
+        self
+    }
+
+    /// Sets `usage`.
+    pub fn usage(mut self, value: f64) -> Self {
+        self.usage = Some(value);
+        self
+    }
+
+    /// Sets `interval`.
+    pub fn interval(mut self, value: impl Into<String>) -> Self {
+        self.interval = Some(value.into());
+        self
+    }
+
+    /// Sets `included_grant`.
+    pub fn included_grant(mut self, value: f64) -> Self {
+        self.included_grant = Some(value);
+        self
+    }
+
+    /// Sets `balance_id`.
+    pub fn balance_id(mut self, value: impl Into<String>) -> Self {
+        self.balance_id = Some(value.into());
+        self
+    }
+
+    /// Sets `next_reset_at`.
+    pub fn next_reset_at(mut self, value: f64) -> Self {
+        self.next_reset_at = Some(value);
+        self
+    }
+
+    /// Sets `expires_at`.
+    pub fn expires_at(mut self, value: f64) -> Self {
+        self.expires_at = Some(value);
+        self
+    }
+}
+
+/// Parameters of `balances.delete`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteBalanceParams {
+    /// The ID of the customer.
+    pub customer_id: String,
+    /// The ID of the entity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<String>,
+    /// The ID of the feature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_id: Option<String>,
+    /// The ID of the balance to delete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balance_id: Option<String>,
+    /// If true, deduct the deleted balance's remaining amount from the customer's other balances for the same feature after deletion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recalculate_balances: Option<bool>,
+    /// Target a specific balance by its reset interval. Known values: `one_off`, `minute`, `hour`, `day`, `week`, `month`, `quarter`, `semi_annual`, `year` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<String>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for DeleteBalanceParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl DeleteBalanceParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(customer_id: impl Into<String>) -> Self {
+        DeleteBalanceParams {
+            customer_id: customer_id.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `entity_id`.
+    pub fn entity_id(mut self, value: impl Into<String>) -> Self {
+        self.entity_id = Some(value.into());
+        self
+    }
+
+    /// Sets `feature_id`.
+    pub fn feature_id(mut self, value: impl Into<String>) -> Self {
+        self.feature_id = Some(value.into());
+        self
+    }
+
+    /// Sets `balance_id`.
+    pub fn balance_id(mut self, value: impl Into<String>) -> Self {
+        self.balance_id = Some(value.into());
+        self
+    }
+
+    /// Sets `recalculate_balances`.
+    pub fn recalculate_balances(mut self, value: bool) -> Self {
+        self.recalculate_balances = Some(value);
+        self
+    }
+
+    /// Sets `interval`.
+    pub fn interval(mut self, value: impl Into<String>) -> Self {
+        self.interval = Some(value.into());
+        self
+    }
+}
+
+/// Parameters of `invoices.insert`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct InsertInvoicesParams {
+    /// Invoices to insert or update, in response order.
+    #[serde(default)]
+    pub invoices: Vec<InsertInvoicesParamsInvoices>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for InsertInvoicesParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".invoices");
+        self.invoices.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl InsertInvoicesParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(invoices: Vec<InsertInvoicesParamsInvoices>) -> Self {
+        InsertInvoicesParams {
+            invoices,
+            ..Default::default()
+        }
+    }
+}
+
+/// An entry of: invoices to insert or update, in response order.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct InsertInvoicesParamsInvoices {
+    /// The customer this invoice belongs to.
+    pub customer_id: String,
+    /// Plan IDs represented by this invoice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_ids: Option<Vec<String>>,
+    /// The processor's stable invoice ID.
+    pub stripe_id: String,
+    /// The billing processor that owns this invoice. Known values: `stripe`, `revenuecat` (others may appear). Autumn's default: `"stripe"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processor_type: Option<String>,
+    /// The invoice status. Known values: `draft`, `open`, `void`, `paid`, `uncollectible` (others may appear).
+    pub status: String,
+    /// The invoice total in major currency units.
+    pub total: f64,
+    /// The amount paid in major currency units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_paid: Option<f64>,
+    /// The refunded amount in major currency units. Autumn's default: `0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refunded_amount: Option<f64>,
+    /// The currency code. Defaults to the organization's default currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// The invoice creation timestamp in milliseconds.
+    pub created_at: f64,
+    /// The hosted invoice URL, when available.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hosted_invoice_url: Option<String>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for InsertInvoicesParamsInvoices {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl InsertInvoicesParamsInvoices {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(
+        customer_id: impl Into<String>,
+        stripe_id: impl Into<String>,
+        status: impl Into<String>,
+        total: f64,
+        created_at: f64,
+    ) -> Self {
+        InsertInvoicesParamsInvoices {
+            customer_id: customer_id.into(),
+            stripe_id: stripe_id.into(),
+            status: status.into(),
+            total,
+            created_at,
+            ..Default::default()
+        }
+    }
+
+    /// Sets `plan_ids`.
+    pub fn plan_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.plan_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `processor_type`.
+    pub fn processor_type(mut self, value: impl Into<String>) -> Self {
+        self.processor_type = Some(value.into());
+        self
+    }
+
+    /// Sets `amount_paid`.
+    pub fn amount_paid(mut self, value: f64) -> Self {
+        self.amount_paid = Some(value);
+        self
+    }
+
+    /// Sets `refunded_amount`.
+    pub fn refunded_amount(mut self, value: f64) -> Self {
+        self.refunded_amount = Some(value);
+        self
+    }
+
+    /// Sets `currency`.
+    pub fn currency(mut self, value: impl Into<String>) -> Self {
+        self.currency = Some(value.into());
+        self
+    }
+
+    /// Sets `hosted_invoice_url`.
+    pub fn hosted_invoice_url(mut self, value: impl Into<String>) -> Self {
+        self.hosted_invoice_url = Some(value.into());
+        self
+    }
+}
+
+/// Part of invoices.insert.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct InsertInvoicesResponse {
+    /// Inserted or updated invoices in request order.
+    #[serde(default)]
+    pub invoices: Vec<Invoice>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for InsertInvoicesResponse {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".invoices");
+        self.invoices.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// Parameters of `invoices.list`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListInvoicesParams {
+    /// Opaque pagination cursor. Autumn's default: `""`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_cursor: Option<String>,
+    /// Number of items to return. Autumn's default: `50`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// Filter invoices to a single customer by ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    /// Filter invoices to a single entity by ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<String>,
+    /// Filter by invoice status (draft, open, paid, void, uncollectible).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Vec<String>>,
+    /// Filter by billing processor (stripe, revenuecat).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processor_types: Option<Vec<String>>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ListInvoicesParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl ListInvoicesParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new() -> Self {
+        ListInvoicesParams {
+            ..Default::default()
+        }
+    }
+
+    /// Sets `start_cursor`.
+    pub fn start_cursor(mut self, value: impl Into<String>) -> Self {
+        self.start_cursor = Some(value.into());
+        self
+    }
+
+    /// Sets `limit`.
+    pub fn limit(mut self, value: i64) -> Self {
+        self.limit = Some(value);
+        self
+    }
+
+    /// Sets `customer_id`.
+    pub fn customer_id(mut self, value: impl Into<String>) -> Self {
+        self.customer_id = Some(value.into());
+        self
+    }
+
+    /// Sets `entity_id`.
+    pub fn entity_id(mut self, value: impl Into<String>) -> Self {
+        self.entity_id = Some(value.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.status = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `processor_types`.
+    pub fn processor_types(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.processor_types = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+}
+
+/// Part of invoices.list.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct InvoiceList {
+    /// Items for current page.
+    #[serde(default)]
+    pub list: Vec<Invoice>,
+    /// Opaque cursor for the next page.
+    #[serde(default)]
+    pub next_cursor: Option<String>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for InvoiceList {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".list");
+        self.list.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// Parameters of `licenses.attach`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AttachLicenseParams {
+    /// The customer.
+    pub customer_id: String,
+    /// The plan.
+    pub plan_id: String,
+    /// `entities`.
+    #[serde(default)]
+    pub entities: Vec<AttachLicenseParamsEntities>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for AttachLicenseParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".entities");
+        self.entities.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl AttachLicenseParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(
+        customer_id: impl Into<String>,
+        plan_id: impl Into<String>,
+        entities: Vec<AttachLicenseParamsEntities>,
+    ) -> Self {
+        AttachLicenseParams {
+            customer_id: customer_id.into(),
+            plan_id: plan_id.into(),
+            entities,
+            ..Default::default()
+        }
+    }
+}
+
+/// Part of licenses.attach.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AttachLicenseParamsEntities {
+    /// The ID of the entity to assign the license to.
+    pub entity_id: String,
+    /// The name of the entity, used when creating it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The feature the entity is associated with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_id: Option<String>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for AttachLicenseParamsEntities {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl AttachLicenseParamsEntities {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(entity_id: impl Into<String>) -> Self {
+        AttachLicenseParamsEntities {
+            entity_id: entity_id.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `feature_id`.
+    pub fn feature_id(mut self, value: impl Into<String>) -> Self {
+        self.feature_id = Some(value.into());
+        self
+    }
+}
+
+/// Parameters of `licenses.release`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReleaseLicenseParams {
+    /// The customer.
+    pub customer_id: String,
+    /// Scopes the release when an entity holds licenses of multiple plans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license_plan_id: Option<String>,
+    /// `entity_ids`.
+    #[serde(default)]
+    pub entity_ids: Vec<String>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ReleaseLicenseParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl ReleaseLicenseParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(
+        customer_id: impl Into<String>,
+        entity_ids: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        ReleaseLicenseParams {
+            customer_id: customer_id.into(),
+            entity_ids: entity_ids.into_iter().map(Into::into).collect(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `license_plan_id`.
+    pub fn license_plan_id(mut self, value: impl Into<String>) -> Self {
+        self.license_plan_id = Some(value.into());
+        self
+    }
+}
+
+/// Parameters of `licenses.list_assignments`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListLicenseAssignmentsParams {
+    /// The customer.
+    pub customer_id: String,
+    /// `entity_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<String>,
+    /// The plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_id: Option<String>,
+    /// Whether the plan is active. Autumn's default: `true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ListLicenseAssignmentsParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl ListLicenseAssignmentsParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(customer_id: impl Into<String>) -> Self {
+        ListLicenseAssignmentsParams {
+            customer_id: customer_id.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `entity_id`.
+    pub fn entity_id(mut self, value: impl Into<String>) -> Self {
+        self.entity_id = Some(value.into());
+        self
+    }
+
+    /// Sets `plan_id`.
+    pub fn plan_id(mut self, value: impl Into<String>) -> Self {
+        self.plan_id = Some(value.into());
+        self
+    }
+
+    /// Sets `active`.
+    pub fn active(mut self, value: bool) -> Self {
+        self.active = Some(value);
+        self
+    }
+}
+
+/// Part of licenses.list_assignments.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LicenseAssignmentList {
+    /// The items.
+    #[serde(default)]
+    pub list: Vec<LicenseAssignmentListList>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for LicenseAssignmentList {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".list");
+        self.list.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// Part of licenses.list_assignments.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LicenseAssignmentListList {
+    /// The id.
+    pub id: String,
+    /// `entity_id`.
+    pub entity_id: String,
+    /// The license plan.
+    pub license_plan_id: String,
+    /// `started_at`.
+    pub started_at: f64,
+    /// `ended_at`.
+    #[serde(default)]
+    pub ended_at: Option<f64>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for LicenseAssignmentListList {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// Parameters of `licenses.list`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListLicensesParams {
+    /// The customer.
+    pub customer_id: String,
+    /// `entity_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<String>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ListLicensesParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl ListLicensesParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(customer_id: impl Into<String>) -> Self {
+        ListLicensesParams {
+            customer_id: customer_id.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `entity_id`.
+    pub fn entity_id(mut self, value: impl Into<String>) -> Self {
+        self.entity_id = Some(value.into());
+        self
+    }
+}
+
+/// Part of licenses.list.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LicenseList {
+    /// The items.
+    #[serde(default)]
+    pub list: Vec<License>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for LicenseList {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".list");
+        self.list.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// Parameters of `referral_programs.create`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateReferralProgramParams {
+    /// The id.
+    pub id: String,
+    /// The reward.
+    pub reward_id: String,
+    /// When the reward is granted: on redemption, or when the redeemer checks out. Known values: `customer_creation`, `checkout` (others may appear).
+    pub redeem_on: String,
+    /// Who receives the reward: the referrer only, or both parties. Known values: `referrer`, `all` (others may appear).
+    pub received_by: String,
+    /// A positive redemption limit, or null for unlimited redemptions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_redemptions: Option<i64>,
+    /// Required when redeem_on is checkout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_ids: Option<Vec<String>>,
+    /// Whether checkouts that start a trial should skip granting the reward.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclude_trial: Option<bool>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateReferralProgramParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateReferralProgramParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(
+        id: impl Into<String>,
+        reward_id: impl Into<String>,
+        redeem_on: impl Into<String>,
+        received_by: impl Into<String>,
+    ) -> Self {
+        CreateReferralProgramParams {
+            id: id.into(),
+            reward_id: reward_id.into(),
+            redeem_on: redeem_on.into(),
+            received_by: received_by.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `max_redemptions`.
+    pub fn max_redemptions(mut self, value: i64) -> Self {
+        self.max_redemptions = Some(value);
+        self
+    }
+
+    /// Sets `plan_ids`.
+    pub fn plan_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.plan_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `exclude_trial`.
+    pub fn exclude_trial(mut self, value: bool) -> Self {
+        self.exclude_trial = Some(value);
+        self
+    }
+}
+
+/// Part of referral_programs.create.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReferralProgram {
+    /// The unique identifier for the referral program.
+    pub id: String,
+    /// The ID of the reward granted when a code is redeemed.
+    pub reward_id: String,
+    /// When the reward is granted: on redemption, or when the redeemer checks out. Known values: `customer_creation`, `checkout` (others may appear).
+    pub redeem_on: String,
+    /// Who receives the reward: the referrer only, or both parties. Known values: `referrer`, `all` (others may appear).
+    pub received_by: String,
+    /// The maximum number of times a referral code can be redeemed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_redemptions: Option<f64>,
+    /// The plans whose checkout triggers the reward.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_ids: Option<Vec<String>>,
+    /// Whether checkouts that start a trial should skip granting the reward.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclude_trial: Option<bool>,
+    /// The Unix timestamp (in milliseconds) when the referral program was created.
+    pub created_at: f64,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ReferralProgram {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// Parameters of `referral_programs.list`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListReferralProgramsParams {
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ListReferralProgramsParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl ListReferralProgramsParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new() -> Self {
+        ListReferralProgramsParams {
+            ..Default::default()
+        }
+    }
+}
+
+/// Part of referral_programs.list.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReferralProgramList {
+    /// The items.
+    #[serde(default)]
+    pub list: Vec<ReferralProgram>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ReferralProgramList {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".list");
+        self.list.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// Parameters of `referral_programs.get`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetReferralProgramParams {
+    /// The ID of the referral program.
+    pub referral_program_id: String,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for GetReferralProgramParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl GetReferralProgramParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(referral_program_id: impl Into<String>) -> Self {
+        GetReferralProgramParams {
+            referral_program_id: referral_program_id.into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// Parameters of `referral_programs.update`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateReferralProgramParams {
+    /// The ID of the referral program.
+    pub referral_program_id: String,
+    /// The ID of the reward granted when a code is redeemed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reward_id: Option<String>,
+    /// When the reward is granted: on redemption, or when the redeemer checks out. Known values: `customer_creation`, `checkout` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redeem_on: Option<String>,
+    /// Who receives the reward: the referrer only, or both parties. Known values: `referrer`, `all` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received_by: Option<String>,
+    /// A positive redemption limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_redemptions: Option<i64>,
+    /// Required when redeem_on is checkout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_ids: Option<Vec<String>>,
+    /// `exclude_trial`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclude_trial: Option<bool>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for UpdateReferralProgramParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl UpdateReferralProgramParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(referral_program_id: impl Into<String>) -> Self {
+        UpdateReferralProgramParams {
+            referral_program_id: referral_program_id.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `reward_id`.
+    pub fn reward_id(mut self, value: impl Into<String>) -> Self {
+        self.reward_id = Some(value.into());
+        self
+    }
+
+    /// Sets `redeem_on`.
+    pub fn redeem_on(mut self, value: impl Into<String>) -> Self {
+        self.redeem_on = Some(value.into());
+        self
+    }
+
+    /// Sets `received_by`.
+    pub fn received_by(mut self, value: impl Into<String>) -> Self {
+        self.received_by = Some(value.into());
+        self
+    }
+
+    /// Sets `max_redemptions`.
+    pub fn max_redemptions(mut self, value: i64) -> Self {
+        self.max_redemptions = Some(value);
+        self
+    }
+
+    /// Sets `plan_ids`.
+    pub fn plan_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.plan_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `exclude_trial`.
+    pub fn exclude_trial(mut self, value: bool) -> Self {
+        self.exclude_trial = Some(value);
+        self
+    }
+}
+
+/// Parameters of `referral_programs.delete`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteReferralProgramParams {
+    /// The ID of the referral program.
+    pub referral_program_id: String,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for DeleteReferralProgramParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl DeleteReferralProgramParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(referral_program_id: impl Into<String>) -> Self {
+        DeleteReferralProgramParams {
+            referral_program_id: referral_program_id.into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// Parameters of `rewards.create`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateRewardParams {
+    /// Provide exactly one of coupon or feature_grant, not both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon: Option<CreateRewardParamsCoupon>,
+    /// Provide exactly one of coupon or feature_grant, not both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_grant: Option<CreateRewardParamsFeatureGrant>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateRewardParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".coupon");
+        self.coupon.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".feature_grant");
+        self.feature_grant.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateRewardParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new() -> Self {
+        CreateRewardParams {
+            ..Default::default()
+        }
+    }
+
+    /// Sets `coupon`.
+    pub fn coupon(mut self, value: CreateRewardParamsCoupon) -> Self {
+        self.coupon = Some(value);
+        self
+    }
+
+    /// Sets `feature_grant`.
+    pub fn feature_grant(mut self, value: CreateRewardParamsFeatureGrant) -> Self {
+        self.feature_grant = Some(value);
+        self
+    }
+}
+
+/// Provide exactly one of coupon or feature_grant, not both.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateRewardParamsCoupon {
+    /// The id.
+    pub id: String,
+    /// The name.
+    pub name: String,
+    /// Use a positive integer length for months, and null for one_off or forever.
+    pub duration: CreateRewardParamsCouponDuration,
+    /// Plan IDs must be unique.
+    #[serde(default)]
+    pub plan_ids: Option<Vec<String>>,
+    /// Promo code values must be unique.
+    #[serde(default)]
+    pub promo_codes: Vec<CreateRewardParamsCouponPromoCodes>,
+    /// `type`. Known values: `percentage_discount`, `fixed_discount` (others may appear).
+    pub r#type: String,
+    /// Percentage discounts must be at most 100; fixed discounts must be positive.
+    pub value: f64,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateRewardParamsCoupon {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".duration");
+        self.duration.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".promo_codes");
+        self.promo_codes.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateRewardParamsCoupon {
+    /// Sets `plan_ids`.
+    pub fn plan_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.plan_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+}
+
+/// Use a positive integer length for months, and null for one_off or forever.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateRewardParamsCouponDuration {
+    /// `type`. Known values: `one_off`, `months`, `forever` (others may appear).
+    pub r#type: String,
+    /// Expiry length.
+    #[serde(default)]
+    pub length: Option<i64>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateRewardParamsCouponDuration {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateRewardParamsCouponDuration {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(r#type: impl Into<String>) -> Self {
+        CreateRewardParamsCouponDuration {
+            r#type: r#type.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `length`.
+    pub fn length(mut self, value: i64) -> Self {
+        self.length = Some(value);
+        self
+    }
+}
+
+/// An entry of: promo code values must be unique.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateRewardParamsCouponPromoCodes {
+    /// `code`.
+    pub code: String,
+    /// `global_max_redemption`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub global_max_redemption: Option<i64>,
+    /// `first_time_transaction`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_time_transaction: Option<bool>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateRewardParamsCouponPromoCodes {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateRewardParamsCouponPromoCodes {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(code: impl Into<String>) -> Self {
+        CreateRewardParamsCouponPromoCodes {
+            code: code.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `global_max_redemption`.
+    pub fn global_max_redemption(mut self, value: i64) -> Self {
+        self.global_max_redemption = Some(value);
+        self
+    }
+
+    /// Sets `first_time_transaction`.
+    pub fn first_time_transaction(mut self, value: bool) -> Self {
+        self.first_time_transaction = Some(value);
+        self
+    }
+}
+
+/// Provide exactly one of coupon or feature_grant, not both.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateRewardParamsFeatureGrant {
+    /// The id.
+    pub id: String,
+    /// The name.
+    pub name: String,
+    /// Feature IDs must be unique.
+    #[serde(default)]
+    pub grants: Vec<CreateRewardParamsFeatureGrantGrants>,
+    /// Promo code values must be unique.
+    #[serde(default)]
+    pub promo_codes: Vec<CreateRewardParamsFeatureGrantPromoCodes>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateRewardParamsFeatureGrant {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".grants");
+        self.grants.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".promo_codes");
+        self.promo_codes.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateRewardParamsFeatureGrant {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        grants: Vec<CreateRewardParamsFeatureGrantGrants>,
+        promo_codes: Vec<CreateRewardParamsFeatureGrantPromoCodes>,
+    ) -> Self {
+        CreateRewardParamsFeatureGrant {
+            id: id.into(),
+            name: name.into(),
+            grants,
+            promo_codes,
+            ..Default::default()
+        }
+    }
+}
+
+/// An entry of: feature IDs must be unique.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateRewardParamsFeatureGrantGrants {
+    /// `feature_id`.
+    pub feature_id: String,
+    /// A non-negative amount to grant, or null for boolean features.
+    #[serde(default)]
+    pub included: Option<f64>,
+    /// When granted units expire.
+    #[serde(default)]
+    pub expiry: Option<CreateRewardParamsFeatureGrantGrantsExpiry>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateRewardParamsFeatureGrantGrants {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".expiry");
+        self.expiry.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateRewardParamsFeatureGrantGrants {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(feature_id: impl Into<String>) -> Self {
+        CreateRewardParamsFeatureGrantGrants {
+            feature_id: feature_id.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `included`.
+    pub fn included(mut self, value: f64) -> Self {
+        self.included = Some(value);
+        self
+    }
+
+    /// Sets `expiry`.
+    pub fn expiry(mut self, value: CreateRewardParamsFeatureGrantGrantsExpiry) -> Self {
+        self.expiry = Some(value);
+        self
+    }
+}
+
+/// Part of rewards.create.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateRewardParamsFeatureGrantGrantsExpiry {
+    /// The unit of time the grant lasts. Known values: `day`, `week`, `month`, `year` (others may appear).
+    pub r#type: String,
+    /// The positive integer count of periods before the grant expires.
+    pub length: i64,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateRewardParamsFeatureGrantGrantsExpiry {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateRewardParamsFeatureGrantGrantsExpiry {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(r#type: impl Into<String>, length: i64) -> Self {
+        CreateRewardParamsFeatureGrantGrantsExpiry {
+            r#type: r#type.into(),
+            length,
+            ..Default::default()
+        }
+    }
+}
+
+/// An entry of: promo code values must be unique.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateRewardParamsFeatureGrantPromoCodes {
+    /// `code`.
+    pub code: String,
+    /// A positive redemption limit, or null for unlimited uses.
+    #[serde(default)]
+    pub max_uses: Option<i64>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CreateRewardParamsFeatureGrantPromoCodes {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl CreateRewardParamsFeatureGrantPromoCodes {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(code: impl Into<String>) -> Self {
+        CreateRewardParamsFeatureGrantPromoCodes {
+            code: code.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `max_uses`.
+    pub fn max_uses(mut self, value: i64) -> Self {
+        self.max_uses = Some(value);
+        self
+    }
+}
+
+/// Part of rewards.create.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Reward {
+    /// `coupon`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon: Option<RewardCoupon>,
+    /// `feature_grant`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_grant: Option<RewardFeatureGrant>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for Reward {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".coupon");
+        self.coupon.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".feature_grant");
+        self.feature_grant.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// An entry of: the list of coupons configured for the organization.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RewardCoupon {
+    /// The unique identifier for the coupon.
+    pub id: String,
+    /// A human-readable name for the coupon.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The type of discount: percentage_discount, fixed_discount, or invoice_credits. Known values: `percentage_discount`, `fixed_discount`, `invoice_credits` (others may appear).
+    pub r#type: String,
+    /// The discount value. A percentage for percentage_discount, or an amount for fixed_discount / invoice_credits.
+    pub value: f64,
+    /// How long the coupon applies once redeemed.
+    pub duration: RewardCouponDuration,
+    /// The plan IDs the coupon applies to, or null when it applies to all plans.
+    #[serde(default)]
+    pub plan_ids: Option<Vec<String>>,
+    /// The promo codes customers can use to redeem the coupon.
+    #[serde(default)]
+    pub promo_codes: Vec<RewardCouponPromoCodes>,
+    /// The Unix timestamp (in milliseconds) when the coupon was created.
+    pub created_at: f64,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for RewardCoupon {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".duration");
+        self.duration.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".promo_codes");
+        self.promo_codes.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// How long the coupon applies once redeemed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RewardCouponDuration {
+    /// The unit of time the duration is measured in. Known values: `one_off`, `months`, `forever` (others may appear).
+    pub r#type: String,
+    /// The number of `type` periods the duration lasts, or null when the type has no length (e.g.
+    #[serde(default)]
+    pub length: Option<f64>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for RewardCouponDuration {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// An entry of: the promo codes customers can use to redeem the coupon.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RewardCouponPromoCodes {
+    /// The promo code customers enter to redeem the coupon.
+    pub code: String,
+    /// Maximum number of times this promo code can be redeemed across all customers, or null for unlimited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub global_max_redemption: Option<f64>,
+    /// Whether this promo code can only be applied to a customer's first transaction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_time_transaction: Option<bool>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for RewardCouponPromoCodes {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// An entry of: the list of feature grants configured for the organization.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RewardFeatureGrant {
+    /// The unique identifier for the feature grant.
+    pub id: String,
+    /// A human-readable name for the feature grant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The feature grants awarded when the grant is redeemed.
+    #[serde(default)]
+    pub grants: Vec<RewardFeatureGrantGrants>,
+    /// The promo codes customers can use to redeem the feature grant.
+    #[serde(default)]
+    pub promo_codes: Vec<RewardFeatureGrantPromoCodes>,
+    /// The Unix timestamp (in milliseconds) when the feature grant was created.
+    pub created_at: f64,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for RewardFeatureGrant {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".grants");
+        self.grants.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".promo_codes");
+        self.promo_codes.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// An entry of: the feature grants awarded when the grant is redeemed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RewardFeatureGrantGrants {
+    /// The feature ID this grant applies to.
+    pub feature_id: String,
+    /// The amount of the feature granted, or null for boolean features.
+    #[serde(default)]
+    pub included: Option<f64>,
+    /// How long the granted amount lasts before expiring, or null for a permanent grant.
+    #[serde(default)]
+    pub expiry: Option<RewardFeatureGrantGrantsExpiry>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for RewardFeatureGrantGrants {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".expiry");
+        self.expiry.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// Part of rewards.create.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RewardFeatureGrantGrantsExpiry {
+    /// The unit of time the grant lasts. Known values: `day`, `week`, `month`, `year` (others may appear).
+    pub r#type: String,
+    /// The positive integer count of periods before the grant expires.
+    pub length: i64,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for RewardFeatureGrantGrantsExpiry {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// An entry of: the promo codes customers can use to redeem the feature grant.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RewardFeatureGrantPromoCodes {
+    /// The promo code customers enter to redeem the feature grant.
+    pub code: String,
+    /// Maximum number of times this promo code can be redeemed, or null for unlimited.
+    #[serde(default)]
+    pub max_uses: Option<f64>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for RewardFeatureGrantPromoCodes {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// Parameters of `rewards.list`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListRewardsParams {
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for ListRewardsParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl ListRewardsParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new() -> Self {
+        ListRewardsParams {
+            ..Default::default()
+        }
+    }
+}
+
+/// Part of rewards.list.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RewardList {
+    /// The list of coupons configured for the organization.
+    #[serde(default)]
+    pub coupons: Vec<RewardCoupon>,
+    /// The list of feature grants configured for the organization.
+    #[serde(default)]
+    pub feature_grants: Vec<RewardFeatureGrant>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for RewardList {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".coupons");
+        self.coupons.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".feature_grants");
+        self.feature_grants.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// Parameters of `rewards.get`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetRewardParams {
+    /// The ID of the coupon or feature grant.
+    pub reward_id: String,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for GetRewardParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl GetRewardParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(reward_id: impl Into<String>) -> Self {
+        GetRewardParams {
+            reward_id: reward_id.into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// Parameters of `rewards.update`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateRewardParams {
+    /// The ID of the coupon or feature grant.
+    pub reward_id: String,
+    /// `coupon`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon: Option<UpdateRewardParamsCoupon>,
+    /// `feature_grant`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_grant: Option<UpdateRewardParamsFeatureGrant>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for UpdateRewardParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".coupon");
+        self.coupon.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".feature_grant");
+        self.feature_grant.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl UpdateRewardParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(reward_id: impl Into<String>) -> Self {
+        UpdateRewardParams {
+            reward_id: reward_id.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `coupon`.
+    pub fn coupon(mut self, value: UpdateRewardParamsCoupon) -> Self {
+        self.coupon = Some(value);
+        self
+    }
+
+    /// Sets `feature_grant`.
+    pub fn feature_grant(mut self, value: UpdateRewardParamsFeatureGrant) -> Self {
+        self.feature_grant = Some(value);
+        self
+    }
+}
+
+/// Part of rewards.update.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateRewardParamsCoupon {
+    /// The name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Plan IDs must be unique. Null applies the coupon to all plans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_ids: Option<Vec<String>>,
+    /// Replaces the existing promo codes when provided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promo_codes: Option<Vec<UpdateRewardParamsCouponPromoCodes>>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for UpdateRewardParamsCoupon {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".promo_codes");
+        self.promo_codes.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl UpdateRewardParamsCoupon {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new() -> Self {
+        UpdateRewardParamsCoupon {
+            ..Default::default()
+        }
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `plan_ids`.
+    pub fn plan_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.plan_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `promo_codes`.
+    pub fn promo_codes(mut self, value: Vec<UpdateRewardParamsCouponPromoCodes>) -> Self {
+        self.promo_codes = Some(value);
+        self
+    }
+}
+
+/// An entry of: replaces the existing promo codes when provided.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateRewardParamsCouponPromoCodes {
+    /// `code`.
+    pub code: String,
+    /// `global_max_redemption`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub global_max_redemption: Option<i64>,
+    /// `first_time_transaction`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_time_transaction: Option<bool>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for UpdateRewardParamsCouponPromoCodes {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl UpdateRewardParamsCouponPromoCodes {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(code: impl Into<String>) -> Self {
+        UpdateRewardParamsCouponPromoCodes {
+            code: code.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `global_max_redemption`.
+    pub fn global_max_redemption(mut self, value: i64) -> Self {
+        self.global_max_redemption = Some(value);
+        self
+    }
+
+    /// Sets `first_time_transaction`.
+    pub fn first_time_transaction(mut self, value: bool) -> Self {
+        self.first_time_transaction = Some(value);
+        self
+    }
+}
+
+/// Part of rewards.update.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateRewardParamsFeatureGrant {
+    /// The name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Replaces the existing grants when provided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grants: Option<Vec<UpdateRewardParamsFeatureGrantGrants>>,
+    /// Replaces the existing promo codes when provided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promo_codes: Option<Vec<UpdateRewardParamsFeatureGrantPromoCodes>>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for UpdateRewardParamsFeatureGrant {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".grants");
+        self.grants.visit_unknown(path, out);
+        path.truncate(len);
+        path.push_str(".promo_codes");
+        self.promo_codes.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl UpdateRewardParamsFeatureGrant {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new() -> Self {
+        UpdateRewardParamsFeatureGrant {
+            ..Default::default()
+        }
+    }
+
+    /// Sets `name`.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+
+    /// Sets `grants`.
+    pub fn grants(mut self, value: Vec<UpdateRewardParamsFeatureGrantGrants>) -> Self {
+        self.grants = Some(value);
+        self
+    }
+
+    /// Sets `promo_codes`.
+    pub fn promo_codes(mut self, value: Vec<UpdateRewardParamsFeatureGrantPromoCodes>) -> Self {
+        self.promo_codes = Some(value);
+        self
+    }
+}
+
+/// An entry of: replaces the existing grants when provided.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateRewardParamsFeatureGrantGrants {
+    /// `feature_id`.
+    pub feature_id: String,
+    /// Seats included.
+    #[serde(default)]
+    pub included: Option<f64>,
+    /// How long the granted amount lasts before expiring, or null for a permanent grant.
+    #[serde(default)]
+    pub expiry: Option<UpdateRewardParamsFeatureGrantGrantsExpiry>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for UpdateRewardParamsFeatureGrantGrants {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".expiry");
+        self.expiry.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl UpdateRewardParamsFeatureGrantGrants {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(feature_id: impl Into<String>) -> Self {
+        UpdateRewardParamsFeatureGrantGrants {
+            feature_id: feature_id.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `included`.
+    pub fn included(mut self, value: f64) -> Self {
+        self.included = Some(value);
+        self
+    }
+
+    /// Sets `expiry`.
+    pub fn expiry(mut self, value: UpdateRewardParamsFeatureGrantGrantsExpiry) -> Self {
+        self.expiry = Some(value);
+        self
+    }
+}
+
+/// Part of rewards.update.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateRewardParamsFeatureGrantGrantsExpiry {
+    /// The unit of time the grant lasts. Known values: `day`, `week`, `month`, `year` (others may appear).
+    pub r#type: String,
+    /// The positive integer count of periods before the grant expires.
+    pub length: i64,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for UpdateRewardParamsFeatureGrantGrantsExpiry {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl UpdateRewardParamsFeatureGrantGrantsExpiry {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(r#type: impl Into<String>, length: i64) -> Self {
+        UpdateRewardParamsFeatureGrantGrantsExpiry {
+            r#type: r#type.into(),
+            length,
+            ..Default::default()
+        }
+    }
+}
+
+/// An entry of: replaces the existing promo codes when provided.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateRewardParamsFeatureGrantPromoCodes {
+    /// `code`.
+    pub code: String,
+    /// `max_uses`.
+    #[serde(default)]
+    pub max_uses: Option<i64>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for UpdateRewardParamsFeatureGrantPromoCodes {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl UpdateRewardParamsFeatureGrantPromoCodes {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(code: impl Into<String>) -> Self {
+        UpdateRewardParamsFeatureGrantPromoCodes {
+            code: code.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `max_uses`.
+    pub fn max_uses(mut self, value: i64) -> Self {
+        self.max_uses = Some(value);
+        self
+    }
+}
+
+/// Parameters of `rewards.delete`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteRewardParams {
+    /// The ID of the coupon or feature grant.
+    pub reward_id: String,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for DeleteRewardParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl DeleteRewardParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(reward_id: impl Into<String>) -> Self {
+        DeleteRewardParams {
+            reward_id: reward_id.into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// Parameters of `rewards.redeem`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RedeemRewardParams {
+    /// The reward promo code to redeem.
+    pub code: String,
+    /// The unique identifier of the customer redeeming the code.
+    pub customer_id: String,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for RedeemRewardParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl RedeemRewardParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(customer_id: impl Into<String>, code: impl Into<String>) -> Self {
+        RedeemRewardParams {
+            customer_id: customer_id.into(),
+            code: code.into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// Part of rewards.redeem.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RewardRedemption {
+    /// The ID of the redeemed reward.
+    pub reward_id: String,
+    /// The feature balances granted to the customer.
+    #[serde(default)]
+    pub entitlements_granted: Vec<RewardRedemptionEntitlementsGranted>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for RewardRedemption {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".entitlements_granted");
+        self.entitlements_granted.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// An entry of: the feature balances granted to the customer.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RewardRedemptionEntitlementsGranted {
+    /// The ID of the feature granted by the reward.
+    pub feature_id: String,
+    /// The balance granted for the feature.
+    pub balance: f64,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for RewardRedemptionEntitlementsGranted {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// Parameters of `platform.link_revenuecat`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LinkRevenueCatParams {
+    /// `organization_slug`.
+    pub organization_slug: String,
+    /// `env`. Known values: `test`, `live` (others may appear).
+    pub env: String,
+    /// `project_name`.
+    pub project_name: String,
+    /// `redirect_url`.
+    pub redirect_url: String,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for LinkRevenueCatParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl LinkRevenueCatParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(
+        organization_slug: impl Into<String>,
+        env: impl Into<String>,
+        project_name: impl Into<String>,
+        redirect_url: impl Into<String>,
+    ) -> Self {
+        LinkRevenueCatParams {
+            organization_slug: organization_slug.into(),
+            env: env.into(),
+            project_name: project_name.into(),
+            redirect_url: redirect_url.into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// Part of platform.link_revenuecat.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RevenueCatLink {
+    /// `oauth_url`.
+    pub oauth_url: String,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for RevenueCatLink {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// Parameters of `platform.sync_revenuecat`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SyncRevenueCatParams {
+    /// `organization_slug`.
+    pub organization_slug: String,
+    /// "test" and "sandbox" both target the sandbox environment. Known values: `test`, `sandbox`, `live` (others may appear).
+    pub env: String,
+    /// Plans to push. Omit to sync every plan in the org/env.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_ids: Option<Vec<String>>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for SyncRevenueCatParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl SyncRevenueCatParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(organization_slug: impl Into<String>, env: impl Into<String>) -> Self {
+        SyncRevenueCatParams {
+            organization_slug: organization_slug.into(),
+            env: env.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `product_ids`.
+    pub fn product_ids(mut self, value: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.product_ids = Some(value.into_iter().map(Into::into).collect());
+        self
+    }
+}
+
+/// Part of platform.sync_revenuecat.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RevenueCatSync {
+    /// `results`.
+    #[serde(default)]
+    pub results: Vec<RevenueCatSyncResults>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for RevenueCatSync {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".results");
+        self.results.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// Part of platform.sync_revenuecat.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RevenueCatSyncResults {
+    /// The plan.
+    pub plan_id: String,
+    /// `status`. Known values: `synced`, `skipped`, `error` (others may appear).
+    pub status: String,
+    /// `store_identifier`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_identifier: Option<String>,
+    /// `apps`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apps: Option<Vec<RevenueCatSyncResultsApps>>,
+    /// `message`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for RevenueCatSyncResults {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".apps");
+        self.apps.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// Part of platform.sync_revenuecat.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RevenueCatSyncResultsApps {
+    /// `app_id`.
+    pub app_id: String,
+    /// `app_type`.
+    pub app_type: String,
+    /// `product`. Known values: `created`, `updated`, `exists` (others may appear).
+    pub product: String,
+    /// `store_push`. Known values: `pushed`, `failed`, `skipped` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_push: Option<String>,
+    /// `price`. Known values: `set`, `skipped`, `failed` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<String>,
+    /// `message`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for RevenueCatSyncResultsApps {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// Parameters of `platform.get_revenuecat_keys`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetRevenueCatKeysParams {
+    /// `organization_slug`.
+    pub organization_slug: String,
+    /// "test" and "sandbox" both target the sandbox environment. Known values: `test`, `sandbox`, `live` (others may appear).
+    pub env: String,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for GetRevenueCatKeysParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl GetRevenueCatKeysParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(organization_slug: impl Into<String>, env: impl Into<String>) -> Self {
+        GetRevenueCatKeysParams {
+            organization_slug: organization_slug.into(),
+            env: env.into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// Part of platform.get_revenuecat_keys.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RevenueCatKeys {
+    /// `apps`.
+    #[serde(default)]
+    pub apps: Vec<RevenueCatKeysApps>,
+    /// Freshly-refreshed RevenueCat OAuth access token for the org (null for api-key orgs).
+    #[serde(default)]
+    pub oauth_access_token: Option<String>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for RevenueCatKeys {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".apps");
+        self.apps.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// Part of platform.get_revenuecat_keys.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RevenueCatKeysApps {
+    /// `app_id`.
+    pub app_id: String,
+    /// RevenueCat store type, e.g.
+    pub app_type: String,
+    /// The name.
+    pub name: String,
+    /// `api_keys`.
+    #[serde(default)]
+    pub api_keys: Vec<RevenueCatKeysAppsApiKeys>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for RevenueCatKeysApps {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        let len = path.len();
+        path.push_str(".api_keys");
+        self.api_keys.visit_unknown(path, out);
+        path.truncate(len);
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// Part of platform.get_revenuecat_keys.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RevenueCatKeysAppsApiKeys {
+    /// The id.
+    pub id: String,
+    /// The public SDK API key value.
+    pub key: String,
+    /// e.g.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// `app_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
+    /// When it was created (milliseconds since the epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<f64>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for RevenueCatKeysAppsApiKeys {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// Parameters of `keys.mint`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MintKeyParams {
+    /// The customer to mint a token for.
+    pub customer_id: String,
+    /// If true, mint a non-expiring access token (no refresh token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indefinite: Option<bool>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for MintKeyParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl MintKeyParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(customer_id: impl Into<String>) -> Self {
+        MintKeyParams {
+            customer_id: customer_id.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `indefinite`.
+    pub fn indefinite(mut self, value: bool) -> Self {
+        self.indefinite = Some(value);
+        self
+    }
+}
+
+/// Part of keys.mint.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CustomerToken {
+    /// Access token (1h, or non-expiring if indefinite), prefixed `am_jwt_`.
+    pub access_token: String,
+    /// Rotating refresh token (24h).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// Access-token expiry, ms since epoch.
+    #[serde(default)]
+    pub expires_at: Option<f64>,
+    /// Refresh-token expiry, ms since epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_expires_at: Option<f64>,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for CustomerToken {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+/// Parameters of `keys.refresh`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RefreshKeyParams {
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for RefreshKeyParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl RefreshKeyParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new() -> Self {
+        RefreshKeyParams {
+            ..Default::default()
+        }
+    }
+}
+
+/// Parameters of `keys.revoke`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RevokeKeyParams {
+    /// The customer whose tokens (every outstanding access + refresh token) should be revoked.
+    pub customer_id: String,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for RevokeKeyParams {
+    fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
+        out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
+    }
+}
+
+impl RevokeKeyParams {
+    /// A value with the required fields set and every optional one unset.
+    pub fn new(customer_id: impl Into<String>) -> Self {
+        RevokeKeyParams {
+            customer_id: customer_id.into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// Part of keys.revoke.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RevokedTokens {
+    /// `revoked`.
+    pub revoked: bool,
+    /// Fields this crate does not name: kept from answers, sent as-is in requests.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UnknownFields for RevokedTokens {
     fn visit_unknown(&self, path: &mut String, out: &mut Vec<String>) {
         out.extend(self.extra.keys().map(|k| format!("{path}.{k}")));
     }

@@ -34,6 +34,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::client::generated as ops;
+
 mod request;
 mod response;
 mod stream;
@@ -82,24 +84,24 @@ impl Op {
         Op::EventsAggregate,
     ];
 
-    /// The API path of the operation.
+    /// The API path of the operation (from the client's operation table, `tools/gen_ops.py`).
     pub(crate) fn path(self) -> &'static str {
         match self {
-            Op::CustomersGetOrCreate => "/v1/customers.get_or_create",
-            Op::EntitiesGet => "/v1/entities.get",
-            Op::BillingAttach => "/v1/billing.attach",
-            Op::BillingPreviewAttach => "/v1/billing.preview_attach",
-            Op::BillingUpdate => "/v1/billing.update",
-            Op::BillingPreviewUpdate => "/v1/billing.preview_update",
-            Op::BillingMultiAttach => "/v1/billing.multi_attach",
-            Op::BillingPreviewMultiAttach => "/v1/billing.preview_multi_attach",
-            Op::BillingSetupPayment => "/v1/billing.setup_payment",
-            Op::BillingOpenCustomerPortal => "/v1/billing.open_customer_portal",
-            Op::ReferralsCreateCode => "/v1/referrals.create_code",
-            Op::ReferralsRedeemCode => "/v1/referrals.redeem_code",
-            Op::PlansList => "/v1/plans.list",
-            Op::EventsList => "/v1/events.list",
-            Op::EventsAggregate => "/v1/events.aggregate",
+            Op::CustomersGetOrCreate => ops::CUSTOMERS_GET_OR_CREATE.path,
+            Op::EntitiesGet => ops::ENTITIES_GET.path,
+            Op::BillingAttach => ops::BILLING_ATTACH.path,
+            Op::BillingPreviewAttach => ops::BILLING_PREVIEW_ATTACH.path,
+            Op::BillingUpdate => ops::BILLING_UPDATE.path,
+            Op::BillingPreviewUpdate => ops::BILLING_PREVIEW_UPDATE.path,
+            Op::BillingMultiAttach => ops::BILLING_MULTI_ATTACH.path,
+            Op::BillingPreviewMultiAttach => ops::BILLING_PREVIEW_MULTI_ATTACH.path,
+            Op::BillingSetupPayment => ops::BILLING_SETUP_PAYMENT.path,
+            Op::BillingOpenCustomerPortal => ops::BILLING_OPEN_CUSTOMER_PORTAL.path,
+            Op::ReferralsCreateCode => ops::REFERRALS_CREATE_CODE.path,
+            Op::ReferralsRedeemCode => ops::REFERRALS_REDEEM_CODE.path,
+            Op::PlansList => ops::PLANS_LIST.path,
+            Op::EventsList => ops::EVENTS_LIST.path,
+            Op::EventsAggregate => ops::EVENTS_AGGREGATE.path,
         }
     }
 

@@ -226,7 +226,8 @@ impl FakeAutumn {
     }
 
     /// Like [`script`](Self::script), but only for the next `times` requests to `path`; later
-    /// ones are answered normally (e.g. "fail twice, then succeed" for retry tests).
+    /// ones are answered normally, or by the `*` script if there is one (e.g. "fail twice, then
+    /// succeed" for retry tests, or a first page and then the last).
     pub fn script_times(&self, path: &str, fault: Fault, times: usize) {
         self.state
             .scripts
@@ -426,6 +427,28 @@ fn generated_response(path: &str) -> Option<String> {
         .clone()
 }
 
+/// A request body for `path` built like the responses: every optional field and nested object
+/// present (see the module docs), or `None` when the operation takes no body or is unknown. Tests
+/// use it to send the fullest spec-valid request through the typed client.
+#[allow(dead_code)]
+pub fn generated_request(path: &str) -> Option<Value> {
+    let spec = spec();
+    let op = spec.operations.get(path)?;
+    let schema = op.request.as_ref()?;
+    // An object without declared fields (`{"type": "object"}`): its fullest request is `{}`.
+    if schema.get("properties").is_none() && schema.get("type") == Some(&json!("object")) {
+        return Some(json!({}));
+    }
+    let value = Generator {
+        root: &spec.root,
+        path: path.trim_start_matches("/v1/"),
+    }
+    .value(schema, "", 0);
+    // URLs point at a loopback address (the responses' placeholder is no valid URI).
+    let text = serde_json::to_string(&value).expect("serialize generated request");
+    serde_json::from_str(&text.replace(SELF_URL, "http://127.0.0.1")).ok()
+}
+
 /// Builds a populated instance of a response schema.
 struct Generator<'a> {
     root: &'a Value,
@@ -601,12 +624,16 @@ impl Generator<'_> {
 ///
 /// A few fields are under-specified in the spec although autumn-js's parser expects a shape:
 /// `tiers[].to` (`anyOf: [{}, {}]`, a number or `"inf"`) and the items of a tier's
-/// `additional_currencies` (`anyOf: [{}, null]`, objects with a currency). Everything else is
+/// `additional_currencies` (`anyOf: [{}, null]`, objects with a currency, an amount and a flat amount;
+/// some request schemas leave those three unconstrained as well). Everything else is
 /// free-form: an object whose own keys (one camelCase, one snake_case) a proxy must not touch.
 fn underspecified(key: &str) -> Value {
     match key {
         "to" => json!(100),
         "additional_currencies" => json!({"currency": "eur", "amount": 7, "flat_amount": 7}),
+        // (the fields of those items, where a request schema leaves them unconstrained too)
+        "currency" => json!("eur"),
+        "amount" | "flat_amount" => json!(7),
         _ => json!({"nestedCamelKey": "value", "nested_snake_key": 1}),
     }
 }
@@ -937,6 +964,11 @@ async fn handle(
             None
         };
         key.and_then(|key| {
+            // An exhausted path script gives way to a `*` one (e.g. a first page, then the last).
+            let key = match scripts.get(&key) {
+                Some((_, Some(0))) if key != "*" && scripts.contains_key("*") => "*".to_owned(),
+                _ => key,
+            };
             let (fault, remaining) = scripts.get_mut(&key)?;
             let fault = fault.clone();
             match remaining {

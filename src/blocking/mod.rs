@@ -38,10 +38,17 @@ use std::thread::JoinHandle;
 
 use tokio::sync::mpsc;
 
-use crate::client::RawRequest;
+use crate::client::{CursorPage, CursorParams, RawRequest};
 use crate::error::Error;
 use crate::models::*;
 use crate::ClientBuilder;
+
+mod generated;
+
+pub use self::generated::{
+    Balances, Billing, Customers, Entities, Events, Features, Invoices, Keys, Licenses, Plans,
+    Platform, ReferralPrograms, Referrals, Rewards,
+};
 
 /// A call handed to the runtime thread: it gets the async client and returns the future to run.
 type Job = Box<dyn FnOnce(crate::Client) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
@@ -191,46 +198,6 @@ impl Client {
         self.run(move |c| async move { c.raw(request).await })
     }
 
-    /// Customers: get_or_create, get, list, update, delete.
-    pub fn customers(&self) -> Customers<'_> {
-        Customers { client: self }
-    }
-
-    /// Entities: create, get, list, update, delete.
-    pub fn entities(&self) -> Entities<'_> {
-        Entities { client: self }
-    }
-
-    /// Plans: list, get.
-    pub fn plans(&self) -> Plans<'_> {
-        Plans { client: self }
-    }
-
-    /// Features: list, get.
-    pub fn features(&self) -> Features<'_> {
-        Features { client: self }
-    }
-
-    /// Billing: attach, update, previews, multi-attach, setup payment, customer portal.
-    pub fn billing(&self) -> Billing<'_> {
-        Billing { client: self }
-    }
-
-    /// Balances: check, track, batch track.
-    pub fn balances(&self) -> Balances<'_> {
-        Balances { client: self }
-    }
-
-    /// Events: list, aggregate.
-    pub fn events(&self) -> Events<'_> {
-        Events { client: self }
-    }
-
-    /// Referrals: create and redeem codes.
-    pub fn referrals(&self) -> Referrals<'_> {
-        Referrals { client: self }
-    }
-
     /// `balances.check` (shortcut for `balances().check(..)`).
     pub fn check(&self, params: &CheckParams) -> Result<CheckResponse, Error> {
         self.balances().check(params)
@@ -255,118 +222,58 @@ impl Client {
     }
 }
 
-/// A blocking resource handle whose methods run the async client's method of the same name.
-macro_rules! blocking_resource {
-    ($(#[$doc:meta])* $name:ident => $accessor:ident {
-        $($(#[$mdoc:meta])* fn $method:ident(&$P:ty) -> $R:ty;)*
-    }) => {
-        $(#[$doc])*
-        #[derive(Debug)]
-        pub struct $name<'a> {
-            client: &'a Client,
-        }
+/// An iterator over the pages of a cursor-paginated list (`client.customers().list_pages(..)`, ...):
+/// one blocking call per `next()`, each with the previous answer's `next_cursor` as `start_cursor`,
+/// until a page has none (or repeats the cursor it was asked for). An error is the last item.
+pub struct Pages<'a, P, R> {
+    client: &'a Client,
+    params: Option<P>,
+    cursor: Option<String>,
+    fetch: fn(&Client, &P) -> Result<R, Error>,
+}
 
-        impl $name<'_> {
-            $(
-                $(#[$mdoc])*
-                pub fn $method(&self, params: &$P) -> Result<$R, Error> {
-                    let params = params.clone();
-                    self.client
-                        .run(move |c| async move { c.$accessor().$method(&params).await })
+impl<'a, P, R> Pages<'a, P, R> {
+    fn new(client: &'a Client, params: P, fetch: fn(&Client, &P) -> Result<R, Error>) -> Self {
+        Pages {
+            client,
+            params: Some(params),
+            cursor: None,
+            fetch,
+        }
+    }
+}
+
+impl<P: fmt::Debug, R> fmt::Debug for Pages<'_, P, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pages")
+            .field("next_params", &self.params)
+            .finish()
+    }
+}
+
+impl<P: CursorParams, R: CursorPage> Iterator for Pages<'_, P, R> {
+    type Item = Result<R, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut params = self.params.take()?;
+        let page = (self.fetch)(self.client, &params);
+        if let Ok(page) = &page {
+            match page.next_cursor().filter(|c| !c.is_empty()) {
+                Some(next) if self.cursor.as_deref() != Some(next) => {
+                    self.cursor = Some(next.to_owned());
+                    params.set_start_cursor(next.to_owned());
+                    self.params = Some(params);
                 }
-            )*
+                _ => {}
+            }
         }
-    };
-}
-
-blocking_resource! {
-    /// Blocking customer operations; see [`crate::client::Customers`].
-    Customers => customers {
-        /// `customers.get_or_create`.
-        fn get_or_create(&GetOrCreateCustomerParams) -> Customer;
-        /// `customers.get`.
-        fn get(&GetCustomerParams) -> Customer;
-        /// `customers.list`.
-        fn list(&ListCustomersParams) -> CustomerList;
-        /// `customers.update`.
-        fn update(&UpdateCustomerParams) -> Customer;
-        /// `customers.delete`.
-        fn delete(&DeleteCustomerParams) -> DeleteResponse;
-    }
-}
-
-blocking_resource! {
-    /// Blocking entity operations; see [`crate::client::Entities`].
-    Entities => entities {
-        /// `entities.create`.
-        fn create(&CreateEntityParams) -> Entity;
-        /// `entities.get`.
-        fn get(&GetEntityParams) -> Entity;
-        /// `entities.list`.
-        fn list(&ListEntitiesParams) -> EntityList;
-        /// `entities.update`.
-        fn update(&UpdateEntityParams) -> Entity;
-        /// `entities.delete`.
-        fn delete(&DeleteEntityParams) -> DeleteResponse;
-    }
-}
-
-blocking_resource! {
-    /// Blocking plan reads; see [`crate::client::Plans`].
-    Plans => plans {
-        /// `plans.list`.
-        fn list(&ListPlansParams) -> PlanList;
-        /// `plans.get`.
-        fn get(&GetPlanParams) -> Plan;
-    }
-}
-
-blocking_resource! {
-    /// Blocking feature reads; see [`crate::client::Features`].
-    Features => features {
-        /// `features.list`.
-        fn list(&ListFeaturesParams) -> FeatureList;
-        /// `features.get`.
-        fn get(&GetFeatureParams) -> Feature;
-    }
-}
-
-blocking_resource! {
-    /// Blocking billing operations; see [`crate::client::Billing`] (same retry rules).
-    Billing => billing {
-        /// `billing.attach` (never retried once it may have reached Autumn).
-        fn attach(&AttachParams) -> BillingResponse;
-        /// `billing.preview_attach`.
-        fn preview_attach(&AttachParams) -> BillingPreview;
-        /// `billing.update`.
-        fn update(&UpdateSubscriptionParams) -> BillingResponse;
-        /// `billing.preview_update`.
-        fn preview_update(&UpdateSubscriptionParams) -> BillingPreview;
-        /// `billing.multi_attach`.
-        fn multi_attach(&MultiAttachParams) -> BillingResponse;
-        /// `billing.preview_multi_attach`.
-        fn preview_multi_attach(&MultiAttachParams) -> BillingPreview;
-        /// `billing.setup_payment`.
-        fn setup_payment(&SetupPaymentParams) -> SetupPaymentResponse;
-        /// `billing.open_customer_portal`.
-        fn open_customer_portal(&OpenCustomerPortalParams) -> CustomerPortal;
-    }
-}
-
-blocking_resource! {
-    /// Blocking balance operations; see [`crate::client::Balances`].
-    Balances => balances {
-        /// `balances.check`.
-        fn check(&CheckParams) -> CheckResponse;
-        /// `balances.track` (with an idempotency key, as the async client).
-        fn track(&TrackParams) -> TrackResponse;
-        /// `balances.finalize` (confirm or release a lock).
-        fn finalize(&FinalizeParams) -> FinalizeResponse;
+        Some(page)
     }
 }
 
 impl Balances<'_> {
-    /// `balances.batch_track` (with `idempotency_key`, or a generated one reused on retries).
+    /// `balances.batch_track` (with `idempotency_key`, or a generated one reused on retries); see
+    /// [`crate::client::Balances::batch_track`].
     pub fn batch_track(
         &self,
         events: &[TrackParams],
@@ -379,22 +286,16 @@ impl Balances<'_> {
     }
 }
 
-blocking_resource! {
-    /// Blocking event queries; see [`crate::client::Events`].
-    Events => events {
-        /// `events.list`.
-        fn list(&ListEventsParams) -> EventList;
-        /// `events.aggregate`.
-        fn aggregate(&AggregateEventsParams) -> EventAggregate;
-    }
-}
-
-blocking_resource! {
-    /// Blocking referral operations; see [`crate::client::Referrals`].
-    Referrals => referrals {
-        /// `referrals.create_code`.
-        fn create_code(&CreateReferralCodeParams) -> ReferralCode;
-        /// `referrals.redeem_code`.
-        fn redeem_code(&RedeemReferralCodeParams) -> ReferralRedemption;
+impl Keys<'_> {
+    /// `keys.refresh`, authenticated with `refresh_token`; see [`crate::client::Keys::refresh`].
+    pub fn refresh(
+        &self,
+        params: &RefreshKeyParams,
+        refresh_token: &str,
+    ) -> Result<CustomerToken, Error> {
+        let params = params.clone();
+        let token = refresh_token.to_owned();
+        self.client
+            .run(move |c| async move { c.keys().refresh(&params, &token).await })
     }
 }
