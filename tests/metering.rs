@@ -120,7 +120,7 @@ fn recording(autumn: &OfflineAutumn, seen: Seen) -> Client {
         autumn.clone().oneshot(req)
     });
     Client::builder()
-        .secret_key("am_sk_test_meter")
+        .secret_key(autumn_tower::offline::PLACEHOLDER_KEY)
         .transport(transport)
         .build()
         .unwrap()
@@ -571,7 +571,7 @@ async fn faulty_client(autumn: &OfflineAutumn, failing: &'static str, failure: F
         }
     });
     Client::builder()
-        .secret_key("am_sk_test_meter")
+        .secret_key(autumn_tower::offline::PLACEHOLDER_KEY)
         .timeout(Duration::from_millis(200))
         .retry(RetryPolicy::none())
         .transport(transport)
@@ -748,7 +748,7 @@ fn counting(autumn: &OfflineAutumn, checks: Arc<AtomicUsize>) -> Client {
         autumn.clone().oneshot(req)
     });
     Client::builder()
-        .secret_key("am_sk_test_meter")
+        .secret_key(autumn_tower::offline::PLACEHOLDER_KEY)
         .transport(transport)
         .build()
         .unwrap()
