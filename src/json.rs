@@ -5,6 +5,7 @@
 //! The legacy protocol also renames keys while reading ([`KeyRule`]). serde_json's nesting limit
 //! still applies.
 
+use std::collections::HashSet;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
@@ -108,8 +109,10 @@ impl<'de> Visitor<'de> for Strict<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
-        // With renaming, two keys may share a new name; repeats are judged on the keys as sent.
-        let mut sent: Vec<String> = Vec::new();
+        // With renaming, two keys may share a new name; repeats are judged on the keys as sent. Both
+        // look-ups cost O(log n) or O(1) per key, so an object of n keys costs O(n log n) at worst
+        // (a linear scan here made a 1 MiB body of 95,000 keys cost 4.5e9 comparisons).
+        let mut sent: HashSet<String> = HashSet::new();
         while let Some(key) = map.next_key::<String>()? {
             let repeated = match self.rule {
                 None => out.contains_key(&key),
@@ -133,7 +136,7 @@ impl<'de> Visitor<'de> for Strict<'_> {
                 Some(rule) => {
                     // Like `Object.fromEntries`: of two keys with the same new name, the later wins.
                     out.insert((rule.rename)(&key), value);
-                    sent.push(key);
+                    sent.insert(key);
                 }
             }
         }
