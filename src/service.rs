@@ -465,15 +465,15 @@ impl<I: Identify, T: HttpTransport> Shared<I, T> {
                 span.record("upstream_status", raw.status.as_u16());
                 if raw.status.is_success() {
                     Ok(raw.body)
-                } else if raw.body.trim_ascii_start().starts_with(b"{") {
-                    let api = self.client.api_error(raw.status, &raw.body);
+                } else if let Some(api) = self.client.api_error_object(raw.status, &raw.body) {
+                    // Autumn's JSON error: its string `message` and `code`, scrubbed, nothing else.
                     Err(error(api.status(), api.code(), api.message()))
                 } else {
-                    // Not Autumn's JSON error (a proxy's HTML page, say): keep the status, never echo
-                    // the upstream body to the browser.
+                    // Not Autumn's JSON error (a proxy's HTML page, JSON cut short): keep the status,
+                    // never echo any part of the upstream body to the browser.
                     Err(error(
                         raw.status,
-                        "autumn_api_error",
+                        crate::client::GENERIC_CODE,
                         &format!(
                             "Autumn answered {} with a body that is not JSON",
                             raw.status.as_u16()

@@ -46,7 +46,7 @@ use crate::client::legacy::{
     customers_path, operation, path_segment, path_segment_bytes, pricing_table_path, products_path,
     push_list,
 };
-use crate::client::Retry;
+use crate::client::{generic_message, Retry, GENERIC_CODE};
 use crate::identify::{Identify, Identity};
 use crate::service::{upstream_failure, Shared};
 use crate::transport::{BoxError, HttpTransport};
@@ -612,27 +612,27 @@ where
     }
     match parsed {
         Ok(Value::Object(upstream)) => {
-            // `message` and `code` as Autumn sent them (absent stays absent); strings go through the
-            // client's reading, which removes any echo of the secret key.
-            let api = shared.client.api_error(raw.status, &raw.body);
+            // `message` and `code` as Autumn sent them (absent stays absent), scrubbed of the secret key
+            // and of anything shaped like a key. One that is not a string is never copied (it could
+            // carry anything): the generic message or code takes its place.
             let mut out = Map::new();
             if let Some(message) = upstream.get("message") {
                 let message = match message {
-                    Value::String(_) => Value::String(api.message().to_owned()),
-                    other => other.clone(),
+                    Value::String(s) => shared.client.scrub(s),
+                    _ => generic_message(raw.status).to_owned(),
                 };
-                out.insert("message".to_owned(), message);
+                out.insert("message".to_owned(), Value::String(message));
             }
             if let Some(code) = upstream.get("code") {
                 let code = match code {
-                    Value::String(_) => Value::String(api.code().to_owned()),
-                    other => other.clone(),
+                    Value::String(s) => shared.client.scrub(s),
+                    _ => GENERIC_CODE.to_owned(),
                 };
-                out.insert("code".to_owned(), code);
+                out.insert("code".to_owned(), Value::String(code));
             }
             match serde_json::to_vec(&out) {
                 Ok(bytes) => json(raw.status, Bytes::from(bytes)),
-                Err(_) => error(raw.status, "autumn_api_error", "Autumn answered an error"),
+                Err(_) => error(raw.status, GENERIC_CODE, "Autumn answered an error"),
             }
         }
         // Not Autumn's JSON error (a proxy's HTML page, say): keep the status, never echo the body.
