@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use autumn_tower::models::AttachParams;
+use autumn_tower::models::{AttachParams, CheckParams};
 use autumn_tower::{AutumnLayer, AutumnService, Client, Identity, Protocol, RetryPolicy};
 use bytes::Bytes;
 use fault_server::{Fault, FaultServer};
@@ -114,6 +114,7 @@ fn policy(seen: &fault_server::Seen) -> Fault {
     let plan = seen.body["plan_id"]
         .as_str()
         .or(seen.body["product_id"].as_str())
+        .or(seen.body["feature_id"].as_str())
         .unwrap_or("");
     match plan {
         // `message` and `code` that are not strings: never copied to the browser.
@@ -138,6 +139,13 @@ fn policy(seen: &fault_server::Seen) -> Fault {
         ),
         // Looks like JSON, is not: the key sits across the 200-character excerpt's end.
         "echo_broken_json_error" => Fault::Raw(500, "application/json", straddling(200)),
+        // A 2xx whose field has the wrong type: serde's message quotes the value.
+        "echo_in_a_typed_field" => Fault::Raw(
+            200,
+            "application/json",
+            serde_json::json!({"allowed": format!("Bearer {SECRET} {OTHER_KEY}"), "customer_id": "c"})
+                .to_string(),
+        ),
         // A 2xx that is not JSON, the key across the 120-character excerpt of a decode error.
         "echo_broken_json_ok_cut" => Fault::Raw(200, "application/json", straddling(120)),
         "echo_json_error" => Fault::Raw(
@@ -382,6 +390,17 @@ async fn client_errors_never_carry_the_key() {
             );
         }
     }
+    // A decode error names the value that did not fit: scrubbed too.
+    let err = client
+        .balances()
+        .check(&CheckParams::new(
+            "cus_secret_test",
+            "echo_in_a_typed_field",
+        ))
+        .await
+        .expect_err("a string where a boolean belongs");
+    assert!(err.is_decode(), "{err:?}");
+    assert_clean("a decode error", &format!("{err} | {err:?} | {err:#?}"));
     // The answers that were JSON objects kept what could be kept: a string message, scrubbed.
     let err = client
         .billing()

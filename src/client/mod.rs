@@ -542,10 +542,13 @@ impl<T: HttpTransport> Client<T> {
             return Err(Error::from_api(self.api_error(raw.status, &raw.body)));
         }
         serde_json::from_slice(&raw.body).map_err(|e| {
+            // serde's message quotes the value that did not fit (`invalid type: string "..."`): scrubbed
+            // like the excerpt.
             Error::decode(
                 raw.status,
                 format!(
-                    "{e}; the body starts with {:?}",
+                    "{}; the body starts with {:?}",
+                    self.scrub(&e.to_string()),
                     excerpt(&raw.body, 120, self.inner.secret.expose_secret())
                 ),
             )
