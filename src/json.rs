@@ -116,7 +116,7 @@ impl<'de> Visitor<'de> for Strict<'_> {
         while let Some(key) = map.next_key::<String>()? {
             let repeated = match self.rule {
                 None => out.contains_key(&key),
-                Some(_) => sent.contains(&key),
+                Some(_) => sent.contains(key.as_str()),
             };
             if repeated {
                 return Err(de::Error::custom(format_args!("duplicate key {key:?}")));

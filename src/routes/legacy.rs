@@ -48,7 +48,7 @@ use crate::client::legacy::{
 };
 use crate::client::{generic_message, Retry, GENERIC_CODE};
 use crate::identify::{Identify, Identity};
-use crate::service::{upstream_failure, Shared};
+use crate::service::{parse_off_worker, upstream_failure, Shared};
 use crate::transport::{BoxError, HttpTransport};
 
 /// Who may call a route.
@@ -386,8 +386,22 @@ where
         Err(resp) => return resp,
     };
     let parsed = if has_body {
-        match shared.read_bytes(body).await {
-            Ok(bytes) => parse_body(&bytes),
+        let bytes = match shared.read_bytes(body).await {
+            Ok(bytes) => bytes,
+            Err(resp) => return resp,
+        };
+        // An anonymous caller of a customer route is answered from `errorOnNotFound` alone: its body
+        // is only checked, and the tree is dropped where it was built.
+        let keep = identity.is_some() || route.caller == Anyone;
+        let parse = move |bytes: &[u8]| {
+            let mut parsed = parse_body(bytes);
+            if let (false, Ok(Some(p))) = (keep, &mut parsed) {
+                p.value = Value::Null;
+            }
+            parsed
+        };
+        match parse_off_worker(bytes, parse).await {
+            Ok(parsed) => parsed,
             Err(resp) => return resp,
         }
     } else {
