@@ -498,7 +498,10 @@ impl<I: Identify, T: HttpTransport> Shared<I, T> {
 /// Runs `parse` over a request body: on the task when it is small, on tokio's blocking pool when it is
 /// larger than [`INLINE_PARSE_LIMIT`] (so that it holds no runtime worker). `parse` should also drop
 /// whatever it builds and will not return, so that freeing it happens there too.
-pub(crate) async fn parse_off_worker<R, F>(bytes: Bytes, parse: F) -> Result<R, Response<ResponseBody>>
+pub(crate) async fn parse_off_worker<R, F>(
+    bytes: Bytes,
+    parse: F,
+) -> Result<R, Response<ResponseBody>>
 where
     F: FnOnce(&[u8]) -> R + Send + 'static,
     R: Send + 'static,

@@ -35,7 +35,7 @@
 use std::borrow::Cow;
 use std::cell::Cell;
 
-use crate::json::{KeyRule, Strict};
+use crate::json::{KeyRule, Strict, Top};
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use serde_json::{Map, Value};
@@ -391,14 +391,14 @@ where
             Err(resp) => return resp,
         };
         // An anonymous caller of a customer route is answered from `errorOnNotFound` alone: its body
-        // is only checked, and the tree is dropped where it was built.
-        let keep = identity.is_some() || route.caller == Anyone;
+        // is checked as strictly, but not built.
+        let build = identity.is_some() || route.caller == Anyone;
         let parse = move |bytes: &[u8]| {
-            let mut parsed = parse_body(bytes);
-            if let (false, Ok(Some(p))) = (keep, &mut parsed) {
-                p.value = Value::Null;
+            if build {
+                parse_body(bytes)
+            } else {
+                check_body(bytes)
             }
-            parsed
         };
         match parse_off_worker(bytes, parse).await {
             Ok(parsed) => parsed,
@@ -833,6 +833,23 @@ fn parse_body(bytes: &[u8]) -> Result<Option<Parsed>, String> {
     }))
 }
 
+/// [`parse_body`]'s verdict without its tree: the same errors, the same `errorOnNotFound` (the value is
+/// `Null`).
+fn check_body(bytes: &[u8]) -> Result<Option<Parsed>, String> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let top = crate::json::check(bytes, "errorOnNotFound")
+        .map_err(|e| format!("the request body is not valid JSON: {e}"))?;
+    if top == Top::Other {
+        return Err("the request body must be a JSON object".to_owned());
+    }
+    Ok(Some(Parsed {
+        value: Value::Null,
+        error_on_not_found_false: top == Top::ObjectWithFalse,
+    }))
+}
+
 /// Keys whose values autumn-js passes on untouched.
 const KEEP_CHILDREN: &[&str] = &["checkoutSessionParams", "properties"];
 
@@ -959,6 +976,27 @@ mod tests {
             "a string is not a container"
         );
         assert!(!is_json_container(b"{\"a\":\"\xff\"}"), "not UTF-8");
+    }
+
+    #[test]
+    fn checking_agrees_with_parsing() {
+        for body in [
+            &b""[..],
+            b" ",
+            b"{",
+            br#"{"errorOnNotFound":false}"#,
+            br#"{"errorOnNotFound":0}"#,
+            br#"{"error_on_not_found":false}"#,
+            br#"{"errorOnNotFound":false,"a":{"bC":1,"b_c":2}}"#,
+            br#"{"errorOnNotFound":false,"a":{"bC":1,"bC":2}}"#,
+            br#"[{"errorOnNotFound":false}]"#,
+            b"5",
+            b"null",
+        ] {
+            let parsed = parse_body(body).map(|p| p.map(|p| p.error_on_not_found_false));
+            let checked = check_body(body).map(|p| p.map(|p| p.error_on_not_found_false));
+            assert_eq!(parsed, checked, "{}", String::from_utf8_lossy(body));
+        }
     }
 
     #[test]
