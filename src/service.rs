@@ -452,7 +452,7 @@ impl<I: Identify, T: HttpTransport> Shared<I, T> {
         B::Error: Into<BoxError>,
     {
         let bytes = self.read_bytes(body).await.map_err(BodyError::Transport)?;
-        parse_off_worker(bytes, |b| parse_object(b))
+        parse_off_worker(bytes, parse_object)
             .await
             .map_err(BodyError::Transport)?
             .map_err(BodyError::Invalid)
