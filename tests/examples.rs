@@ -545,3 +545,152 @@ async fn quickstart_meters_messages_until_the_paywall_and_after_upgrade() {
         Some(remaining - 1.0)
     );
 }
+
+/// Starts example `name` with no Autumn key (it runs on the offline Autumn); returns it once it printed
+/// its address.
+fn start_without_key(name: &str) -> Running {
+    let mut child = Command::new(example_path(name))
+        .env("HOST", "127.0.0.1")
+        .env("PORT", "0")
+        .env_remove("AUTUMN_SECRET_KEY")
+        .env_remove("AUTUMN_API_URL")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .rsplit("http://")
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("{name} printed {line:?} instead of its address"));
+    Running { child, addr }
+}
+
+/// A health `Check` as `customer` (the `x-customer-id` metadata), or anonymous.
+fn health_check(customer: Option<&str>) -> tonic::Request<tonic_health::pb::HealthCheckRequest> {
+    let mut request = tonic::Request::new(tonic_health::pb::HealthCheckRequest::default());
+    if let Some(id) = customer {
+        request
+            .metadata_mut()
+            .insert("x-customer-id", id.parse().unwrap());
+    }
+    request
+}
+
+/// `examples/metered_tonic.rs` on the offline Autumn: `Check` costs one `messages` (100 on the free
+/// plan, then `RESOURCE_EXHAUSTED` naming `messages`, anonymous callers `UNAUTHENTICATED`); `Watch`
+/// is not metered and still answers once the balance is used up.
+#[tokio::test]
+async fn metered_tonic_example_meters_one_method() {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::health_client::HealthClient;
+
+    let server = start_without_key("metered_tonic");
+    let channel = tonic::transport::Channel::from_shared(format!("http://{}", server.addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = HealthClient::new(channel);
+
+    let anonymous = client.check(health_check(None)).await.unwrap_err();
+    assert_eq!(
+        anonymous.code(),
+        tonic::Code::Unauthenticated,
+        "{anonymous:?}"
+    );
+    assert_eq!(
+        anonymous.metadata().get("autumn-code").unwrap(),
+        "no_customer_id"
+    );
+
+    for i in 1..=100 {
+        let answer = client
+            .check(health_check(Some("grpc_ann")))
+            .await
+            .unwrap_or_else(|e| panic!("call {i}: {e:?}"));
+        assert_eq!(answer.into_inner().status(), ServingStatus::Serving);
+    }
+    let refused = client
+        .check(health_check(Some("grpc_ann")))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.code(),
+        tonic::Code::ResourceExhausted,
+        "{refused:?}"
+    );
+    assert!(
+        refused.message().contains("insufficient_balance"),
+        "{refused:?}"
+    );
+    assert_eq!(
+        refused.metadata().get("autumn-feature-id").unwrap(),
+        "messages"
+    );
+    // Another customer still has their own 100.
+    client.check(health_check(Some("grpc_bob"))).await.unwrap();
+
+    // The unmetered method answers with the balance used up.
+    let mut watch = client
+        .watch(health_check(Some("grpc_ann")))
+        .await
+        .unwrap()
+        .into_inner();
+    let first = watch.message().await.unwrap().expect("one status");
+    assert_eq!(first.status(), ServingStatus::Serving);
+}
+
+/// What a tonic client sees when `MeterLayer` wraps a gRPC service as is (no translation as in
+/// `examples/metered_tonic.rs`): the layer's HTTP 402 JSON answer is not a gRPC answer, and the client
+/// reports `INTERNAL` (a frame it cannot decode) with the HTTP status in the message, not the feature.
+#[tokio::test]
+async fn meter_layer_on_plain_tonic_is_an_internal_error_for_the_client() {
+    use autumn_tower::metering::MeterLayer;
+    use autumn_tower::models::TrackParams;
+    use autumn_tower::offline::OfflineAutumn;
+    use tonic_health::pb::health_client::HealthClient;
+
+    let autumn = OfflineAutumn::new();
+    autumn
+        .client()
+        .balances()
+        .track(&TrackParams::new("spent", "messages", 100.0))
+        .await
+        .unwrap();
+    let identify = |parts: &http::request::Parts| {
+        let id = parts
+            .headers
+            .get("x-customer-id")
+            .and_then(|v| v.to_str().ok())
+            .map(autumn_tower::Identity::new);
+        async move { Ok::<_, std::convert::Infallible>(id) }
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (_reporter, health) = tonic_health::server::health_reporter();
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .layer(MeterLayer::new(autumn.client(), identify, "messages"))
+            .add_service(health)
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+    );
+    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let refused = HealthClient::new(channel)
+        .check(health_check(Some("spent")))
+        .await
+        .unwrap_err();
+    println!("{refused:?}");
+    assert_eq!(refused.code(), tonic::Code::Internal, "{refused:?}");
+    assert!(refused.message().contains("402"), "{refused:?}");
+}
