@@ -1,0 +1,451 @@
+//! `billing.attach`, `multi_attach`, their previews, and `billing.update` with its preview:
+//! what attaching, upgrading, downgrading and canceling plans does.
+
+use serde_json::{json, Value};
+
+use super::super::catalog::{Catalog, Interval};
+use super::super::{render, time};
+use super::checkout::random_id;
+use super::input::{required, string};
+use super::lifecycle::{action, drop_scheduled, grant, start, Action};
+use super::state::{Checkout, CheckoutKind, Invoice, Purchase, Status, Sub};
+use super::{account_in, bad, Engine, Outcome, Reply, MAX_IDS};
+
+impl Engine {
+    /// Attaches `plan_ids` now, or answers a checkout URL when a charge needs a payment method.
+    pub(super) fn attach_plans(
+        &mut self,
+        customer_id: &str,
+        entity_id: Option<&str>,
+        plan_ids: &[String],
+        success_url: Option<String>,
+    ) -> Outcome {
+        let mut charges = false;
+        for plan_id in plan_ids {
+            let plan = self.plan(plan_id)?;
+            let account = self.account(customer_id, entity_id)?;
+            let action = action(&self.catalog, account, plan);
+            if let Action::Nothing { scheduled } = action {
+                let state = if scheduled { "scheduled" } else { "active" };
+                return Err(Reply::error(
+                    400,
+                    "plan_already_attached",
+                    format!("Plan {plan_id:?} is already {state} for this customer"),
+                ));
+            }
+            charges |= action.charges(plan);
+        }
+        let mut answer = json!({ "customer_id": customer_id, "payment_url": null });
+        if let Some(e) = entity_id {
+            answer["entity_id"] = json!(e);
+        }
+        if charges && !self.existing(customer_id)?.payment_method {
+            let id = random_id("co");
+            let url = format!("{}/checkout/{id}", self.base_url);
+            self.seq += 1;
+            self.checkouts.insert(
+                id,
+                Checkout {
+                    opened: self.seq,
+                    token: uuid::Uuid::new_v4().simple().to_string(),
+                    kind: CheckoutKind::Attach,
+                    customer_id: customer_id.to_owned(),
+                    entity_id: entity_id.map(str::to_owned),
+                    plan_ids: plan_ids.to_vec(),
+                    success_url,
+                },
+            );
+            answer["payment_url"] = json!(url);
+            return Ok(answer);
+        }
+        let mut total = 0.0;
+        for plan_id in plan_ids {
+            total += self.apply(customer_id, entity_id, plan_id)?;
+        }
+        if total > 0.0 {
+            let stripe_id = self.next_id("in_offline");
+            let now = self.now;
+            self.existing_mut(customer_id)?.invoices.push(Invoice {
+                plan_ids: plan_ids.to_vec(),
+                stripe_id: stripe_id.clone(),
+                total,
+                created_at: now,
+            });
+            answer["invoice"] = json!({
+                "status": "paid",
+                "stripe_id": stripe_id,
+                "total": total,
+                "currency": "usd",
+                "hosted_invoice_url": null,
+            });
+        }
+        Ok(answer)
+    }
+
+    /// Carries out one attach whose payment is settled; returns what it charged.
+    pub(super) fn apply(
+        &mut self,
+        customer_id: &str,
+        entity_id: Option<&str>,
+        plan_id: &str,
+    ) -> Result<f64, Reply> {
+        self.plan(plan_id)?;
+        let now = self.now;
+        let sub_id = self.next_id("sub");
+        let Engine {
+            catalog,
+            customers,
+            seq,
+            ..
+        } = self;
+        let plan = catalog.plan_by_id(plan_id).expect("checked above");
+        let account = account_in(customers, customer_id, entity_id)?;
+        let action = action(catalog, account, plan);
+        let charged = if action.charges(plan) {
+            plan.amount()
+        } else {
+            0.0
+        };
+        match action {
+            Action::Nothing { .. } => {}
+            Action::Activate => start(account, plan, sub_id, now, seq),
+            Action::Upgrade { current } => {
+                let old = account.subs.remove(current);
+                account
+                    .grants
+                    .retain(|g| g.sub_id.as_deref() != Some(&old.id));
+                drop_scheduled(account, catalog, plan.group.as_deref());
+                start(account, plan, sub_id, now, seq);
+            }
+            Action::Downgrade { current } => {
+                drop_scheduled(account, catalog, plan.group.as_deref());
+                let sub = &mut account.subs[current];
+                let ends = sub.period_end.filter(|end| *end > now).unwrap_or(now);
+                sub.canceled_at = Some(now);
+                sub.expires_at = Some(ends);
+                account.subs.push(Sub {
+                    id: sub_id,
+                    plan_id: plan.id.clone(),
+                    status: Status::Scheduled,
+                    started_at: ends,
+                    period_start: None,
+                    period_end: None,
+                    canceled_at: None,
+                    expires_at: None,
+                });
+            }
+            Action::Purchase => {
+                account.purchases.push(Purchase {
+                    plan_id: plan.id.clone(),
+                    started_at: now,
+                    quantity: 1.0,
+                });
+                for item in &plan.items {
+                    *seq += 1;
+                    account
+                        .grants
+                        .push(grant(item, plan, None, format!("bal_{seq:06}"), now));
+                }
+            }
+            Action::Renew { current } => {
+                let sub = &mut account.subs[current];
+                sub.canceled_at = None;
+                sub.expires_at = None;
+                drop_scheduled(account, catalog, plan.group.as_deref());
+            }
+        }
+        let customer = self.existing_mut(customer_id)?;
+        if customer.stripe_id.is_none() && charged > 0.0 {
+            customer.stripe_id = Some(format!("cus_offline_{}", customer.created_at));
+        }
+        Ok(charged)
+    }
+
+    pub(super) fn attach(&mut self, body: &Value) -> Outcome {
+        let customer_id = required(body, "customer_id")?;
+        let plan_id = required(body, "plan_id")?;
+        let entity_id = string(body, "entity_id")?;
+        self.ensure_customer(&customer_id, body.get("customer_data"))?;
+        let success_url = string(body, "success_url")?;
+        self.attach_plans(&customer_id, entity_id.as_deref(), &[plan_id], success_url)
+    }
+
+    pub(super) fn multi_plan_ids(body: &Value) -> Result<Vec<String>, Reply> {
+        let plans = body
+            .get("plans")
+            .and_then(Value::as_array)
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| bad("`plans` must be a non-empty array"))?;
+        if plans.len() > MAX_IDS {
+            return Err(bad(format!(
+                "`plans` has {} entries: at most {MAX_IDS}",
+                plans.len()
+            )));
+        }
+        plans
+            .iter()
+            .map(|p| required(p, "plan_id"))
+            .collect::<Result<Vec<_>, _>>()
+    }
+
+    pub(super) fn multi_attach(&mut self, body: &Value) -> Outcome {
+        let customer_id = required(body, "customer_id")?;
+        let entity_id = string(body, "entity_id")?;
+        let plan_ids = Self::multi_plan_ids(body)?;
+        self.ensure_customer(&customer_id, body.get("customer_data"))?;
+        let success_url = string(body, "success_url")?;
+        self.attach_plans(&customer_id, entity_id.as_deref(), &plan_ids, success_url)
+    }
+
+    pub(super) fn preview(
+        &mut self,
+        customer_id: &str,
+        entity_id: Option<&str>,
+        plan_ids: &[String],
+    ) -> Outcome {
+        let payment_method = self.existing(customer_id)?.payment_method;
+        let account = self.account(customer_id, entity_id)?;
+        let now = self.now;
+        let mut line_items = Vec::new();
+        let mut next_items = Vec::new();
+        let mut incoming = Vec::new();
+        let mut outgoing = Vec::new();
+        let mut total = 0.0;
+        let mut next_total = 0.0;
+        let mut next_start: Option<i64> = None;
+        let mut charges = false;
+        for plan_id in plan_ids {
+            let plan = self.plan(plan_id)?;
+            let action = action(&self.catalog, account, plan);
+            let mut effective_at = Some(now);
+            match &action {
+                Action::Upgrade { current } => {
+                    outgoing.push(change(
+                        &self.catalog,
+                        &account.subs[*current].plan_id,
+                        Some(now),
+                        Some(now),
+                    ));
+                }
+                Action::Downgrade { current } => {
+                    let sub = &account.subs[*current];
+                    let ends = sub.period_end.unwrap_or(now);
+                    effective_at = Some(ends);
+                    outgoing.push(change(&self.catalog, &sub.plan_id, Some(now), Some(ends)));
+                }
+                Action::Nothing { scheduled } => {
+                    return Err(Reply::error(
+                        400,
+                        "plan_already_attached",
+                        format!(
+                            "Plan {plan_id:?} is already {} for this customer",
+                            if *scheduled { "scheduled" } else { "active" }
+                        ),
+                    ));
+                }
+                _ => {}
+            }
+            let mut entry = change(&self.catalog, &plan.id, None, None);
+            entry["effective_at"] = json!(effective_at);
+            incoming.push(entry);
+            let Some(price) = plan.price.filter(|p| p.amount > 0.0) else {
+                continue;
+            };
+            let recurring = price.interval != Interval::OneOff;
+            let period_end = time::step(now, price.interval, 1);
+            let mut line = json!({
+                "display_name": plan.name,
+                "description": format!("{} - {} {}", plan.name, render::dollars(price.amount), price.interval.as_str().replace('_', "-")),
+                "subtotal": price.amount,
+                "total": price.amount,
+                "discounts": [],
+                "plan_id": plan.id,
+                "feature_id": null,
+                                "quantity": 1,
+            });
+            if let Some(end) = period_end {
+                line["period"] = json!({ "start": now, "end": end });
+            }
+            if action.charges(plan) {
+                charges = true;
+                total += price.amount;
+                line_items.push(line.clone());
+            }
+            if recurring {
+                let starts = match &action {
+                    Action::Downgrade { current } => {
+                        account.subs[*current].period_end.unwrap_or(now)
+                    }
+                    _ => period_end.unwrap_or(now),
+                };
+                next_start = Some(next_start.map_or(starts, |s: i64| s.min(starts)));
+                next_total += price.amount;
+                next_items.push(line);
+            }
+        }
+        let redirect = charges && !payment_method;
+        let mut answer = json!({
+            "customer_id": customer_id,
+            "line_items": line_items,
+            "subtotal": total,
+            "total": total,
+            "currency": "usd",
+            "incoming": incoming,
+            "outgoing": outgoing,
+            "redirect_to_checkout": redirect,
+            "checkout_type": if redirect { json!("stripe_checkout") } else { Value::Null },
+        });
+        if let Some(starts_at) = next_start {
+            answer["next_cycle"] = json!({
+                "starts_at": starts_at,
+                "subtotal": next_total,
+                "total": next_total,
+                "line_items": next_items,
+                "usage_line_items": [],
+            });
+        }
+        Ok(answer)
+    }
+
+    pub(super) fn preview_attach(&mut self, body: &Value) -> Outcome {
+        let customer_id = required(body, "customer_id")?;
+        let plan_id = required(body, "plan_id")?;
+        let entity_id = string(body, "entity_id")?;
+        self.ensure_customer(&customer_id, body.get("customer_data"))?;
+        self.preview(&customer_id, entity_id.as_deref(), &[plan_id])
+    }
+
+    pub(super) fn preview_multi_attach(&mut self, body: &Value) -> Outcome {
+        let customer_id = required(body, "customer_id")?;
+        let entity_id = string(body, "entity_id")?;
+        let plan_ids = Self::multi_plan_ids(body)?;
+        self.ensure_customer(&customer_id, body.get("customer_data"))?;
+        self.preview(&customer_id, entity_id.as_deref(), &plan_ids)
+    }
+
+    /// `billing.update` and its preview: cancel at the end of the cycle, cancel now, or uncancel.
+    pub(super) fn update(&mut self, body: &Value, preview: bool) -> Outcome {
+        let customer_id = required(body, "customer_id")?;
+        let entity_id = string(body, "entity_id")?;
+        let cancel = string(body, "cancel_action")?;
+        for field in ["feature_quantities", "customize", "license_quantities"] {
+            if cancel.is_none() && body.get(field).is_some_and(|v| !v.is_null()) {
+                return Err(Reply::error(
+                    501,
+                    "not_implemented",
+                    format!(
+                        "The offline Autumn does not implement `{field}` in POST /v1/billing.update \
+                         (it has no prepaid quantities or custom plans); it implements \
+                         `cancel_action`"
+                    ),
+                ));
+            }
+        }
+        let plan_id = string(body, "plan_id")?;
+        let subscription_id = string(body, "subscription_id")?;
+        let now = self.now;
+        let Engine {
+            catalog, customers, ..
+        } = self;
+        let account = account_in(customers, &customer_id, entity_id.as_deref())?;
+        let index = account
+            .subs
+            .iter()
+            .position(|s| {
+                s.status == Status::Active
+                    && match (&plan_id, &subscription_id) {
+                        (Some(p), _) => &s.plan_id == p,
+                        (None, Some(id)) => &s.id == id,
+                        (None, None) => catalog
+                            .plan_by_id(&s.plan_id)
+                            .is_some_and(|p| !p.add_on && p.group.is_none()),
+                    }
+            })
+            .ok_or_else(|| {
+                Reply::error(
+                    404,
+                    "subscription_not_found",
+                    "No active subscription matches the plan_id or subscription_id given",
+                )
+            })?;
+        let sub = account.subs[index].clone();
+        let ends = sub.period_end.filter(|end| *end > now).unwrap_or(now);
+        let (intent, expires) = match cancel.as_deref().unwrap_or("none") {
+            // Nothing to change: the plan stays as it is.
+            "none" => ("none", None),
+            "cancel_end_of_cycle" => ("cancel_end_of_cycle", Some(ends)),
+            "cancel_immediately" => ("cancel_immediately", Some(now)),
+            "uncancel" if sub.canceled_at.is_some() => ("uncancel", None),
+            "uncancel" => {
+                return Err(bad(format!(
+                    "Plan {:?} is not canceled, so it cannot be uncanceled",
+                    sub.plan_id
+                )))
+            }
+            other => {
+                return Err(bad(format!(
+                    "`cancel_action` {other:?} is not one of cancel_end_of_cycle, cancel_immediately, uncancel"
+                )))
+            }
+        };
+        if preview {
+            let outgoing = if matches!(intent, "uncancel" | "none") {
+                vec![]
+            } else {
+                vec![change(catalog, &sub.plan_id, Some(now), expires)]
+            };
+            return Ok(json!({
+                "customer_id": customer_id,
+                "line_items": [],
+                "subtotal": 0,
+                "total": 0,
+                "currency": "usd",
+                "incoming": [],
+                "outgoing": outgoing,
+                "intent": intent,
+            }));
+        }
+        match intent {
+            "none" => {}
+            "uncancel" => {
+                let group = catalog
+                    .plan_by_id(&sub.plan_id)
+                    .and_then(|p| p.group.clone());
+                let sub = &mut account.subs[index];
+                sub.canceled_at = None;
+                sub.expires_at = None;
+                drop_scheduled(account, catalog, group.as_deref());
+            }
+            _ => {
+                let sub = &mut account.subs[index];
+                sub.canceled_at = Some(now);
+                sub.expires_at = expires;
+            }
+        }
+        let mut answer = json!({ "customer_id": customer_id, "payment_url": null });
+        if let Some(e) = entity_id {
+            answer["entity_id"] = json!(e);
+        }
+        Ok(answer)
+    }
+}
+
+/// An `incoming`/`outgoing` entry of a preview.
+fn change(
+    catalog: &Catalog,
+    plan_id: &str,
+    canceled_at: Option<i64>,
+    expires_at: Option<i64>,
+) -> Value {
+    let mut out = json!({
+        "plan_id": plan_id,
+        "feature_quantities": [],
+        "effective_at": null,
+        "canceled_at": canceled_at,
+        "expires_at": expires_at,
+    });
+    if let Some(plan) = catalog.plan_by_id(plan_id) {
+        out["plan"] = render::plan(catalog, plan, None);
+    }
+    out
+}
