@@ -323,8 +323,17 @@ impl Engine {
         self.preview(&customer_id, entity_id.as_deref(), &plan_ids)
     }
 
-    /// `billing.update` and its preview: cancel at the end of the cycle, cancel now, or uncancel.
-    pub(super) fn update(&mut self, body: &Value, preview: bool) -> Outcome {
+    /// `billing.update`: cancel at the end of the cycle, cancel now, or uncancel one plan.
+    pub(super) fn billing_update(&mut self, body: &Value) -> Outcome {
+        self.update(body, false)
+    }
+
+    /// `billing.preview_update`: what `billing.update` would do, changing nothing.
+    pub(super) fn preview_update(&mut self, body: &Value) -> Outcome {
+        self.update(body, true)
+    }
+
+    fn update(&mut self, body: &Value, preview: bool) -> Outcome {
         let customer_id = required(body, "customer_id")?;
         let entity_id = string(body, "entity_id")?;
         let cancel = string(body, "cancel_action")?;
@@ -343,20 +352,139 @@ impl Engine {
         }
         let plan_id = string(body, "plan_id")?;
         let subscription_id = string(body, "subscription_id")?;
+        let update = self.plan_update(
+            &customer_id,
+            entity_id.as_deref(),
+            plan_id.as_deref(),
+            subscription_id.as_deref(),
+            cancel.as_deref(),
+        )?;
+        if preview {
+            let mut answer = self.update_preview(&customer_id, &update);
+            answer["intent"] = json!(update.intent);
+            return Ok(answer);
+        }
+        self.carry_out(&customer_id, &update)?;
+        let mut answer = json!({ "customer_id": customer_id, "payment_url": null });
+        if let Some(e) = entity_id {
+            answer["entity_id"] = json!(e);
+        }
+        Ok(answer)
+    }
+
+    /// `billing.multi_update`: several `billing.update`s in one call, all or none: every update is
+    /// checked before any is carried out.
+    pub(super) fn multi_update(&mut self, body: &Value) -> Outcome {
+        let (customer_id, entity_id, updates) = self.multi_updates(body)?;
+        for update in &updates {
+            self.carry_out(&customer_id, update)?;
+        }
+        let mut answer = json!({ "customer_id": customer_id, "payment_url": null });
+        if let Some(e) = entity_id {
+            answer["entity_id"] = json!(e);
+        }
+        Ok(answer)
+    }
+
+    /// `billing.preview_multi_update`: one `billing.preview_update` per update, changing nothing.
+    pub(super) fn preview_multi_update(&mut self, body: &Value) -> Outcome {
+        let (customer_id, _, updates) = self.multi_updates(body)?;
+        let subscriptions: Vec<Value> = updates
+            .iter()
+            .map(|update| {
+                let mut preview = self.update_preview(&customer_id, update);
+                preview["plan_ids"] = json!([update.plan_id]);
+                preview
+            })
+            .collect();
+        Ok(json!({
+            "customer_id": customer_id,
+            "currency": "usd",
+            "total": 0,
+            "subscriptions": subscriptions,
+        }))
+    }
+
+    /// Reads and resolves the `updates` of a multi-update: at most [`MAX_IDS`], each with a
+    /// `cancel_action`, no two on the same subscription.
+    fn multi_updates(
+        &self,
+        body: &Value,
+    ) -> Result<(String, Option<String>, Vec<PlannedUpdate>), Reply> {
+        let customer_id = required(body, "customer_id")?;
+        let entity_id = string(body, "entity_id")?;
+        let items = body
+            .get("updates")
+            .and_then(Value::as_array)
+            .filter(|u| !u.is_empty())
+            .ok_or_else(|| bad("`updates` must be a non-empty array"))?;
+        if items.len() > MAX_IDS {
+            return Err(bad(format!(
+                "`updates` has {} entries: at most {MAX_IDS}",
+                items.len()
+            )));
+        }
+        let mut updates: Vec<PlannedUpdate> = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            if !item.is_object() {
+                return Err(bad(format!("`updates[{i}]` must be an object")));
+            }
+            let within = |e: Reply| match e.status {
+                400 => bad(format!(
+                    "`updates[{i}]`: {}",
+                    e.body["message"].as_str().unwrap_or_default()
+                )),
+                _ => e,
+            };
+            let cancel = required(item, "cancel_action").map_err(within)?;
+            let item_entity = string(item, "entity_id").map_err(within)?;
+            let plan_id = string(item, "plan_id").map_err(within)?;
+            let subscription_id = string(item, "subscription_id").map_err(within)?;
+            let update = self
+                .plan_update(
+                    &customer_id,
+                    item_entity.or_else(|| entity_id.clone()).as_deref(),
+                    plan_id.as_deref(),
+                    subscription_id.as_deref(),
+                    Some(&cancel),
+                )
+                .map_err(within)?;
+            if let Some(j) = updates
+                .iter()
+                .position(|u| u.entity_id == update.entity_id && u.sub_id == update.sub_id)
+            {
+                return Err(bad(format!(
+                    "`updates[{j}]` and `updates[{i}]` both change the plan {:?}",
+                    update.plan_id
+                )));
+            }
+            updates.push(update);
+        }
+        Ok((customer_id, entity_id, updates))
+    }
+
+    /// Finds the subscription an update changes (by `plan_id`, else `subscription_id`, else the
+    /// main plan outside any group) and what it does, without changing anything.
+    fn plan_update(
+        &self,
+        customer_id: &str,
+        entity_id: Option<&str>,
+        plan_id: Option<&str>,
+        subscription_id: Option<&str>,
+        cancel: Option<&str>,
+    ) -> Result<PlannedUpdate, Reply> {
         let now = self.now;
-        let Engine {
-            catalog, customers, ..
-        } = self;
-        let account = account_in(customers, &customer_id, entity_id.as_deref())?;
-        let index = account
+        let account = self.account(customer_id, entity_id)?;
+        let sub = account
             .subs
             .iter()
-            .position(|s| {
+            .find(|s| {
                 s.status == Status::Active
-                    && match (&plan_id, &subscription_id) {
-                        (Some(p), _) => &s.plan_id == p,
-                        (None, Some(id)) => &s.id == id,
-                        (None, None) => catalog
+                    && match (plan_id, subscription_id) {
+                        (Some(p), _) => s.plan_id == p,
+                        (None, Some(id)) => s.id == id,
+                        (None, None) => self
+                            .catalog
                             .plan_by_id(&s.plan_id)
                             .is_some_and(|p| !p.add_on && p.group.is_none()),
                     }
@@ -368,9 +496,8 @@ impl Engine {
                     "No active subscription matches the plan_id or subscription_id given",
                 )
             })?;
-        let sub = account.subs[index].clone();
         let ends = sub.period_end.filter(|end| *end > now).unwrap_or(now);
-        let (intent, expires) = match cancel.as_deref().unwrap_or("none") {
+        let (intent, expires) = match cancel.unwrap_or("none") {
             // Nothing to change: the plan stays as it is.
             "none" => ("none", None),
             "cancel_end_of_cycle" => ("cancel_end_of_cycle", Some(ends)),
@@ -388,28 +515,58 @@ impl Engine {
                 )))
             }
         };
-        if preview {
-            let outgoing = if matches!(intent, "uncancel" | "none") {
-                vec![]
-            } else {
-                vec![change(catalog, &sub.plan_id, Some(now), expires)]
-            };
-            return Ok(json!({
-                "customer_id": customer_id,
-                "line_items": [],
-                "subtotal": 0,
-                "total": 0,
-                "currency": "usd",
-                "incoming": [],
-                "outgoing": outgoing,
-                "intent": intent,
-            }));
-        }
-        match intent {
+        Ok(PlannedUpdate {
+            entity_id: entity_id.map(str::to_owned),
+            sub_id: sub.id.clone(),
+            plan_id: sub.plan_id.clone(),
+            intent,
+            expires,
+        })
+    }
+
+    /// The preview of one update (`billing.preview_update` without its `intent`).
+    fn update_preview(&self, customer_id: &str, update: &PlannedUpdate) -> Value {
+        let outgoing = if matches!(update.intent, "uncancel" | "none") {
+            vec![]
+        } else {
+            vec![change(
+                &self.catalog,
+                &update.plan_id,
+                Some(self.now),
+                update.expires,
+            )]
+        };
+        json!({
+            "customer_id": customer_id,
+            "line_items": [],
+            "subtotal": 0,
+            "total": 0,
+            "currency": "usd",
+            "incoming": [],
+            "outgoing": outgoing,
+        })
+    }
+
+    /// Carries out an update [`plan_update`](Engine::plan_update) resolved: a canceled plan
+    /// ends at `expires`; an uncanceled one renews and its group's scheduled plan is dropped.
+    fn carry_out(&mut self, customer_id: &str, update: &PlannedUpdate) -> Result<(), Reply> {
+        let now = self.now;
+        let Engine {
+            catalog, customers, ..
+        } = self;
+        let account = account_in(customers, customer_id, update.entity_id.as_deref())?;
+        let Some(index) = account.subs.iter().position(|s| s.id == update.sub_id) else {
+            return Err(Reply::error(
+                404,
+                "subscription_not_found",
+                "No active subscription matches the plan_id or subscription_id given",
+            ));
+        };
+        match update.intent {
             "none" => {}
             "uncancel" => {
                 let group = catalog
-                    .plan_by_id(&sub.plan_id)
+                    .plan_by_id(&update.plan_id)
                     .and_then(|p| p.group.clone());
                 let sub = &mut account.subs[index];
                 sub.canceled_at = None;
@@ -419,15 +576,22 @@ impl Engine {
             _ => {
                 let sub = &mut account.subs[index];
                 sub.canceled_at = Some(now);
-                sub.expires_at = expires;
+                sub.expires_at = update.expires;
             }
         }
-        let mut answer = json!({ "customer_id": customer_id, "payment_url": null });
-        if let Some(e) = entity_id {
-            answer["entity_id"] = json!(e);
-        }
-        Ok(answer)
+        Ok(())
     }
+}
+
+/// One update of `billing.update` or `billing.multi_update`, resolved but not carried out.
+struct PlannedUpdate {
+    entity_id: Option<String>,
+    sub_id: String,
+    plan_id: String,
+    /// `none`, `cancel_end_of_cycle`, `cancel_immediately` or `uncancel`.
+    intent: &'static str,
+    /// When a canceled plan ends.
+    expires: Option<i64>,
 }
 
 /// An `incoming`/`outgoing` entry of a preview.

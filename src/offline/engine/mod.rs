@@ -85,6 +85,96 @@ fn entity_not_found(id: &str) -> Reply {
     Reply::error(404, "entity_not_found", format!("Entity {id:?} not found"))
 }
 
+/// One API operation: reads the body, changes the state, answers the JSON body.
+type Operation = fn(&mut Engine, &Value) -> Outcome;
+
+/// The operations the offline Autumn implements, by path (after `/v1/`).
+pub(crate) const OPERATIONS: &[(&str, Operation)] = &[
+    ("customers.get_or_create", Engine::get_or_create),
+    ("customers.get", Engine::customer_get),
+    ("customers.list", Engine::customers_list),
+    ("customers.update", Engine::customer_update),
+    ("customers.delete", Engine::customer_delete),
+    ("entities.create", Engine::entity_create),
+    ("entities.get", Engine::entity_get),
+    ("entities.list", Engine::entities_list),
+    ("entities.update", Engine::entity_update),
+    ("entities.delete", Engine::entity_delete),
+    ("plans.list", Engine::plans_list),
+    ("plans.get", Engine::plans_get),
+    ("features.list", Engine::features_list),
+    ("features.get", Engine::features_get),
+    ("billing.attach", Engine::attach),
+    ("billing.preview_attach", Engine::preview_attach),
+    ("billing.multi_attach", Engine::multi_attach),
+    ("billing.preview_multi_attach", Engine::preview_multi_attach),
+    ("billing.update", Engine::billing_update),
+    ("billing.preview_update", Engine::preview_update),
+    ("billing.multi_update", Engine::multi_update),
+    ("billing.preview_multi_update", Engine::preview_multi_update),
+    ("billing.setup_payment", Engine::setup_payment),
+    ("billing.open_customer_portal", Engine::open_customer_portal),
+    ("balances.check", Engine::check),
+    ("balances.track", Engine::track),
+    ("balances.finalize", Engine::finalize),
+    ("events.list", Engine::events_list),
+    ("events.aggregate", Engine::events_aggregate),
+    ("referrals.create_code", Engine::create_code),
+    ("referrals.redeem_code", Engine::redeem_code),
+];
+
+const CATALOGUE: &str = "catalogue management: the catalogue is fixed when the offline Autumn is \
+                         built (OfflineAutumn::with_catalog)";
+const ADMIN: &str = "an admin operation: the offline Autumn's balances come from its plans";
+const PLATFORM: &str =
+    "a platform operation (Stripe, RevenueCat, invoices, API keys): the offline \
+                        Autumn has no payment processor and one fixed key";
+const PROGRAMS: &str = "referral programs and rewards are managed in Autumn's dashboard; the \
+                        offline Autumn implements referrals.create_code and redeem_code";
+const LICENSES: &str = "licenses need prepaid quantities, which the offline Autumn does not have";
+const METERING: &str = "the offline Autumn meters with balances.track";
+
+/// The API's operations (`spec/autumn-api-2.x.json`) the offline Autumn answers 501, and why: an
+/// app's paywall tests do not need them.
+pub(crate) const NOT_IMPLEMENTED: &[(&str, &str)] = &[
+    ("plans.create", CATALOGUE),
+    ("plans.update", CATALOGUE),
+    ("plans.delete", CATALOGUE),
+    ("features.create", CATALOGUE),
+    ("features.update", CATALOGUE),
+    ("features.delete", CATALOGUE),
+    ("billing.create_schedule", CATALOGUE),
+    ("billing.import", PLATFORM),
+    ("balances.create", ADMIN),
+    ("balances.update", ADMIN),
+    ("balances.delete", ADMIN),
+    ("balances.track_tokens", METERING),
+    ("balances.batch_track", METERING),
+    ("invoices.insert", PLATFORM),
+    ("invoices.list", PLATFORM),
+    ("licenses.attach", LICENSES),
+    ("licenses.release", LICENSES),
+    ("licenses.list_assignments", LICENSES),
+    ("licenses.list", LICENSES),
+    ("referral_programs.create", PROGRAMS),
+    ("referral_programs.list", PROGRAMS),
+    ("referral_programs.get", PROGRAMS),
+    ("referral_programs.update", PROGRAMS),
+    ("referral_programs.delete", PROGRAMS),
+    ("rewards.create", PROGRAMS),
+    ("rewards.list", PROGRAMS),
+    ("rewards.get", PROGRAMS),
+    ("rewards.update", PROGRAMS),
+    ("rewards.delete", PROGRAMS),
+    ("rewards.redeem", PROGRAMS),
+    ("platform.link_revenuecat", PLATFORM),
+    ("platform.sync_revenuecat", PLATFORM),
+    ("platform.get_revenuecat_keys", PLATFORM),
+    ("keys.mint", PLATFORM),
+    ("keys.refresh", PLATFORM),
+    ("keys.revoke", PLATFORM),
+];
+
 /// The whole in-memory Autumn.
 #[derive(Debug)]
 pub(crate) struct Engine {
@@ -163,43 +253,21 @@ impl Engine {
         }
     }
 
+    /// Answers `op` from [`OPERATIONS`]; an operation not there answers 501 naming the path (with
+    /// the reason, for the API's operations listed in [`NOT_IMPLEMENTED`]).
     fn dispatch(&mut self, op: &str, body: &Value) -> Outcome {
-        match op {
-            "customers.get_or_create" => self.get_or_create(body),
-            "customers.get" => self.customer_get(body),
-            "customers.list" => self.customers_list(body),
-            "customers.update" => self.customer_update(body),
-            "customers.delete" => self.customer_delete(body),
-            "entities.create" => self.entity_create(body),
-            "entities.get" => self.entity_get(body),
-            "entities.list" => self.entities_list(body),
-            "entities.update" => self.entity_update(body),
-            "entities.delete" => self.entity_delete(body),
-            "plans.list" => self.plans_list(body),
-            "plans.get" => self.plans_get(body),
-            "features.list" => self.features_list(body),
-            "features.get" => self.features_get(body),
-            "billing.attach" => self.attach(body),
-            "billing.preview_attach" => self.preview_attach(body),
-            "billing.multi_attach" => self.multi_attach(body),
-            "billing.preview_multi_attach" => self.preview_multi_attach(body),
-            "billing.update" => self.update(body, false),
-            "billing.preview_update" => self.update(body, true),
-            "billing.setup_payment" => self.setup_payment(body),
-            "billing.open_customer_portal" => self.open_customer_portal(body),
-            "balances.check" => self.check(body),
-            "balances.track" => self.track(body),
-            "balances.finalize" => self.finalize(body),
-            "events.list" => self.events_list(body),
-            "events.aggregate" => self.events_aggregate(body),
-            "referrals.create_code" => self.create_code(body),
-            "referrals.redeem_code" => self.redeem_code(body),
-            _ => Err(Reply::error(
-                501,
-                "not_implemented",
-                format!("The offline Autumn does not implement POST /v1/{op}"),
-            )),
+        if let Some((_, operation)) = OPERATIONS.iter().find(|(path, _)| *path == op) {
+            return operation(self, body);
         }
+        let reason = NOT_IMPLEMENTED
+            .iter()
+            .find(|(path, _)| *path == op)
+            .map_or(String::new(), |(_, reason)| format!(": {reason}"));
+        Err(Reply::error(
+            501,
+            "not_implemented",
+            format!("The offline Autumn does not implement POST /v1/{op}{reason}"),
+        ))
     }
 
     /// Brings every account up to the clock: ends expired plans, starts scheduled ones, gives the
