@@ -1,12 +1,15 @@
 //! `billing.attach`, `multi_attach`, their previews, and `billing.update` with its preview:
 //! what attaching, upgrading, downgrading and canceling plans does.
 
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::super::catalog::{Catalog, Interval};
 use super::super::{render, time};
 use super::checkout::random_id;
-use super::input::{required, string};
+use super::input::{
+    read, CancelAction, CustomerId, EntityId, PlanId, SubscriptionId, SuccessUrl, Text,
+};
 use super::lifecycle::{action, drop_scheduled, grant, start, Action};
 use super::state::{Checkout, CheckoutKind, Invoice, Purchase, Status, Sub};
 use super::{account_in, bad, Engine, Outcome, Reply, MAX_IDS};
@@ -162,17 +165,26 @@ impl Engine {
     }
 
     pub(super) fn attach(&mut self, body: &Value) -> Outcome {
-        let customer_id = required(body, "customer_id")?;
-        let plan_id = required(body, "plan_id")?;
-        let entity_id = string(body, "entity_id")?;
-        self.ensure_customer(&customer_id, body.get("customer_data"))?;
-        let success_url = string(body, "success_url")?;
-        self.attach_plans(&customer_id, entity_id.as_deref(), &[plan_id], success_url)
+        let AttachBody {
+            customer_id,
+            plan_id,
+            entity_id,
+            success_url,
+            customer_data,
+        } = read(body)?;
+        let customer_id = customer_id.required()?;
+        let plan_id = plan_id.required()?;
+        self.ensure_customer(&customer_id, customer_data.as_ref())?;
+        self.attach_plans(
+            &customer_id,
+            entity_id.0.as_deref(),
+            &[plan_id],
+            success_url.0,
+        )
     }
 
-    pub(super) fn multi_plan_ids(body: &Value) -> Result<Vec<String>, Reply> {
-        let plans = body
-            .get("plans")
+    pub(super) fn multi_plan_ids(plans: Option<&Value>) -> Result<Vec<String>, Reply> {
+        let plans = plans
             .and_then(Value::as_array)
             .filter(|p| !p.is_empty())
             .ok_or_else(|| bad("`plans` must be a non-empty array"))?;
@@ -184,17 +196,30 @@ impl Engine {
         }
         plans
             .iter()
-            .map(|p| required(p, "plan_id"))
+            .map(|p| match p {
+                Value::Object(_) => read::<PlanRef>(p)?.plan_id.required(),
+                _ => Text::<PlanId>::default().required(),
+            })
             .collect::<Result<Vec<_>, _>>()
     }
 
     pub(super) fn multi_attach(&mut self, body: &Value) -> Outcome {
-        let customer_id = required(body, "customer_id")?;
-        let entity_id = string(body, "entity_id")?;
-        let plan_ids = Self::multi_plan_ids(body)?;
-        self.ensure_customer(&customer_id, body.get("customer_data"))?;
-        let success_url = string(body, "success_url")?;
-        self.attach_plans(&customer_id, entity_id.as_deref(), &plan_ids, success_url)
+        let MultiAttachBody {
+            customer_id,
+            entity_id,
+            plans,
+            success_url,
+            customer_data,
+        } = read(body)?;
+        let customer_id = customer_id.required()?;
+        let plan_ids = Self::multi_plan_ids(plans.as_ref())?;
+        self.ensure_customer(&customer_id, customer_data.as_ref())?;
+        self.attach_plans(
+            &customer_id,
+            entity_id.0.as_deref(),
+            &plan_ids,
+            success_url.0,
+        )
     }
 
     pub(super) fn preview(
@@ -308,19 +333,31 @@ impl Engine {
     }
 
     pub(super) fn preview_attach(&mut self, body: &Value) -> Outcome {
-        let customer_id = required(body, "customer_id")?;
-        let plan_id = required(body, "plan_id")?;
-        let entity_id = string(body, "entity_id")?;
-        self.ensure_customer(&customer_id, body.get("customer_data"))?;
-        self.preview(&customer_id, entity_id.as_deref(), &[plan_id])
+        let AttachBody {
+            customer_id,
+            plan_id,
+            entity_id,
+            customer_data,
+            ..
+        } = read(body)?;
+        let customer_id = customer_id.required()?;
+        let plan_id = plan_id.required()?;
+        self.ensure_customer(&customer_id, customer_data.as_ref())?;
+        self.preview(&customer_id, entity_id.0.as_deref(), &[plan_id])
     }
 
     pub(super) fn preview_multi_attach(&mut self, body: &Value) -> Outcome {
-        let customer_id = required(body, "customer_id")?;
-        let entity_id = string(body, "entity_id")?;
-        let plan_ids = Self::multi_plan_ids(body)?;
-        self.ensure_customer(&customer_id, body.get("customer_data"))?;
-        self.preview(&customer_id, entity_id.as_deref(), &plan_ids)
+        let MultiAttachBody {
+            customer_id,
+            entity_id,
+            plans,
+            customer_data,
+            ..
+        } = read(body)?;
+        let customer_id = customer_id.required()?;
+        let plan_ids = Self::multi_plan_ids(plans.as_ref())?;
+        self.ensure_customer(&customer_id, customer_data.as_ref())?;
+        self.preview(&customer_id, entity_id.0.as_deref(), &plan_ids)
     }
 
     /// `billing.update`: cancel at the end of the cycle, cancel now, or uncancel one plan.
@@ -334,9 +371,15 @@ impl Engine {
     }
 
     fn update(&mut self, body: &Value, preview: bool) -> Outcome {
-        let customer_id = required(body, "customer_id")?;
-        let entity_id = string(body, "entity_id")?;
-        let cancel = string(body, "cancel_action")?;
+        let UpdateBody {
+            customer_id,
+            entity_id,
+            cancel_action: cancel,
+            plan_id,
+            subscription_id,
+        } = read(body)?;
+        let customer_id = customer_id.required()?;
+        let (entity_id, cancel) = (entity_id.0, cancel.0);
         for field in ["feature_quantities", "customize", "license_quantities"] {
             if cancel.is_none() && body.get(field).is_some_and(|v| !v.is_null()) {
                 return Err(Reply::error(
@@ -350,13 +393,11 @@ impl Engine {
                 ));
             }
         }
-        let plan_id = string(body, "plan_id")?;
-        let subscription_id = string(body, "subscription_id")?;
         let update = self.plan_update(
             &customer_id,
             entity_id.as_deref(),
-            plan_id.as_deref(),
-            subscription_id.as_deref(),
+            plan_id.0.as_deref(),
+            subscription_id.0.as_deref(),
             cancel.as_deref(),
         )?;
         if preview {
@@ -411,10 +452,14 @@ impl Engine {
         &self,
         body: &Value,
     ) -> Result<(String, Option<String>, Vec<PlannedUpdate>), Reply> {
-        let customer_id = required(body, "customer_id")?;
-        let entity_id = string(body, "entity_id")?;
-        let items = body
-            .get("updates")
+        let MultiUpdateBody {
+            customer_id,
+            entity_id,
+            updates: items,
+        } = read(body)?;
+        let (customer_id, entity_id) = (customer_id.required()?, entity_id.0);
+        let items = items
+            .as_ref()
             .and_then(Value::as_array)
             .filter(|u| !u.is_empty())
             .ok_or_else(|| bad("`updates` must be a non-empty array"))?;
@@ -436,16 +481,19 @@ impl Engine {
                 )),
                 _ => e,
             };
-            let cancel = required(item, "cancel_action").map_err(within)?;
-            let item_entity = string(item, "entity_id").map_err(within)?;
-            let plan_id = string(item, "plan_id").map_err(within)?;
-            let subscription_id = string(item, "subscription_id").map_err(within)?;
+            let UpdateItem {
+                cancel_action,
+                entity_id: item_entity,
+                plan_id,
+                subscription_id,
+            } = read(item).map_err(within)?;
+            let cancel = cancel_action.required().map_err(within)?;
             let update = self
                 .plan_update(
                     &customer_id,
-                    item_entity.or_else(|| entity_id.clone()).as_deref(),
-                    plan_id.as_deref(),
-                    subscription_id.as_deref(),
+                    item_entity.0.or_else(|| entity_id.clone()).as_deref(),
+                    plan_id.0.as_deref(),
+                    subscription_id.0.as_deref(),
                     Some(&cancel),
                 )
                 .map_err(within)?;
@@ -581,6 +629,69 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// The body of `billing.attach` and `billing.preview_attach`.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct AttachBody {
+    customer_id: Text<CustomerId>,
+    plan_id: Text<PlanId>,
+    entity_id: Text<EntityId>,
+    success_url: Text<SuccessUrl>,
+    /// Read by [`Engine::ensure_customer`] when the customer is new.
+    customer_data: Option<Value>,
+}
+
+/// The body of `billing.multi_attach` and `billing.preview_multi_attach`.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct MultiAttachBody {
+    customer_id: Text<CustomerId>,
+    entity_id: Text<EntityId>,
+    /// `[{ plan_id }]`, read after its length is checked.
+    plans: Option<Value>,
+    success_url: Text<SuccessUrl>,
+    customer_data: Option<Value>,
+}
+
+/// An entry of `plans`.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct PlanRef {
+    plan_id: Text<PlanId>,
+}
+
+/// The body of `billing.update` and `billing.preview_update` (`feature_quantities`, `customize`
+/// and `license_quantities` answer 501).
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct UpdateBody {
+    customer_id: Text<CustomerId>,
+    entity_id: Text<EntityId>,
+    cancel_action: Text<CancelAction>,
+    plan_id: Text<PlanId>,
+    subscription_id: Text<SubscriptionId>,
+}
+
+/// The body of `billing.multi_update` and `billing.preview_multi_update`.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct MultiUpdateBody {
+    customer_id: Text<CustomerId>,
+    entity_id: Text<EntityId>,
+    /// `[UpdateItem]`, read after its length is checked.
+    updates: Option<Value>,
+}
+
+/// An entry of `updates`.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct UpdateItem {
+    cancel_action: Text<CancelAction>,
+    entity_id: Text<EntityId>,
+    plan_id: Text<PlanId>,
+    subscription_id: Text<SubscriptionId>,
 }
 
 /// One update of `billing.update` or `billing.multi_update`, resolved but not carried out.

@@ -1,18 +1,41 @@
 //! The fake payment pages: `billing.setup_payment`, `billing.open_customer_portal`, and
 //! completing a checkout as if the customer paid.
 
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::super::render;
-use super::input::{required, string};
+use super::input::{read, CustomerId, EntityId, PlanId, SuccessUrl, Text};
 use super::state::{Checkout, CheckoutKind, CheckoutPage};
 use super::{Engine, Outcome};
 
+/// The body of `billing.setup_payment`.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct SetupBody {
+    customer_id: Text<CustomerId>,
+    entity_id: Text<EntityId>,
+    plan_id: Text<PlanId>,
+    success_url: Text<SuccessUrl>,
+}
+
+/// The body of `billing.open_customer_portal`.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct PortalBody {
+    customer_id: Text<CustomerId>,
+}
+
 impl Engine {
     pub(super) fn setup_payment(&mut self, body: &Value) -> Outcome {
-        let customer_id = required(body, "customer_id")?;
-        let entity_id = string(body, "entity_id")?;
-        let plan_id = string(body, "plan_id")?;
+        let SetupBody {
+            customer_id,
+            entity_id,
+            plan_id,
+            success_url,
+        } = read(body)?;
+        let customer_id = customer_id.required()?;
+        let (entity_id, plan_id) = (entity_id.0, plan_id.0);
         self.ensure_customer(&customer_id, body.get("customer_data"))?;
         if let Some(plan_id) = &plan_id {
             self.plan(plan_id)?;
@@ -30,7 +53,7 @@ impl Engine {
                 customer_id: customer_id.clone(),
                 entity_id: entity_id.clone(),
                 plan_ids: plan_id.into_iter().collect(),
-                success_url: string(body, "success_url")?,
+                success_url: success_url.0,
             },
         );
         let mut answer = json!({ "customer_id": customer_id, "url": url });
@@ -41,7 +64,7 @@ impl Engine {
     }
 
     pub(super) fn open_customer_portal(&mut self, body: &Value) -> Outcome {
-        let customer_id = required(body, "customer_id")?;
+        let customer_id = read::<PortalBody>(body)?.customer_id.required()?;
         self.existing(&customer_id)?;
         Ok(json!({
             "customer_id": customer_id,

@@ -122,3 +122,64 @@ pub(super) fn paginate<'a, T>(
     };
     Ok((&items[start..end], next))
 }
+
+/// Reads a request body (or a part of one) into a `#[derive(Deserialize)]` struct whose fields are
+/// the typed fields below: a field of the wrong type answers 400 with its message.
+pub(super) fn read<'a, T: serde::Deserialize<'a>>(body: &'a Value) -> Result<T, Reply> {
+    T::deserialize(body).map_err(|e| bad(e.to_string()))
+}
+
+/// A body field's name, for its 400 messages.
+pub(super) trait Name {
+    const NAME: &'static str;
+}
+
+macro_rules! names {
+    ($($marker:ident = $name:literal),* $(,)?) => {$(
+        #[doc = concat!("The field `", $name, "`.")]
+        pub(super) enum $marker {}
+        impl Name for $marker {
+            const NAME: &'static str = $name;
+        }
+    )*};
+}
+
+names! {
+    CustomerId = "customer_id",
+    EntityId = "entity_id",
+    PlanId = "plan_id",
+    SubscriptionId = "subscription_id",
+    SuccessUrl = "success_url",
+    CancelAction = "cancel_action",
+    FeatureId = "feature_id",
+    ProgramId = "program_id",
+    Code = "code",
+}
+
+/// A string field: missing or `null` is `None`; any other type answers 400 "`<name>` must be a
+/// string".
+pub(super) struct Text<N>(pub(super) Option<String>, std::marker::PhantomData<N>);
+
+impl<N> Default for Text<N> {
+    fn default() -> Self {
+        Text(None, std::marker::PhantomData)
+    }
+}
+
+impl<'de, N: Name> serde::Deserialize<'de> for Text<N> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Option::<String>::deserialize(d)
+            .map(|s| Text(s, std::marker::PhantomData))
+            .map_err(|_| serde::de::Error::custom(format!("`{}` must be a string", N::NAME)))
+    }
+}
+
+impl<N: Name> Text<N> {
+    /// The value, or 400 "`<name>` is required" when it is missing, `null` or empty.
+    pub(super) fn required(self) -> Result<String, Reply> {
+        match self.0 {
+            Some(s) if !s.is_empty() => Ok(s),
+            _ => Err(bad(format!("`{}` is required", N::NAME))),
+        }
+    }
+}

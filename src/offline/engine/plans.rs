@@ -1,13 +1,36 @@
 //! `plans.*` and `features.*`: reading the catalogue, with a customer's eligibility for each plan.
 
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::super::catalog::Plan;
 use super::super::render;
-use super::input::{required, string};
+use super::input::{read, CustomerId, EntityId, FeatureId, PlanId, Text};
 use super::lifecycle::action;
 use super::state::{Account, Status};
 use super::{feature_not_found, Engine, Outcome};
+
+/// The body of `plans.list`: the customer (or entity) whose eligibility to show.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct PlansListBody {
+    customer_id: Text<CustomerId>,
+    entity_id: Text<EntityId>,
+}
+
+/// The body of `plans.get`.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct PlanRef {
+    plan_id: Text<PlanId>,
+}
+
+/// The body of `features.get`.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct FeatureRef {
+    feature_id: Text<FeatureId>,
+}
 
 impl Engine {
     pub(super) fn eligibility(&self, account: &Account, plan: &Plan) -> Value {
@@ -29,8 +52,11 @@ impl Engine {
     }
 
     pub(super) fn plans_list(&mut self, body: &Value) -> Outcome {
-        let customer_id = string(body, "customer_id")?;
-        let entity_id = string(body, "entity_id")?;
+        let PlansListBody {
+            customer_id,
+            entity_id,
+        } = read(body)?;
+        let (customer_id, entity_id) = (customer_id.0, entity_id.0);
         let account = match &customer_id {
             Some(id) => match self.account(id, entity_id.as_deref()) {
                 Ok(a) => Some(a),
@@ -53,7 +79,7 @@ impl Engine {
     }
 
     pub(super) fn plans_get(&mut self, body: &Value) -> Outcome {
-        let id = required(body, "plan_id")?;
+        let id = read::<PlanRef>(body)?.plan_id.required()?;
         let plan = self.plan(&id)?;
         Ok(render::plan(&self.catalog, plan, None))
     }
@@ -65,7 +91,7 @@ impl Engine {
     }
 
     pub(super) fn features_get(&mut self, body: &Value) -> Outcome {
-        let id = required(body, "feature_id")?;
+        let id = read::<FeatureRef>(body)?.feature_id.required()?;
         self.catalog
             .feature_by_id(&id)
             .map(render::feature)

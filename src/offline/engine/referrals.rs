@@ -1,15 +1,36 @@
 //! `referrals.create_code` and `redeem_code`.
 
+use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::input::required;
+use super::input::{read, Code, CustomerId, ProgramId, Text};
 use super::state::ReferralCode;
 use super::{bad, Engine, Outcome, Reply};
 
+/// The body of `referrals.create_code`.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct CreateCodeBody {
+    customer_id: Text<CustomerId>,
+    program_id: Text<ProgramId>,
+}
+
+/// The body of `referrals.redeem_code`.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct RedeemCodeBody {
+    customer_id: Text<CustomerId>,
+    code: Text<Code>,
+}
+
 impl Engine {
     pub(super) fn create_code(&mut self, body: &Value) -> Outcome {
-        let customer_id = required(body, "customer_id")?;
-        let program_id = required(body, "program_id")?;
+        let CreateCodeBody {
+            customer_id,
+            program_id,
+            ..
+        } = read(body)?;
+        let (customer_id, program_id) = (customer_id.required()?, program_id.required()?);
         self.ensure_customer(&customer_id, body.get("customer_data"))?;
         if let Some(existing) = self
             .codes
@@ -37,8 +58,10 @@ impl Engine {
     }
 
     pub(super) fn redeem_code(&mut self, body: &Value) -> Outcome {
-        let customer_id = required(body, "customer_id")?;
-        let code = required(body, "code")?;
+        let RedeemCodeBody {
+            customer_id, code, ..
+        } = read(body)?;
+        let (customer_id, code) = (customer_id.required()?, code.required()?);
         let owner = self.codes.get(&code).ok_or_else(|| {
             Reply::error(
                 404,
