@@ -118,10 +118,39 @@ pub(crate) struct Shared<I, T> {
     protocol: Protocol,
 }
 
-/// Configures an [`AutumnService`].
-pub struct AutumnServiceBuilder<I = (), T = Transport> {
-    client_builder: ClientBuilder,
-    client: Option<Client<T>>,
+/// Where the service's [`Client`] comes from: the builder's own client settings ([`ClientBuilder`]), or a
+/// ready-made client ([`AutumnServiceBuilder::client`]). Sealed: implemented for those two only.
+pub trait ClientSource: sealed::Sealed {
+    /// The transport of the client it gives.
+    type Transport: HttpTransport;
+    /// Makes (or hands over) the client.
+    fn into_client(self) -> Result<Client<Self::Transport>, Error>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for crate::client::ClientBuilder {}
+    impl<T> Sealed for crate::client::Client<T> {}
+}
+
+impl ClientSource for ClientBuilder {
+    type Transport = Transport;
+    fn into_client(self) -> Result<Client<Transport>, Error> {
+        self.build()
+    }
+}
+
+impl<T: HttpTransport> ClientSource for Client<T> {
+    type Transport = T;
+    fn into_client(self) -> Result<Client<T>, Error> {
+        Ok(self)
+    }
+}
+
+/// Configures an [`AutumnService`]. `C` is where its client comes from: the builder's own settings
+/// (`secret_key`, `base_url`, `transport`, ...) until [`client`](Self::client) hands it a ready one.
+pub struct AutumnServiceBuilder<I = (), C = ClientBuilder> {
+    client: C,
     identify: I,
     authorize: Option<Authorize>,
     field_edits: Vec<Edit>,
@@ -131,10 +160,10 @@ pub struct AutumnServiceBuilder<I = (), T = Transport> {
     protocol: Protocol,
 }
 
-impl<I, T> fmt::Debug for AutumnServiceBuilder<I, T> {
+impl<I, C: fmt::Debug> fmt::Debug for AutumnServiceBuilder<I, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AutumnServiceBuilder")
-            .field("client_builder", &self.client_builder)
+            .field("client", &self.client)
             .field("prefix", &self.prefix)
             .field("body_limit", &self.body_limit)
             .field("protocol", &self.protocol)
@@ -146,8 +175,7 @@ impl AutumnService<()> {
     /// Starts configuring a service.
     pub fn builder() -> AutumnServiceBuilder {
         AutumnServiceBuilder {
-            client_builder: Client::builder(),
-            client: None,
+            client: Client::builder(),
             identify: (),
             authorize: None,
             field_edits: Vec::new(),
@@ -159,24 +187,24 @@ impl AutumnService<()> {
     }
 }
 
-impl<I, T> AutumnServiceBuilder<I, T> {
+impl<I> AutumnServiceBuilder<I, ClientBuilder> {
     /// The secret key (`am_sk_...`). Without one, `build` reads `AUTUMN_SECRET_KEY`.
     pub fn secret_key(mut self, key: impl Into<String>) -> Self {
-        self.client_builder = self.client_builder.secret_key(key);
+        self.client = self.client.secret_key(key);
         self
     }
 
     /// The Autumn API base URL (default `AUTUMN_API_URL`, else `https://api.useautumn.com`; a trailing
     /// `/v1` is tolerated).
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.client_builder = self.client_builder.base_url(url);
+        self.client = self.client.base_url(url);
         self
     }
 
     /// Sends upstream calls through `transport` (e.g. an in-memory Autumn for tests, or a
     /// layered hyper client) instead of the default one.
     pub fn transport<U: HttpTransport>(mut self, transport: U) -> Self {
-        self.client_builder = self.client_builder.transport(transport);
+        self.client = self.client.transport(transport);
         self
     }
 
@@ -189,11 +217,19 @@ impl<I, T> AutumnServiceBuilder<I, T> {
         self.transport(autumn).secret_key(key)
     }
 
-    /// Replaces every client setting with a ready-made client (its transport type becomes the service's).
-    pub fn client<U>(self, client: Client<U>) -> AutumnServiceBuilder<I, U> {
+    /// Adjusts the client settings (timeouts, retries, pool) before it is built.
+    pub fn configure_client(mut self, f: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Self {
+        self.client = f(self.client);
+        self
+    }
+}
+
+impl<I, C> AutumnServiceBuilder<I, C> {
+    /// Uses a ready-made client (its transport type becomes the service's) instead of the builder's
+    /// client settings, which are dropped.
+    pub fn client<U: HttpTransport>(self, client: Client<U>) -> AutumnServiceBuilder<I, Client<U>> {
         AutumnServiceBuilder {
-            client_builder: self.client_builder,
-            client: Some(client),
+            client,
             identify: self.identify,
             authorize: self.authorize,
             field_edits: self.field_edits,
@@ -204,16 +240,9 @@ impl<I, T> AutumnServiceBuilder<I, T> {
         }
     }
 
-    /// Adjusts the client settings (timeouts, retries, pool) before it is built.
-    pub fn configure_client(mut self, f: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Self {
-        self.client_builder = f(self.client_builder);
-        self
-    }
-
     /// The hook that says who the caller is. See [`Identify`].
-    pub fn identify<J: Identify>(self, identify: J) -> AutumnServiceBuilder<J, T> {
+    pub fn identify<J: Identify>(self, identify: J) -> AutumnServiceBuilder<J, C> {
         AutumnServiceBuilder {
-            client_builder: self.client_builder,
             client: self.client,
             identify,
             authorize: self.authorize,
@@ -291,16 +320,13 @@ impl<I, T> AutumnServiceBuilder<I, T> {
     }
 }
 
-impl<I: Identify> AutumnServiceBuilder<I, Transport> {
+impl<I: Identify, C: ClientSource> AutumnServiceBuilder<I, C> {
     /// Builds the service; fails on a missing or malformed secret key or base URL, or a field edit
     /// naming a route the protocol does not have.
-    pub fn build(self) -> Result<AutumnService<I, Transport>, Error> {
+    pub fn build(self) -> Result<AutumnService<I, C::Transport>, Error> {
         let fields = Lists::new(crate::fields::defaults(self.protocol), &self.field_edits)
             .map_err(Error::config)?;
-        let client = match self.client {
-            Some(c) => c,
-            None => self.client_builder.build()?,
-        };
+        let client = self.client.into_client()?;
         let mut service = AutumnService::from_parts(
             client,
             self.identify,

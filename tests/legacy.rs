@@ -44,7 +44,7 @@ fn identify(parts: &Parts) -> std::future::Ready<Result<Option<Identity>, std::i
     };
     std::future::ready(Ok(h("x-customer-id").map(|id| Identity {
         customer_id: id,
-        customer_data: autumn_tower::CustomerData {
+        customer_data: autumn_tower::CustomerDetails {
             name: h("x-customer-name"),
             email: h("x-customer-email"),
         },
