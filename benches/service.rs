@@ -10,7 +10,7 @@
 use std::convert::Infallible;
 use std::future::{ready, Ready};
 
-use autumn_tower::{AutumnService, Identity};
+use autumn_tower::{AutumnService, Identity, Protocol};
 use bytes::Bytes;
 use http::request::Parts;
 use http::{Request, Response};
@@ -41,13 +41,23 @@ struct Fixture {
     realistic: AutumnService<Identifier>,
     /// Answers every call with the load comparison's 4.7 KB customer (`benches/load/fixtures`).
     load: AutumnService<Identifier>,
+    /// The legacy protocol; Autumn answers `{"ok":true}` to everything.
+    legacy: AutumnService<Identifier>,
 }
 
 fn service<T: autumn_tower::transport::HttpTransport>(transport: T) -> AutumnService<Identifier> {
+    service_for(transport, Protocol::Current)
+}
+
+fn service_for<T: autumn_tower::transport::HttpTransport>(
+    transport: T,
+    protocol: Protocol,
+) -> AutumnService<Identifier> {
     AutumnService::builder()
         .secret_key("am_sk_test_bench")
         .base_url("http://bench.invalid")
         .transport(transport)
+        .protocol(protocol)
         .identify(identify as Identifier)
         .build()
         .unwrap()
@@ -100,11 +110,20 @@ fn fixture() -> &'static Fixture {
                 load_customer.clone(),
             ))))
         }));
+        let legacy = service_for(
+            tower::service_fn(|_req: Request<Full<Bytes>>| {
+                ready(Ok::<_, Infallible>(Response::new(Full::new(
+                    Bytes::from_static(br#"{"ok":true}"#),
+                ))))
+            }),
+            Protocol::Legacy,
+        );
         Fixture {
             rt,
             svc,
             realistic,
             load,
+            legacy,
         }
     })
 }
@@ -236,6 +255,61 @@ fn anonymous_reject_401() -> usize {
 #[divan::bench]
 fn unknown_route_404() -> usize {
     run("/api/autumn/nope", Some("cus_bench"), "{}")
+}
+
+/// A flat object of 95,000 distinct keys, 1 MiB (the default body limit): `{"k00000":0,...}`, with
+/// `head` (`"productId":"pro",`, say) first.
+fn wide_body(head: &str) -> &'static str {
+    let mut out = String::with_capacity(1024 * 1024);
+    out.push('{');
+    out.push_str(head);
+    for i in 0..95_000 {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&format!(r#""k{i:05}":0"#));
+    }
+    out.push('}');
+    assert!(
+        out.len() <= autumn_tower::service::DEFAULT_BODY_LIMIT,
+        "{}",
+        out.len()
+    );
+    Box::leak(out.into_boxed_str())
+}
+
+fn wide() -> &'static str {
+    static BODY: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+    BODY.get_or_init(|| wide_body(""))
+}
+
+fn wide_attach() -> &'static str {
+    static BODY: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+    BODY.get_or_init(|| wide_body(r#""productId":"pro","#))
+}
+
+/// The legacy `attach` of an anonymous caller with a 1 MiB body of 95,000 keys (parsed for
+/// `errorOnNotFound`, answered 401).
+#[divan::bench(sample_count = 20)]
+fn legacy_attach_95k_keys_anonymous() -> usize {
+    run_on(&fixture().legacy, "/api/autumn/attach", None, wide())
+}
+
+/// The same body from an identified caller: parsed, keys renamed, and sent upstream whole.
+#[divan::bench(sample_count = 20)]
+fn legacy_attach_95k_keys() -> usize {
+    run_on(
+        &fixture().legacy,
+        "/api/autumn/attach",
+        Some("cus_bench"),
+        wide_attach(),
+    )
+}
+
+/// The current protocol's `getOrCreateCustomer` (which reads the body of an anonymous caller) with it.
+#[divan::bench(sample_count = 20)]
+fn get_or_create_customer_95k_keys_anonymous() -> usize {
+    run("/api/autumn/getOrCreateCustomer", None, wide())
 }
 
 fn main() {

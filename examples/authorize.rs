@@ -70,7 +70,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind((host.as_str(), port)).await?;
     let addr = listener.local_addr()?;
     println!("authorize example listening on http://{addr}");
-    println!(
+    eprintln!(
         "  curl -s -X POST http://{addr}/api/autumn/attach -H 'x-org: acme' \
          -H 'content-type: application/json' -d '{{\"planId\":\"pro\"}}'   (403: members may not)\n  \
          the same with -H 'x-role: admin' goes through"

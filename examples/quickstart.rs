@@ -18,16 +18,29 @@
 //!
 //! The demo identify hook reads who the caller is from the headers `x-customer-id` (absent: anonymous),
 //! `x-customer-name` and `x-customer-email`, so you can try every route with `curl`.
+//!
+//! Besides the Autumn routes (`/api/autumn/*`) it serves a billed route of its own and a page:
+//! - `POST /api/messages` costs one `messages` (through `MeterLayer`, with the same identify hook): on
+//!   the offline Autumn's `free` plan a new customer can send 100, the 101st answers 402 naming
+//!   `messages`; after paying for `pro` there are 2,000 a month.
+//! - `GET /` is a demo page (`examples/quickstart/index.html`, plain HTML and JavaScript): the
+//!   visitor's plan and balance, a "Send message" button, the paywall on 402 and an "Upgrade to Pro"
+//!   button that goes through the checkout page and back. It keeps a random visitor id in
+//!   `localStorage` and sends it as `x-customer-id`.
 
 use std::convert::Infallible;
 use std::future::{ready, Ready};
 
+use autumn_tower::metering::{MeterLayer, Metered};
 use autumn_tower::offline::{Catalog, OfflineAutumn};
 use autumn_tower::{AutumnService, Identity, Protocol};
-use axum::Router;
+use axum::response::Html;
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
 use http::header::{HeaderName, CONTENT_TYPE};
 use http::request::Parts;
 use http::{HeaderValue, Method};
+use serde_json::{json, Value};
 use tower_http::cors::CorsLayer;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::prelude::*;
@@ -55,8 +68,15 @@ fn identify(parts: &Parts) -> Ready<Result<Option<Identity>, Infallible>> {
     ready(Ok(identity))
 }
 
-/// The app: the Autumn routes nested at `/api/autumn`, behind CORS for the frontend's origin.
-fn app(autumn: AutumnService<DemoIdentify>, origin: &str) -> Router {
+/// The demo page served at `/` (plain HTML and JavaScript, no build step).
+const DEMO_PAGE: &str = include_str!("quickstart/index.html");
+
+/// The feature `POST /api/messages` uses up, one per request.
+const MESSAGES: &str = "messages";
+
+/// The app: the Autumn routes nested at `/api/autumn`, the metered `POST /api/messages` and (for the
+/// current protocol, whose routes it calls) the demo page at `/`, behind CORS for the frontend's origin.
+fn app(autumn: AutumnService<DemoIdentify>, origin: &str, protocol: Protocol) -> Router {
     let origin: HeaderValue = origin
         .parse()
         .expect("FRONTEND_ORIGIN must be a valid origin");
@@ -70,9 +90,54 @@ fn app(autumn: AutumnService<DemoIdentify>, origin: &str) -> Router {
             HeaderName::from_static("x-customer-email"),
         ])
         .allow_credentials(true);
-    Router::new()
-        .nest_service("/api/autumn", autumn)
-        .layer(cors)
+    // Check before the handler, track after its 2xx answer: through the same client (real or
+    // offline Autumn) and the same identify hook as the Autumn routes.
+    let meter = MeterLayer::new(autumn.client().clone(), identify as DemoIdentify, MESSAGES);
+    let mut router = Router::new()
+        .route("/api/messages", post(send_message).route_layer(meter))
+        .nest_service("/api/autumn", autumn);
+    if protocol == Protocol::Current {
+        router = router.route("/", get(|| async { Html(DEMO_PAGE) }));
+    }
+    router.layer(cors)
+}
+
+/// What `POST /api/messages` takes: `{"text": ...}` (optional).
+#[derive(serde::Deserialize)]
+struct Message {
+    #[serde(default)]
+    text: String,
+}
+
+/// The billed action: "sends" a message. It only runs when the check allowed it, and one `messages`
+/// is tracked after it answered 200. The answer says what is left after this message.
+async fn send_message(
+    Extension(metered): Extension<Metered>,
+    Json(message): Json<Message>,
+) -> Json<Value> {
+    // The balance the check saw, before this message (absent when Autumn was down and the check
+    // failed open).
+    let before = metered
+        .check
+        .as_ref()
+        .and_then(|c| c.balance.as_ref())
+        .map(|b| b.remaining);
+    Json(json!({
+        "sent": true,
+        "customerId": metered.customer_id,
+        "text": message.text,
+        "remaining": before.map(|b| b - metered.amount),
+    }))
+}
+
+/// Prints a start-up line to stdout. A closed stdout (a harness that read only the address, or
+/// `| head -1`) is no reason to stop serving, so write errors are ignored (`println!` would panic).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, $($arg)*).and_then(|()| out.flush());
+    }};
 }
 
 #[tokio::main]
@@ -149,24 +214,33 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
 
-    println!("autumn quickstart listening on http://{addr}");
+    say!("autumn quickstart listening on http://{addr}");
     if let Some((pages, plans)) = &offline {
-        println!(
+        say!(
             "AUTUMN_SECRET_KEY is not set: billing runs on the embedded offline Autumn (in memory, \
              plans {}; API and checkout pages at {}). Try:",
             plans.join(", "),
             pages.url()
         );
-        println!(
+        say!(
             "  curl -s -X POST http://{addr}/api/autumn/getOrCreateCustomer -H 'x-customer-id: user_1' \
              -H 'content-type: application/json' -d '{{}}'"
         );
-        println!(
+        say!(
             "  curl -s -X POST http://{addr}/api/autumn/attach -H 'x-customer-id: user_1' \
              -H 'content-type: application/json' -d '{{\"planId\":\"pro\"}}'"
         );
+        say!(
+            "  curl -s -X POST http://{addr}/api/messages -H 'x-customer-id: user_1' \
+             -H 'content-type: application/json' -d '{{\"text\":\"hello\"}}'"
+        );
     }
-    axum::serve(listener, app(autumn, &origin))
+    if protocol == Protocol::Current {
+        say!(
+            "Demo page: open http://{addr}/ in a browser (send messages until the paywall, then upgrade)"
+        );
+    }
+    axum::serve(listener, app(autumn, &origin, protocol))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

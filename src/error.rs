@@ -19,7 +19,9 @@
 //! ```
 //!
 //! The secret key never appears in the `Debug` or `Display` output of an error: errors are built from
-//! statuses, codes, messages and short excerpts of response bodies, and excerpts are scrubbed of the key.
+//! statuses, codes, messages and short excerpts of response bodies, and every message, code and excerpt taken
+//! from Autumn's answer is scrubbed of the key (and of anything shaped like a key or a bearer token) before
+//! it is cut short.
 
 use std::fmt;
 use std::time::Duration;
@@ -340,17 +342,71 @@ impl std::error::Error for Error {
     }
 }
 
-/// Returns at most `max` characters of `body` as text, for error messages, with `secret` scrubbed out.
-pub(crate) fn excerpt(body: &[u8], max: usize, secret: &str) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(max * 4)]);
-    let mut out: String = text.chars().take(max).collect();
-    if !secret.is_empty() && out.contains(secret) {
-        out = out.replace(secret, "[redacted]");
+/// What a secret is replaced with in any text that leaves the process.
+pub(crate) const REDACTED: &str = "[redacted]";
+
+/// Removes from `text` the secret key and anything shaped like a key or a credential: `am_sk_...` (up to
+/// the end of the key's characters) and the token after `Bearer` (any case). A message may lose a word
+/// that only looks like a token (`Bearer token` becomes `Bearer [redacted]`); no key survives. Linear.
+pub(crate) fn scrub(text: &str, secret: &str) -> String {
+    let text = if !secret.is_empty() && text.contains(secret) {
+        std::borrow::Cow::Owned(text.replace(secret, REDACTED))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    };
+    let bytes = text.as_bytes();
+    let run = |from: usize, f: fn(u8) -> bool| bytes[from..].iter().take_while(|&&b| f(b)).count();
+    let mut out = String::new();
+    let (mut i, mut copied) = (0, 0);
+    while i < bytes.len() {
+        // Both patterns are ASCII, and so is every byte they take: the cuts are char boundaries.
+        let cut = if bytes[i..].starts_with(b"am_sk_") {
+            Some((i, i + 6 + run(i + 6, is_key_byte)))
+        } else if bytes.len() - i >= 6 && bytes[i..i + 6].eq_ignore_ascii_case(b"bearer") {
+            let start = i + 6 + run(i + 6, |b| b == b' ' || b == b'\t');
+            let token = run(start, is_token68_byte);
+            (start > i + 6 && token > 0)
+                .then(|| (start, start + token + run(start + token, |b| b == b'=')))
+        } else {
+            None
+        };
+        match cut {
+            Some((from, to)) => {
+                out.push_str(&text[copied..from]);
+                out.push_str(REDACTED);
+                (i, copied) = (to, to);
+            }
+            None => i += 1,
+        }
     }
-    if text.chars().count() > max || body.len() > max * 4 {
-        out.push('…');
+    if copied == 0 {
+        return text.into_owned();
     }
+    out.push_str(&text[copied..]);
     out
+}
+
+fn is_key_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
+/// The characters of an RFC 6750 bearer token (before its trailing `=`).
+fn is_token68_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+}
+
+/// Returns at most `max` characters of `body` as text, for error messages an application logs, scrubbed
+/// (see [`scrub`]) before it is cut, so that a key across the cut leaves no part of itself behind.
+pub(crate) fn excerpt(body: &[u8], max: usize, secret: &str) -> String {
+    let text = scrub(&String::from_utf8_lossy(body), secret);
+    match text.char_indices().nth(max) {
+        Some((end, _)) => {
+            let mut out = text[..end].to_owned();
+            out.push('…');
+            out
+        }
+        None => text,
+    }
 }
 
 #[cfg(test)]
@@ -363,6 +419,42 @@ mod tests {
         let e = excerpt(body, 20, "am_sk_test_123");
         assert!(!e.contains("am_sk_test_123"));
         assert!(e.ends_with('…'));
+    }
+
+    #[test]
+    fn a_key_across_the_cut_leaves_nothing() {
+        let secret = "am_sk_test_0123456789abcdef";
+        for cut in 0..secret.len() + 2 {
+            let body = format!("{}{secret} tail", "x".repeat(20 - cut.min(20)));
+            let e = excerpt(body.as_bytes(), 20, secret);
+            assert!(!e.contains("0123"), "{cut}: {e}");
+        }
+        // Another key, cut by the excerpt: its shape is enough.
+        let e = excerpt(b"see am_sk_live_ABCDEFGHIJKLMNOP", 16, "am_sk_test_x");
+        assert!(!e.contains("ABC"), "{e}");
+    }
+
+    #[test]
+    fn scrub_removes_keys_and_bearer_tokens() {
+        let secret = "am_sk_test_abc";
+        assert_eq!(scrub("plain text", secret), "plain text");
+        assert_eq!(
+            scrub("key am_sk_test_abc, Bearer am_sk_test_abc.", secret),
+            "key [redacted], Bearer [redacted]."
+        );
+        assert_eq!(
+            scrub(
+                "other am_sk_live_Z-9_x! and BEARER  abc.def/ghi== end",
+                secret
+            ),
+            "other [redacted]! and BEARER  [redacted] end"
+        );
+        assert_eq!(scrub("Bearer", secret), "Bearer");
+        assert_eq!(
+            scrub("Bearer: x, bearer\u{e9}", secret),
+            "Bearer: x, bearer\u{e9}"
+        );
+        assert_eq!(scrub("é am_sk_", secret), "é [redacted]");
     }
 
     #[test]

@@ -44,12 +44,13 @@ pub struct Identity {
     /// Your id for the customer (the id Autumn knows them by). An empty id counts as anonymous.
     pub customer_id: String,
     /// Name and email, sent when the customer is created by `getOrCreateCustomer`.
-    pub customer_data: CustomerData,
+    pub customer_data: CustomerDetails,
 }
 
-/// The customer details an [`Identity`] carries.
+/// The customer details an [`Identity`] carries (sent as Autumn's `customer_data` / name and email;
+/// not to be confused with the API models' `CustomerData`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CustomerData {
+pub struct CustomerDetails {
     /// The customer's name.
     pub name: Option<String>,
     /// The customer's email address.
@@ -61,7 +62,7 @@ impl Identity {
     pub fn new(customer_id: impl Into<String>) -> Self {
         Identity {
             customer_id: customer_id.into(),
-            customer_data: CustomerData::default(),
+            customer_data: CustomerDetails::default(),
         }
     }
 

@@ -30,7 +30,7 @@ use http_body_util::Either;
 use tower::{Layer, Service};
 
 use crate::body::ResponseBody;
-use crate::future::ResponseFuture;
+use crate::future::ResponseFuture as ServiceFuture;
 use crate::identify::Identify;
 use crate::routes::is_under;
 use crate::service::AutumnService;
@@ -65,10 +65,10 @@ impl<I, T> fmt::Debug for AutumnLayer<I, T> {
 }
 
 impl<S, I, T> Layer<S> for AutumnLayer<I, T> {
-    type Service = WithAutumn<S, I, T>;
+    type Service = Autumn<S, I, T>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        WithAutumn {
+        Autumn {
             inner,
             autumn: self.autumn.clone(),
         }
@@ -76,30 +76,30 @@ impl<S, I, T> Layer<S> for AutumnLayer<I, T> {
 }
 
 /// The service [`AutumnLayer`] produces.
-pub struct WithAutumn<S, I, T = Transport> {
+pub struct Autumn<S, I, T = Transport> {
     inner: S,
     autumn: AutumnService<I, T>,
 }
 
-impl<S: Clone, I, T> Clone for WithAutumn<S, I, T> {
+impl<S: Clone, I, T> Clone for Autumn<S, I, T> {
     fn clone(&self) -> Self {
-        WithAutumn {
+        Autumn {
             inner: self.inner.clone(),
             autumn: self.autumn.clone(),
         }
     }
 }
 
-impl<S: fmt::Debug, I, T> fmt::Debug for WithAutumn<S, I, T> {
+impl<S: fmt::Debug, I, T> fmt::Debug for Autumn<S, I, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WithAutumn")
+        f.debug_struct("Autumn")
             .field("inner", &self.inner)
             .field("autumn", &self.autumn)
             .finish()
     }
 }
 
-impl<S, I, T> WithAutumn<S, I, T> {
+impl<S, I, T> Autumn<S, I, T> {
     /// The wrapped service.
     pub fn get_ref(&self) -> &S {
         &self.inner
@@ -116,7 +116,7 @@ impl<S, I, T> WithAutumn<S, I, T> {
     }
 }
 
-impl<S, I, T, B, ResBody> Service<Request<B>> for WithAutumn<S, I, T>
+impl<S, I, T, B, ResBody> Service<Request<B>> for Autumn<S, I, T>
 where
     S: Service<Request<B>, Response = Response<ResBody>>,
     I: Identify,
@@ -129,7 +129,7 @@ where
 {
     type Response = Response<Either<ResponseBody, ResBody>>;
     type Error = S::Error;
-    type Future = LayerFuture<S::Future>;
+    type Future = ResponseFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         self.inner.poll_ready(cx)
@@ -137,16 +137,16 @@ where
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
         if is_under(req.uri().path(), self.autumn.shared_prefix_segments()) {
-            LayerFuture::autumn(self.autumn.call(req))
+            ResponseFuture::autumn(self.autumn.call(req))
         } else {
-            LayerFuture::inner(self.inner.call(req))
+            ResponseFuture::inner(self.inner.call(req))
         }
     }
 }
 
 pin_project_lite::pin_project! {
-    /// The future of [`WithAutumn`]: the inner service's future, unboxed, or the Autumn route's.
-    pub struct LayerFuture<F> {
+    /// The future of [`Autumn`]: the inner service's future, unboxed, or the Autumn route's.
+    pub struct ResponseFuture<F> {
         #[pin]
         kind: Kind<F>,
     }
@@ -156,34 +156,34 @@ pin_project_lite::pin_project! {
     #[project = KindProj]
     enum Kind<F> {
         Inner { #[pin] fut: F },
-        Autumn { #[pin] fut: ResponseFuture },
+        Autumn { #[pin] fut: ServiceFuture },
     }
 }
 
-impl<F> LayerFuture<F> {
+impl<F> ResponseFuture<F> {
     fn inner(fut: F) -> Self {
-        LayerFuture {
+        ResponseFuture {
             kind: Kind::Inner { fut },
         }
     }
 
-    fn autumn(fut: ResponseFuture) -> Self {
-        LayerFuture {
+    fn autumn(fut: ServiceFuture) -> Self {
+        ResponseFuture {
             kind: Kind::Autumn { fut },
         }
     }
 }
 
-impl<F> fmt::Debug for LayerFuture<F> {
+impl<F> fmt::Debug for ResponseFuture<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {
-            Kind::Inner { .. } => f.write_str("LayerFuture::Inner"),
-            Kind::Autumn { .. } => f.write_str("LayerFuture::Autumn"),
+            Kind::Inner { .. } => f.write_str("ResponseFuture::Inner"),
+            Kind::Autumn { .. } => f.write_str("ResponseFuture::Autumn"),
         }
     }
 }
 
-impl<F, ResBody, E> Future for LayerFuture<F>
+impl<F, ResBody, E> Future for ResponseFuture<F>
 where
     F: Future<Output = Result<Response<ResBody>, E>>,
 {

@@ -32,7 +32,7 @@ mod schema;
 
 pub use client::{Client, ClientBuilder, RetryPolicy};
 pub use error::{ApiError, Error, ErrorKind};
-pub use identify::{CustomerData, Identify, Identity};
+pub use identify::{CustomerDetails, Identify, Identity};
 pub use layer::AutumnLayer;
 pub use metering::MeterLayer;
 pub use service::{AutumnService, AutumnServiceBuilder, Protocol};

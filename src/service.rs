@@ -57,6 +57,12 @@ pub const DEFAULT_PREFIX: &str = "/api/autumn";
 /// The default request body limit: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
+/// Bodies up to this size are parsed on the request's task; larger ones on tokio's blocking pool. A
+/// parse is linear, but a 1 MiB body of 95,000 keys still takes tens of milliseconds, which must not
+/// hold a runtime worker (and every request queued behind it); a browser's usual body is far smaller,
+/// and stays clear of the thread hop.
+const INLINE_PARSE_LIMIT: usize = 16 * 1024;
+
 /// Which browser protocol the service speaks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -112,10 +118,39 @@ pub(crate) struct Shared<I, T> {
     protocol: Protocol,
 }
 
-/// Configures an [`AutumnService`].
-pub struct AutumnServiceBuilder<I = (), T = Transport> {
-    client_builder: ClientBuilder,
-    client: Option<Client<T>>,
+/// Where the service's [`Client`] comes from: the builder's own client settings ([`ClientBuilder`]), or a
+/// ready-made client ([`AutumnServiceBuilder::client`]). Sealed: implemented for those two only.
+pub trait ClientSource: sealed::Sealed {
+    /// The transport of the client it gives.
+    type Transport: HttpTransport;
+    /// Makes (or hands over) the client.
+    fn into_client(self) -> Result<Client<Self::Transport>, Error>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for crate::client::ClientBuilder {}
+    impl<T> Sealed for crate::client::Client<T> {}
+}
+
+impl ClientSource for ClientBuilder {
+    type Transport = Transport;
+    fn into_client(self) -> Result<Client<Transport>, Error> {
+        self.build()
+    }
+}
+
+impl<T: HttpTransport> ClientSource for Client<T> {
+    type Transport = T;
+    fn into_client(self) -> Result<Client<T>, Error> {
+        Ok(self)
+    }
+}
+
+/// Configures an [`AutumnService`]. `C` is where its client comes from: the builder's own settings
+/// (`secret_key`, `base_url`, `transport`, ...) until [`client`](Self::client) hands it a ready one.
+pub struct AutumnServiceBuilder<I = (), C = ClientBuilder> {
+    client: C,
     identify: I,
     authorize: Option<Authorize>,
     field_edits: Vec<Edit>,
@@ -125,10 +160,10 @@ pub struct AutumnServiceBuilder<I = (), T = Transport> {
     protocol: Protocol,
 }
 
-impl<I, T> fmt::Debug for AutumnServiceBuilder<I, T> {
+impl<I, C: fmt::Debug> fmt::Debug for AutumnServiceBuilder<I, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AutumnServiceBuilder")
-            .field("client_builder", &self.client_builder)
+            .field("client", &self.client)
             .field("prefix", &self.prefix)
             .field("body_limit", &self.body_limit)
             .field("protocol", &self.protocol)
@@ -140,8 +175,7 @@ impl AutumnService<()> {
     /// Starts configuring a service.
     pub fn builder() -> AutumnServiceBuilder {
         AutumnServiceBuilder {
-            client_builder: Client::builder(),
-            client: None,
+            client: Client::builder(),
             identify: (),
             authorize: None,
             field_edits: Vec::new(),
@@ -153,24 +187,24 @@ impl AutumnService<()> {
     }
 }
 
-impl<I, T> AutumnServiceBuilder<I, T> {
+impl<I> AutumnServiceBuilder<I, ClientBuilder> {
     /// The secret key (`am_sk_...`). Without one, `build` reads `AUTUMN_SECRET_KEY`.
     pub fn secret_key(mut self, key: impl Into<String>) -> Self {
-        self.client_builder = self.client_builder.secret_key(key);
+        self.client = self.client.secret_key(key);
         self
     }
 
     /// The Autumn API base URL (default `AUTUMN_API_URL`, else `https://api.useautumn.com`; a trailing
     /// `/v1` is tolerated).
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.client_builder = self.client_builder.base_url(url);
+        self.client = self.client.base_url(url);
         self
     }
 
     /// Sends upstream calls through `transport` (e.g. an in-memory Autumn for tests, or a
     /// layered hyper client) instead of the default one.
     pub fn transport<U: HttpTransport>(mut self, transport: U) -> Self {
-        self.client_builder = self.client_builder.transport(transport);
+        self.client = self.client.transport(transport);
         self
     }
 
@@ -183,11 +217,19 @@ impl<I, T> AutumnServiceBuilder<I, T> {
         self.transport(autumn).secret_key(key)
     }
 
-    /// Replaces every client setting with a ready-made client (its transport type becomes the service's).
-    pub fn client<U>(self, client: Client<U>) -> AutumnServiceBuilder<I, U> {
+    /// Adjusts the client settings (timeouts, retries, pool) before it is built.
+    pub fn configure_client(mut self, f: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Self {
+        self.client = f(self.client);
+        self
+    }
+}
+
+impl<I, C> AutumnServiceBuilder<I, C> {
+    /// Uses a ready-made client (its transport type becomes the service's) instead of the builder's
+    /// client settings, which are dropped.
+    pub fn client<U: HttpTransport>(self, client: Client<U>) -> AutumnServiceBuilder<I, Client<U>> {
         AutumnServiceBuilder {
-            client_builder: self.client_builder,
-            client: Some(client),
+            client,
             identify: self.identify,
             authorize: self.authorize,
             field_edits: self.field_edits,
@@ -198,16 +240,9 @@ impl<I, T> AutumnServiceBuilder<I, T> {
         }
     }
 
-    /// Adjusts the client settings (timeouts, retries, pool) before it is built.
-    pub fn configure_client(mut self, f: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Self {
-        self.client_builder = f(self.client_builder);
-        self
-    }
-
     /// The hook that says who the caller is. See [`Identify`].
-    pub fn identify<J: Identify>(self, identify: J) -> AutumnServiceBuilder<J, T> {
+    pub fn identify<J: Identify>(self, identify: J) -> AutumnServiceBuilder<J, C> {
         AutumnServiceBuilder {
-            client_builder: self.client_builder,
             client: self.client,
             identify,
             authorize: self.authorize,
@@ -285,16 +320,13 @@ impl<I, T> AutumnServiceBuilder<I, T> {
     }
 }
 
-impl<I: Identify> AutumnServiceBuilder<I, Transport> {
+impl<I: Identify, C: ClientSource> AutumnServiceBuilder<I, C> {
     /// Builds the service; fails on a missing or malformed secret key or base URL, or a field edit
     /// naming a route the protocol does not have.
-    pub fn build(self) -> Result<AutumnService<I, Transport>, Error> {
+    pub fn build(self) -> Result<AutumnService<I, C::Transport>, Error> {
         let fields = Lists::new(crate::fields::defaults(self.protocol), &self.field_edits)
             .map_err(Error::config)?;
-        let client = match self.client {
-            Some(c) => c,
-            None => self.client_builder.build()?,
-        };
+        let client = self.client.into_client()?;
         let mut service = AutumnService::from_parts(
             client,
             self.identify,
@@ -559,7 +591,10 @@ impl<I: Identify, T: HttpTransport> Shared<I, T> {
         B::Error: Into<BoxError>,
     {
         let bytes = self.read_bytes(body).await.map_err(BodyError::Transport)?;
-        parse_object(&bytes).map_err(BodyError::Invalid)
+        parse_off_worker(bytes, parse_object)
+            .await
+            .map_err(BodyError::Transport)?
+            .map_err(BodyError::Invalid)
     }
 
     /// Sends pre-encoded bytes upstream; returns the 2xx body, or the browser-facing error response.
@@ -578,15 +613,15 @@ impl<I: Identify, T: HttpTransport> Shared<I, T> {
                 span.record("upstream_status", raw.status.as_u16());
                 if raw.status.is_success() {
                     Ok(raw.body)
-                } else if raw.body.trim_ascii_start().starts_with(b"{") {
-                    let api = self.client.api_error(raw.status, &raw.body);
+                } else if let Some(api) = self.client.api_error_object(raw.status, &raw.body) {
+                    // Autumn's JSON error: its string `message` and `code`, scrubbed, nothing else.
                     Err(error(api.status(), api.code(), api.message()))
                 } else {
-                    // Not Autumn's JSON error (a proxy's HTML page, say): keep the status, never echo
-                    // the upstream body to the browser.
+                    // Not Autumn's JSON error (a proxy's HTML page, JSON cut short): keep the status,
+                    // never echo any part of the upstream body to the browser.
                     Err(error(
                         raw.status,
-                        "autumn_api_error",
+                        crate::client::GENERIC_CODE,
                         &format!(
                             "Autumn answered {} with a body that is not JSON",
                             raw.status.as_u16()
@@ -597,6 +632,32 @@ impl<I: Identify, T: HttpTransport> Shared<I, T> {
             Err(e) => Err(upstream_failure(&e)),
         }
     }
+}
+
+/// Runs `parse` over a request body: on the task when it is small, on tokio's blocking pool when it is
+/// larger than [`INLINE_PARSE_LIMIT`] (so that it holds no runtime worker). `parse` should also drop
+/// whatever it builds and will not return, so that freeing it happens there too.
+pub(crate) async fn parse_off_worker<R, F>(
+    bytes: Bytes,
+    parse: F,
+) -> Result<R, Response<ResponseBody>>
+where
+    F: FnOnce(&[u8]) -> R + Send + 'static,
+    R: Send + 'static,
+{
+    if bytes.len() <= INLINE_PARSE_LIMIT {
+        return Ok(parse(&bytes));
+    }
+    tokio::task::spawn_blocking(move || parse(&bytes))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "the request body could not be parsed");
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "the request body could not be read",
+            )
+        })
 }
 
 /// Parses a request body: empty means `{}`, anything but a JSON object is a 400.

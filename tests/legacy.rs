@@ -44,7 +44,7 @@ fn identify(parts: &Parts) -> std::future::Ready<Result<Option<Identity>, std::i
     };
     std::future::ready(Ok(h("x-customer-id").map(|id| Identity {
         customer_id: id,
-        customer_data: autumn_tower::CustomerData {
+        customer_data: autumn_tower::CustomerDetails {
             name: h("x-customer-name"),
             email: h("x-customer-email"),
         },
@@ -350,7 +350,18 @@ async fn ids_and_expand_stay_in_their_place() {
         ),
         (
             "/api/autumn/entities/a%3Fcustomer_id=cus_2",
-            "/v1/customers/c/entities/a%3Fcustomer_id=cus_2",
+            "/v1/customers/c/entities/a%3Fcustomer_id%3Dcus_2",
+        ),
+        // `;` starts path parameters for some servers (`..;` is `..` to Tomcat and Jetty): encoded, as
+        // is every other reserved character.
+        ("/api/autumn/entities/..;", "/v1/customers/c/entities/..%3B"),
+        (
+            "/api/autumn/entities/..;x=y",
+            "/v1/customers/c/entities/..%3Bx%3Dy",
+        ),
+        (
+            "/api/autumn/entities/a;b,c=d@e:f!g$h&i'j(k)l*m+n",
+            "/v1/customers/c/entities/a%3Bb%2Cc%3Dd%40e%3Af%21g%24h%26i%27j%28k%29l%2Am%2Bn",
         ),
         (
             "/api/autumn/entities/e1?expand=invoices%26customer_id%3Dcus_2",
@@ -385,9 +396,15 @@ async fn ids_and_expand_stay_in_their_place() {
         request("GET", "/api/autumn/products", Some("a b&c"), ""),
     )
     .await;
+    send(
+        &svc,
+        request("DELETE", "/api/autumn/entities/..;", Some("o;p@q"), ""),
+    )
+    .await;
     let seen = up.take();
     assert_eq!(seen[0].target, "/v1/customers/org%2F1/entities/e1");
     assert_eq!(seen[1].target, "/v1/products_beta?customer_id=a+b%26c");
+    assert_eq!(seen[2].target, "/v1/customers/o%3Bp%40q/entities/..%3B");
 }
 
 #[tokio::test]

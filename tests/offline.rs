@@ -390,6 +390,231 @@ async fn downgrades_wait_for_the_period_end_and_cancellations_bring_the_free_pla
     assert_eq!(messages(&customer), (600.0, 50.0, 550.0));
 }
 
+/// A catalogue with a recurring add-on beside pro, for the multi-plan updates.
+fn pro_and_seats() -> Catalog {
+    Catalog::new()
+        .feature(Feature::metered("messages", "Messages"))
+        .feature(Feature::metered("seats", "Seats"))
+        .plan(
+            Plan::new("free", "Free")
+                .auto_enable(true)
+                .item(PlanItem::new("messages", 100.0).reset(Interval::Month)),
+        )
+        .plan(
+            Plan::new("pro", "Pro")
+                .price(20.0, Interval::Month)
+                .item(PlanItem::new("messages", 1000.0).reset(Interval::Month)),
+        )
+        .plan(
+            Plan::new("seats_addon", "Extra seats")
+                .add_on(true)
+                .price(5.0, Interval::Month)
+                .item(PlanItem::new("seats", 5.0)),
+        )
+}
+
+fn plan_ids(customer: &Value) -> Vec<(String, bool)> {
+    customer["subscriptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["plan_id"].as_str().unwrap().to_owned(),
+                s["canceled_at"].is_number(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn multi_update_cancels_tied_plans_together_or_not_at_all() {
+    let autumn = OfflineAutumn::with_catalog(pro_and_seats());
+    let setup = ok(
+        &autumn,
+        "billing.setup_payment",
+        json!({ "customer_id": "dan" }),
+    )
+    .await;
+    autumn
+        .complete_checkout(setup["url"].as_str().unwrap())
+        .unwrap();
+    ok(
+        &autumn,
+        "billing.multi_attach",
+        json!({ "customer_id": "dan", "plans": [{ "plan_id": "pro" }, { "plan_id": "seats_addon" }] }),
+    )
+    .await;
+    let get = json!({ "customer_id": "dan" });
+    let customer = ok(&autumn, "customers.get", get.clone()).await;
+    assert_eq!(
+        plan_ids(&customer),
+        [("pro".to_owned(), false), ("seats_addon".to_owned(), false)]
+    );
+
+    let both = |action: &str| {
+        json!({
+            "customer_id": "dan",
+            "updates": [
+                { "plan_id": "pro", "cancel_action": action },
+                { "plan_id": "seats_addon", "cancel_action": action },
+            ],
+        })
+    };
+
+    // The preview: one core preview per subscription, nothing changed.
+    let preview = ok(
+        &autumn,
+        "billing.preview_multi_update",
+        both("cancel_end_of_cycle"),
+    )
+    .await;
+    let subscriptions = preview["subscriptions"].as_array().unwrap();
+    assert_eq!(subscriptions.len(), 2);
+    assert_eq!(subscriptions[0]["plan_ids"], json!(["pro"]));
+    assert_eq!(subscriptions[1]["outgoing"][0]["plan_id"], "seats_addon");
+    let period_end = customer["subscriptions"][0]["current_period_end"].clone();
+    assert_eq!(subscriptions[0]["outgoing"][0]["expires_at"], period_end);
+    assert_eq!(preview["total"], json!(0));
+    let unchanged = ok(&autumn, "customers.get", get.clone()).await;
+    assert_eq!(plan_ids(&unchanged), plan_ids(&customer));
+
+    // All or nothing: one update that names no active plan changes none.
+    let (status, body) = call(
+        &autumn,
+        "billing.multi_update",
+        json!({
+            "customer_id": "dan",
+            "updates": [
+                { "plan_id": "pro", "cancel_action": "cancel_end_of_cycle" },
+                { "plan_id": "nope", "cancel_action": "cancel_end_of_cycle" },
+            ],
+        }),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("subscription_not_found"))
+    );
+    for (body, message) in [
+        (
+            json!({ "customer_id": "dan", "updates": [] }),
+            "`updates` must be a non-empty array",
+        ),
+        (
+            json!({ "customer_id": "dan", "updates": [{ "plan_id": "pro" }] }),
+            "`updates[0]`: `cancel_action` is required",
+        ),
+        (
+            json!({ "customer_id": "dan", "updates": [{ "plan_id": "pro", "cancel_action": "pause" }] }),
+            "`updates[0]`: `cancel_action` \"pause\" is not one of cancel_end_of_cycle, cancel_immediately, uncancel",
+        ),
+        (
+            json!({ "customer_id": "dan", "updates": [
+                { "plan_id": "pro", "cancel_action": "cancel_immediately" },
+                { "plan_id": "pro", "cancel_action": "cancel_end_of_cycle" },
+            ] }),
+            "`updates[0]` and `updates[1]` both change the plan \"pro\"",
+        ),
+    ] {
+        let (status, answer) = call(&autumn, "billing.multi_update", body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+        assert_eq!(answer["message"], message);
+    }
+    let unchanged = ok(&autumn, "customers.get", get.clone()).await;
+    assert_eq!(plan_ids(&unchanged), plan_ids(&customer));
+
+    // Cancel both at the end of the cycle, then take it back, in one call each.
+    let answer = ok(&autumn, "billing.multi_update", both("cancel_end_of_cycle")).await;
+    assert_eq!(answer["payment_url"], Value::Null);
+    let customer = ok(&autumn, "customers.get", get.clone()).await;
+    assert_eq!(
+        plan_ids(&customer),
+        [("pro".to_owned(), true), ("seats_addon".to_owned(), true)]
+    );
+    ok(&autumn, "billing.multi_update", both("uncancel")).await;
+    let customer = ok(&autumn, "customers.get", get.clone()).await;
+    assert_eq!(
+        plan_ids(&customer),
+        [("pro".to_owned(), false), ("seats_addon".to_owned(), false)]
+    );
+
+    // Canceled at the end of the cycle: both end with the period, and free comes back.
+    ok(&autumn, "billing.multi_update", both("cancel_end_of_cycle")).await;
+    autumn.advance(MONTH);
+    let customer = ok(&autumn, "customers.get", get.clone()).await;
+    assert_eq!(plan_ids(&customer), [("free".to_owned(), false)]);
+
+    // An entity's plans: the update's entity_id overrides the top-level one.
+    ok(
+        &autumn,
+        "entities.create",
+        json!({ "customer_id": "dan", "entity_id": "seat_1", "feature_id": "seats" }),
+    )
+    .await;
+    ok(
+        &autumn,
+        "billing.attach",
+        json!({ "customer_id": "dan", "entity_id": "seat_1", "plan_id": "seats_addon" }),
+    )
+    .await;
+    ok(
+        &autumn,
+        "billing.multi_update",
+        json!({
+            "customer_id": "dan",
+            "updates": [{ "plan_id": "seats_addon", "entity_id": "seat_1", "cancel_action": "cancel_immediately" }],
+        }),
+    )
+    .await;
+    let entity = ok(
+        &autumn,
+        "entities.get",
+        json!({ "customer_id": "dan", "entity_id": "seat_1" }),
+    )
+    .await;
+    assert_eq!(entity["subscriptions"], json!([]));
+}
+
+/// Every operation of the spec is either implemented or answers 501 naming its path and why.
+#[tokio::test]
+async fn every_operation_of_the_spec_is_implemented_or_answers_501_with_a_reason() {
+    let spec: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/spec/autumn-api-2.x.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let paths: Vec<&str> = spec["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|p| p.strip_prefix("/v1/").unwrap())
+        .collect();
+    assert_eq!(paths.len(), 67);
+    let autumn = OfflineAutumn::new();
+    let mut implemented = Vec::new();
+    for op in paths {
+        let (status, body) = call(&autumn, op, json!({})).await;
+        if status == StatusCode::NOT_IMPLEMENTED {
+            let message = body["message"].as_str().unwrap();
+            assert!(
+                message.starts_with(&format!(
+                    "The offline Autumn does not implement POST /v1/{op}: "
+                )),
+                "{body}"
+            );
+        } else {
+            implemented.push(op);
+        }
+    }
+    assert_eq!(implemented.len(), 31, "{implemented:?}");
+    assert!(implemented.contains(&"billing.multi_update"));
+    assert!(implemented.contains(&"billing.preview_multi_update"));
+}
+
 #[tokio::test]
 async fn idempotency_keys_entities_referrals_and_errors() {
     let autumn = OfflineAutumn::new();

@@ -10,7 +10,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use autumn_tower::{AutumnLayer, AutumnService, Client, Identity, RetryPolicy};
+use autumn_tower::models::{AttachParams, CheckParams};
+use autumn_tower::{AutumnLayer, AutumnService, Client, Identity, Protocol, RetryPolicy};
 use bytes::Bytes;
 use fault_server::{Fault, FaultServer};
 use http::request::Parts;
@@ -64,18 +65,24 @@ fn identify(parts: &Parts) -> std::future::Ready<Result<Option<Identity>, std::i
     std::future::ready(Ok(id))
 }
 
-fn service(upstream: &str) -> AutumnService<Identifier> {
+fn service(upstream: &str, protocol: Protocol) -> AutumnService<Identifier> {
     let mut retry = RetryPolicy::default();
     retry.initial_backoff = Duration::from_millis(5);
     retry.max_elapsed = Duration::from_secs(2);
     AutumnService::builder()
         .secret_key(SECRET)
         .base_url(upstream)
+        .protocol(protocol)
         .configure_client(|c| c.timeout(Duration::from_millis(300)).retry(retry))
         .identify(identify as Identifier)
         .build()
         .unwrap()
 }
+
+/// Other keys an upstream may echo (another environment's key, a header it quotes back): they are
+/// recognised by their shape (`am_sk_...`, `Bearer ...`) and never leave the process either.
+const OTHER_KEY: &str = "am_sk_live_0THERKEY0";
+const OTHER_TOKEN: &str = "0THERT0KEN";
 
 fn assert_clean(what: &str, text: &str) {
     assert!(
@@ -87,12 +94,60 @@ fn assert_clean(what: &str, text: &str) {
         !text.contains("S3CR3T"),
         "{what} contains part of the secret key: {text}"
     );
+    assert!(
+        !text.contains("0THERKEY") && !text.contains(OTHER_TOKEN),
+        "{what} contains a key or bearer token an upstream echoed: {text}"
+    );
+}
+
+/// An error body that starts like JSON but is not, with the key placed across the point where an excerpt
+/// of `cut` characters would end (`S3CR3T` before the cut, the key's end after it).
+fn straddling(cut: usize) -> String {
+    let start = "{\"message\":\"";
+    let pad = cut - 20 - start.len();
+    format!("{start}{}{SECRET} and more", "x".repeat(pad))
 }
 
 /// What the fake Autumn answers, chosen by the plan id the browser sent.
 fn policy(seen: &fault_server::Seen) -> Fault {
     let echo = format!("Invalid secret key: {SECRET} (Authorization: Bearer {SECRET})");
-    match seen.body["plan_id"].as_str().unwrap_or("") {
+    let plan = seen.body["plan_id"]
+        .as_str()
+        .or(seen.body["product_id"].as_str())
+        .or(seen.body["feature_id"].as_str())
+        .unwrap_or("");
+    match plan {
+        // `message` and `code` that are not strings: never copied to the browser.
+        "echo_json_not_strings" => Fault::Raw(
+            400,
+            "application/json",
+            serde_json::json!({
+                "message": {"detail": format!("bad key Bearer {SECRET}, or Bearer {OTHER_TOKEN}")},
+                "code": {"k": SECRET, "other": OTHER_KEY},
+            })
+            .to_string(),
+        ),
+        // Strings that carry keys of another shape: scrubbed.
+        "echo_other_keys" => Fault::Raw(
+            401,
+            "application/json",
+            serde_json::json!({
+                "message": format!("Invalid key {OTHER_KEY} (Authorization: Bearer {OTHER_TOKEN})"),
+                "code": format!("bad_{OTHER_KEY}"),
+            })
+            .to_string(),
+        ),
+        // Looks like JSON, is not: the key sits across the 200-character excerpt's end.
+        "echo_broken_json_error" => Fault::Raw(500, "application/json", straddling(200)),
+        // A 2xx whose field has the wrong type: serde's message quotes the value.
+        "echo_in_a_typed_field" => Fault::Raw(
+            200,
+            "application/json",
+            serde_json::json!({"allowed": format!("Bearer {SECRET} {OTHER_KEY}"), "customer_id": "c"})
+                .to_string(),
+        ),
+        // A 2xx that is not JSON, the key across the 120-character excerpt of a decode error.
+        "echo_broken_json_ok_cut" => Fault::Raw(200, "application/json", straddling(120)),
         "echo_json_error" => Fault::Raw(
             401,
             "application/json",
@@ -118,8 +173,11 @@ async fn the_key_is_in_no_response_and_no_log() {
     let log = log();
     let up = FaultServer::start().await;
     up.set_policy(policy);
-    let svc = service(&up.url());
-    let app = axum::Router::new().nest_service("/api/autumn", svc);
+    let svc = service(&up.url(), Protocol::Current);
+    let legacy = service(&up.url(), Protocol::Legacy);
+    let app = axum::Router::new()
+        .nest_service("/api/autumn", svc)
+        .nest_service("/legacy/api/autumn", legacy);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -128,8 +186,12 @@ async fn the_key_is_in_no_response_and_no_log() {
     // (route, headers, body)
     type Case = (String, Vec<(&'static str, &'static str)>, String);
     let mut cases: Vec<Case> = Vec::new();
-    for plan in [
+    let plans = [
         "ok",
+        "echo_json_not_strings",
+        "echo_other_keys",
+        "echo_broken_json_error",
+        "echo_broken_json_ok_cut",
         "echo_json_error",
         "echo_json_code",
         "echo_text_error",
@@ -138,18 +200,27 @@ async fn the_key_is_in_no_response_and_no_log() {
         "reset",
         "slow",
         "huge",
-    ] {
-        for route in ["attach", "previewAttach"] {
+    ];
+    for plan in plans {
+        for route in ["api/autumn/attach", "api/autumn/previewAttach"] {
             cases.push((
                 route.to_owned(),
                 vec![("x-customer-id", "cus_secret_test")],
                 format!(r#"{{"planId":"{plan}"}}"#),
             ));
         }
+        // The legacy protocol passes Autumn's `message` and `code` on: scrubbed, and only as strings.
+        for route in ["legacy/api/autumn/attach", "legacy/api/autumn/check"] {
+            cases.push((
+                route.to_owned(),
+                vec![("x-customer-id", "cus_secret_test")],
+                format!(r#"{{"productId":"{plan}","featureId":"f"}}"#),
+            ));
+        }
     }
     // The browser trying to get the key reflected, and the failure paths of the service itself.
     cases.push((
-        "getOrCreateCustomer".into(),
+        "api/autumn/getOrCreateCustomer".into(),
         vec![
             ("x-customer-id", "cus_secret_test"),
             ("authorization", "Bearer am_sk_guess"),
@@ -157,18 +228,22 @@ async fn the_key_is_in_no_response_and_no_log() {
         r#"{"customerId":"x","expand":["secret_key"]}"#.into(),
     ));
     cases.push((
-        "attach".into(),
+        "api/autumn/attach".into(),
         vec![("x-identify-fails", "1")],
         "{}".into(),
     ));
-    cases.push(("attach".into(), vec![], r#"{"planId":"pro"}"#.into()));
-    cases.push(("listPlans".into(), vec![], "{not json".into()));
-    cases.push(("nope".into(), vec![], "{}".into()));
+    cases.push((
+        "api/autumn/attach".into(),
+        vec![],
+        r#"{"planId":"pro"}"#.into(),
+    ));
+    cases.push(("api/autumn/listPlans".into(), vec![], "{not json".into()));
+    cases.push(("api/autumn/nope".into(), vec![], "{}".into()));
 
     for (route, headers, body) in &cases {
         let mut req = Request::builder()
             .method("POST")
-            .uri(format!("http://{addr}/api/autumn/{route}"))
+            .uri(format!("http://{addr}/{route}"))
             .header("content-type", "application/json");
         for (n, v) in headers {
             req = req.header(*n, *v);
@@ -272,4 +347,68 @@ fn the_key_is_in_no_debug_or_display() {
         .build()
         .unwrap_err();
     assert_clean("a base URL error", &format!("{err} {err:?}"));
+}
+
+/// The client's own errors (what an app logs or prints) carry no key either: not in Autumn's `message` or
+/// `code`, whatever their type, and not in an excerpt of a body that is not JSON, even when the key
+/// straddles the excerpt's end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_errors_never_carry_the_key() {
+    let up = FaultServer::start().await;
+    up.set_policy(policy);
+    let client = Client::builder()
+        .secret_key(SECRET)
+        .base_url(up.url())
+        .timeout(Duration::from_millis(500))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    for plan in [
+        "echo_json_not_strings",
+        "echo_other_keys",
+        "echo_broken_json_error",
+        "echo_broken_json_ok_cut",
+        "echo_json_error",
+        "echo_json_code",
+        "echo_text_error",
+        "echo_text_ok",
+        "echo_broken_json_ok",
+    ] {
+        let err = client
+            .billing()
+            .attach(&AttachParams::new("cus_secret_test", plan))
+            .await
+            .expect_err(plan);
+        let text = format!(
+            "{err} | {err:?} | {err:#?} | {:?}",
+            std::error::Error::source(&err)
+        );
+        assert_clean(&format!("the client's error for {plan}"), &text);
+        if let Some(api) = err.api() {
+            assert_clean(
+                &format!("the API error for {plan}"),
+                &format!("{api:?} {} {}", api.code(), api.message()),
+            );
+        }
+    }
+    // A decode error names the value that did not fit: scrubbed too.
+    let err = client
+        .balances()
+        .check(&CheckParams::new(
+            "cus_secret_test",
+            "echo_in_a_typed_field",
+        ))
+        .await
+        .expect_err("a string where a boolean belongs");
+    assert!(err.is_decode(), "{err:?}");
+    assert_clean("a decode error", &format!("{err} | {err:?} | {err:#?}"));
+    // The answers that were JSON objects kept what could be kept: a string message, scrubbed.
+    let err = client
+        .billing()
+        .attach(&AttachParams::new("cus_secret_test", "echo_other_keys"))
+        .await
+        .unwrap_err();
+    let api = err.api().expect("an API error");
+    assert!(api.message().starts_with("Invalid key "), "{api:?}");
+    assert!(api.message().contains("[redacted]"), "{api:?}");
 }

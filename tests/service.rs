@@ -40,7 +40,7 @@ fn identify(parts: &Parts) -> std::future::Ready<Result<Option<Identity>, std::i
     }
     std::future::ready(Ok(h("x-customer-id").map(|id| Identity {
         customer_id: id,
-        customer_data: autumn_tower::CustomerData {
+        customer_data: autumn_tower::CustomerDetails {
             name: h("x-customer-name"),
             email: h("x-customer-email"),
         },
@@ -574,4 +574,28 @@ fn service_is_clone_send_sync() {
     let svc = service(&up);
     let debug = format!("{svc:?}");
     assert!(!debug.contains("am_sk_test_service"), "{debug}");
+}
+
+/// A ready-made client with its own (unboxed) transport type builds a service, keeping the builder's
+/// other settings.
+#[tokio::test]
+async fn a_ready_made_client_of_any_transport_builds() {
+    let up = MemoryAutumn::new(json!({"list": []}));
+    let client = autumn_tower::Client::builder()
+        .secret_key("am_sk_test_ready")
+        .base_url("http://autumn.invalid")
+        .build_with_transport(up.transport())
+        .unwrap();
+    let svc = AutumnService::builder()
+        .prefix("/billing")
+        .client(client)
+        .identify(identify as Identifier)
+        .build()
+        .unwrap();
+    assert_eq!(svc.prefix(), "/billing");
+    let req = post("/billing/listPlans", Some("cus_ready"), "{}");
+    let resp = svc.clone().oneshot(req).await.unwrap();
+    assert_ne!(resp.status(), StatusCode::NOT_FOUND);
+    assert_eq!(up.seen().len(), 1, "the call went through the given client");
+    assert_eq!(up.seen()[0].path(), "/v1/plans.list");
 }

@@ -1081,9 +1081,11 @@ pub(crate) fn push_form(out: &mut String, value: &str) {
     }
 }
 
-/// One path segment: unreserved characters, sub-delimiters, `:` and `@` as they are, every other byte
-/// (including `/`, `?`, `#` and `%`) as `%XX`. Empty ids and the dot segments `.` and `..` are refused:
-/// servers and proxies would resolve them into another path.
+/// One path segment: the unreserved characters (`A-Z a-z 0-9 - . _ ~`) as they are, every other byte as
+/// `%XX`: `/`, `?`, `#`, `%`, and the reserved characters a URL may leave in a segment (`; , = @ : ! $ &
+/// ' ( ) * +`), which servers and proxies may read as path parameters (`..;` is `..` to Tomcat and
+/// Jetty) or matrix syntax. Empty ids and the dot segments `.` and `..` are refused: servers and proxies
+/// would resolve them into another path.
 pub(crate) fn path_segment(id: &str) -> Result<String, Error> {
     path_segment_bytes(id.as_bytes())
         .ok_or_else(|| Error::config(format!("{id:?} cannot be used as an id in a path")))
@@ -1097,26 +1099,9 @@ pub(crate) fn path_segment_bytes(id: &[u8]) -> Option<String> {
     let mut out = String::with_capacity(id.len());
     for &b in id {
         match b {
-            b'A'..=b'Z'
-            | b'a'..=b'z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'.'
-            | b'_'
-            | b'~'
-            | b'!'
-            | b'$'
-            | b'&'
-            | b'\''
-            | b'('
-            | b')'
-            | b'*'
-            | b'+'
-            | b','
-            | b';'
-            | b'='
-            | b':'
-            | b'@' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(b as char)
+            }
             _ => {
                 let _ = write!(out, "%{b:02X}");
             }
@@ -1135,6 +1120,13 @@ mod tests {
         assert_eq!(path_segment("a/../b").unwrap(), "a%2F..%2Fb");
         assert_eq!(path_segment("x?y#z%").unwrap(), "x%3Fy%23z%25");
         assert_eq!(path_segment("é").unwrap(), "%C3%A9");
+        // Reserved characters too: `;` starts path parameters (`..;` is `..` to some servers).
+        assert_eq!(path_segment("..;").unwrap(), "..%3B");
+        assert_eq!(
+            path_segment(";,=@:!$&'()*+").unwrap(),
+            "%3B%2C%3D%40%3A%21%24%26%27%28%29%2A%2B"
+        );
+        assert_eq!(path_segment("a-b.c_d~e").unwrap(), "a-b.c_d~e");
         assert!(path_segment("..").is_err());
         assert!(path_segment(".").is_err());
         assert!(path_segment("").is_err());

@@ -515,39 +515,53 @@ impl<T: HttpTransport> Client<T> {
             return Err(Error::from_api(self.api_error(raw.status, &raw.body)));
         }
         serde_json::from_slice(&raw.body).map_err(|e| {
+            // serde's message quotes the value that did not fit (`invalid type: string "..."`): scrubbed
+            // like the excerpt.
             Error::decode(
                 raw.status,
                 format!(
-                    "{e}; the body starts with {:?}",
+                    "{}; the body starts with {:?}",
+                    self.scrub(&e.to_string()),
                     excerpt(&raw.body, 120, self.inner.secret.expose_secret())
                 ),
             )
         })
     }
 
-    /// Reads Autumn's error body (`message`, `code`); a non-JSON body gives a generic code and an excerpt.
+    /// Reads Autumn's error body (`message`, `code`); a body that is not a JSON object gives a generic code
+    /// and a scrubbed excerpt (for the application's logs; the service never shows it to a browser).
     pub(crate) fn api_error(&self, status: StatusCode, body: &[u8]) -> ApiError {
-        #[derive(serde::Deserialize)]
-        struct Body {
-            message: Option<serde_json::Value>,
-            code: Option<serde_json::Value>,
-        }
-        let secret = self.inner.secret.expose_secret();
-        match serde_json::from_slice::<Body>(body) {
-            Ok(b) => {
-                let message = match b.message {
-                    Some(serde_json::Value::String(s)) => s,
-                    Some(other) => other.to_string(),
-                    None => status.canonical_reason().unwrap_or("error").to_owned(),
-                };
-                let code = match b.code {
-                    Some(serde_json::Value::String(s)) => s,
-                    _ => "autumn_api_error".to_owned(),
-                };
-                ApiError::new(status, scrub(code, secret), scrub(message, secret))
-            }
-            Err(_) => ApiError::new(status, "autumn_api_error", excerpt(body, 200, secret)),
-        }
+        self.api_error_object(status, body).unwrap_or_else(|| {
+            ApiError::new(
+                status,
+                GENERIC_CODE,
+                excerpt(body, 200, self.inner.secret.expose_secret()),
+            )
+        })
+    }
+
+    /// Autumn's error body when it is a JSON object: a string `message` or `code` as Autumn sent it,
+    /// scrubbed; a missing one, or one that is not a string, the generic one (nothing else of the body
+    /// is kept). `None` for any other body.
+    pub(crate) fn api_error_object(&self, status: StatusCode, body: &[u8]) -> Option<ApiError> {
+        let serde_json::Value::Object(mut body) = serde_json::from_slice(body).ok()? else {
+            return None;
+        };
+        let message = match body.remove("message") {
+            Some(serde_json::Value::String(s)) => self.scrub(&s),
+            _ => generic_message(status).to_owned(),
+        };
+        let code = match body.remove("code") {
+            Some(serde_json::Value::String(s)) => self.scrub(&s),
+            _ => GENERIC_CODE.to_owned(),
+        };
+        Some(ApiError::new(status, code, message))
+    }
+
+    /// `text` without the secret key, or anything shaped like a key or a bearer token (see
+    /// [`crate::error::scrub`]): for every string taken from Autumn's answers that leaves the process.
+    pub(crate) fn scrub(&self, text: &str) -> String {
+        crate::error::scrub(text, self.inner.secret.expose_secret())
     }
 
     /// Sends one call with retries as its [`Retry`] class allows; any status is returned as-is.
@@ -741,12 +755,12 @@ fn is_duplicate_key(body: &[u8]) -> bool {
         .is_some_and(|c| c == "duplicate_idempotency_key")
 }
 
-fn scrub(text: String, secret: &str) -> String {
-    if !secret.is_empty() && text.contains(secret) {
-        text.replace(secret, "[redacted]")
-    } else {
-        text
-    }
+/// The code of an Autumn error whose body has no string `code`.
+pub(crate) const GENERIC_CODE: &str = "autumn_api_error";
+
+/// The message of an Autumn error whose body has no string `message`: the status's reason phrase.
+pub(crate) fn generic_message(status: StatusCode) -> &'static str {
+    status.canonical_reason().unwrap_or("error")
 }
 
 /// Declares a resource handle: a borrowed view of the client grouping one resource's operations.

@@ -439,7 +439,9 @@ impl<I: Identify, T: HttpTransport> Shared<I, T> {
                 FailurePolicy::FailOpen => {
                     log_fail_open("balances.check", &e);
                     metered.source = CheckSource::FailedOpen;
-                    self.proceed(parts, metered, true)
+                    // Autumn is down: the request goes ahead untracked (the one error line says so),
+                    // as Autumn's SDK drops the event rather than queue it.
+                    self.proceed(parts, metered, false)
                 }
                 FailurePolicy::FailClosed => {
                     tracing::error!(

@@ -53,8 +53,8 @@
 //!
 //! [`FailurePolicy::FailOpen`] (the default, as in Autumn's TypeScript SDK): when the check cannot
 //! connect, times out or gets a 5xx answer ([`Error::is_unavailable`](crate::Error::is_unavailable)),
-//! the request proceeds (the [`Metered`] extension says [`CheckSource::FailedOpen`]) and one
-//! `tracing::error!` line names the operation and the status. [`fail_closed`](MeterLayer::fail_closed)
+//! the request proceeds (the [`Metered`] extension says [`CheckSource::FailedOpen`]), its track is
+//! skipped, and one `tracing::error!` line names the operation and the status. [`fail_closed`](MeterLayer::fail_closed)
 //! answers **503** `autumn_unavailable` instead (also one error line).
 //!
 //! A 4xx answer to the check (a wrong key, an unknown feature: integration bugs, not outages) is

@@ -36,29 +36,26 @@
 //!     unguessable id (`<base URL>/checkout/co_<32 hex digits>`) and changes nothing until
 //!     [`complete_checkout`](OfflineAutumn::complete_checkout) (what a test calls after "the user paid"),
 //!     or a click on that page when the offline Autumn is [served](OfflineAutumn::serve);
-//!   - with a payment method, plans of the same group replace each other: one that costs as much or
-//!     more takes over at once (an upgrade, charged in full, no proration), one that costs less is
-//!     scheduled for the end of the current period (a downgrade); add-ons sit beside the main plan and
-//!     one-off plans are purchases whose allowances never reset. Attaching a plan that is already
-//!     active answers 400 `plan_already_attached`; attaching one whose cancellation is pending
-//!     undoes the cancellation.
+//!   - with a payment method, the plan is attached at once following the [plan rules](#plans-upgrades-downgrades-add-ons).
+//!     Attaching a plan that is already active (or already scheduled) answers 400
+//!     `plan_already_attached`; attaching one whose cancellation is pending undoes the cancellation.
 //! - `billing.preview_attach` and `preview_multi_attach` describe that change (line items, the next
 //!   cycle, incoming and outgoing plans, whether it redirects to checkout); `billing.multi_attach`
 //!   attaches several plans with one checkout.
 //! - `billing.update` and its preview implement `cancel_action` (`cancel_end_of_cycle`,
 //!   `cancel_immediately`, `uncancel`); a customer left without a main plan gets the auto-enabled
-//!   plan back.
+//!   plan back. `billing.multi_update` (and its preview, one core preview per update) carries out
+//!   several such updates in one call — cancel a main plan with its add-ons, or plans of several
+//!   entities — each with its own `plan_id` or `subscription_id` and an `entity_id` that overrides
+//!   the top-level one. Every update is checked first: one that fails (unknown plan, a plan that is
+//!   not canceled to uncancel, two updates of the same subscription) fails the call and changes
+//!   nothing.
 //! - `balances.check` answers from the balance (`required_balance`, default 1) or the flag, creates
 //!   the paywall `preview` when asked (`with_preview`), and tracks when `send_event` is set.
-//! - A `check` with an enabled `lock` (`lock_id`, optional `expires_at` in ms) that is allowed holds
-//!   `required_balance` at once, so concurrent checks see less; `balances.finalize` with `confirm`
-//!   keeps it and records the event (`override_value` records that amount instead), `release` gives
-//!   it back, and a lock whose `expires_at` passes is released. Finalizing an unknown, finished or
-//!   expired lock answers 404 `lock_not_found`; reusing a held lock id answers 409
-//!   `lock_already_exists`. Boolean features hold nothing.
-//! - `balances.track` draws the usage from the allowances that reset first, then from the ones that
-//!   never do. By default it deducts only what is left (`overage_behavior: "cap"`); `"overflow"` lets
-//!   the balance go negative; a negative value gives usage back. Every track records an event.
+//! - A `check` with an enabled `lock` (`lock_id`, optional `expires_at` in ms) holds the units until
+//!   `balances.finalize` (see [Locks](#locks)).
+//! - `balances.track` draws the usage from the allowances (see [Checks and deductions](#checks-and-deductions))
+//!   and records an event.
 //! - `events.list` and `events.aggregate` read those events (ranges `24h`, `7d`, `30d`, `90d`, the
 //!   billing cycle, or `custom_range`; bins by hour, day, week or month; `group_by` a property).
 //! - Entities: each entity gets its own copy of every customer allowance (a per-seat allowance, with
@@ -75,11 +72,118 @@
 //!   `customize`, `discounts`, `invoice_mode`, `version`, `custom_line_items`, `feature_quantities` on
 //!   attach, `checkout_session_params`, `redirect_mode`, `free_trial` and `expand` values other than
 //!   `invoices`, `entities`, `subscriptions.plan` and `purchases.plan`. The catalogue's prices are what is charged.
-//! - Any other path answers 501 `not_implemented`, naming the path. Bad input answers 400
+//! - The API's other operations answer 501 `not_implemented` (see [Operations](#operations)). Bad input answers 400
 //!   `invalid_request`; unknown ids answer 404 (`customer_not_found`, `plan_not_found`, ...).
 //! - Only the offline Autumn's own key is accepted (`Authorization: Bearer <key>`, the public
 //!   [`PLACEHOLDER_KEY`] unless built [`with_secret_key`](OfflineAutumn::with_secret_key)), in
 //!   process as over HTTP; a missing or other key answers 401 `unauthorized`.
+//!
+//! # Operations
+//!
+//! Of the 67 operations of the Autumn API (`spec/autumn-api-2.x.json`), the offline Autumn
+//! implements the 31 an app and its paywall tests call:
+//!
+//! - `customers.get_or_create`, `get`, `list`, `update`, `delete`;
+//! - `entities.create`, `get`, `list`, `update`, `delete`;
+//! - `plans.list`, `plans.get`, `features.list`, `features.get`;
+//! - `billing.attach`, `preview_attach`, `multi_attach`, `preview_multi_attach`, `update`,
+//!   `preview_update`, `multi_update`, `preview_multi_update`, `setup_payment`,
+//!   `open_customer_portal`;
+//! - `balances.check`, `track`, `finalize`;
+//! - `events.list`, `events.aggregate`;
+//! - `referrals.create_code`, `referrals.redeem_code`.
+//!
+//! The other 36 answer 501 `not_implemented` with a message naming the path and the reason. They
+//! manage the catalogue, the account or the platform, which an app's paywall does not do at run
+//! time:
+//!
+//! - catalogue management — `plans.create`, `update`, `delete`, `features.create`, `update`,
+//!   `delete`, `billing.create_schedule`: the catalogue is fixed when the offline Autumn is built
+//!   ([`with_catalog`](OfflineAutumn::with_catalog));
+//! - balance administration — `balances.create`, `update`, `delete`: balances come from plans;
+//!   `balances.track_tokens` and `batch_track`: metering goes through `balances.track`;
+//! - `licenses.attach`, `release`, `list_assignments`, `list`: licenses need prepaid quantities;
+//! - `referral_programs.*` and `rewards.*` (create, list, get, update, delete, `rewards.redeem`):
+//!   programs and rewards are dashboard settings;
+//! - platform operations — `invoices.insert`, `invoices.list`, `billing.import`,
+//!   `platform.link_revenuecat`, `sync_revenuecat`, `get_revenuecat_keys`, `keys.mint`, `refresh`,
+//!   `revoke`: there is no payment processor and one fixed key.
+//!
+//! Any other path answers 501 too.
+//!
+//! # Rules
+//!
+//! ## Plans: upgrades, downgrades, add-ons
+//!
+//! A plan that is not an add-on is a *main* plan; main plans of the same `group` (plans without a
+//! group form one group) replace each other, and an account has at most one active main plan per
+//! group. Attaching a plan does what `customer_eligibility.attach_action` says:
+//!
+//! - `activate`: no main plan of its group is active (or it is an add-on): it starts now.
+//! - `upgrade`: it costs as much as the active main plan of its group or more: it replaces it now.
+//!   The old plan's allowances go (their usage with them), the new plan's start at zero usage with a
+//!   billing period that starts now, and a downgrade scheduled in the group is dropped.
+//! - `downgrade`: it costs less: the current plan is canceled and ends at the end of its period
+//!   (at once if it has none, like a free plan), when the new plan starts; it replaces a downgrade
+//!   already scheduled in the group.
+//! - Add-ons sit beside the main plan and every other add-on, and never replace anything.
+//! - `purchase`: a one-off plan (`Interval::OneOff` price) is bought every time it is attached;
+//!   its allowances are added beside the others.
+//! - `none`: it is already active or scheduled: 400 `plan_already_attached`. A plan whose
+//!   cancellation is pending is renewed instead (attach undoes the cancellation, free of charge).
+//!
+//! ## Charges and proration
+//!
+//! There is no proration: an activation, upgrade or purchase of a paid plan charges the plan's full
+//! price now, a downgrade charges nothing now, a cancellation refunds nothing, and previews of
+//! updates total 0. A charge needs a payment method: without one, attach answers a checkout URL
+//! (see above) and completing it attaches the plans; with one, the charge is a paid invoice
+//! (`expand: ["invoices"]`). Several plans in one `multi_attach` share one checkout and one invoice.
+//!
+//! ## Cancellations
+//!
+//! `billing.update` finds the active plan by `plan_id`, else by `subscription_id`, else the
+//! account's main plan outside any group (404 `subscription_not_found` when none matches).
+//! `cancel_end_of_cycle` ends it at the end of its billing period (at once without one);
+//! `cancel_immediately` ends it now; `uncancel` undoes a pending cancellation (400 if it is not
+//! canceled) and drops a downgrade scheduled in its group. An ended plan takes its allowances with
+//! it. A customer left without a main plan in a group gets the catalogue's `auto_enable` plan of
+//! that group back (entities do not).
+//!
+//! ## Resets and periods
+//!
+//! Each allowance with a `reset` interval resets its usage to zero when the clock passes its next
+//! boundary, counted from when the allowance started (calendar months); one jump of the clock past
+//! several boundaries resets once. Allowances without a `reset` (and one-off purchases' allowances
+//! without one) never reset. Billing periods roll over the same way, from the plan's start.
+//!
+//! ## Checks and deductions
+//!
+//! `balances.check` is allowed when an allowance of the feature is unlimited or the allowances'
+//! remaining sum is at least `required_balance` (default 1); a boolean feature is allowed when any
+//! plan grants it; a feature no plan of the account grants is not allowed. `balances.track` draws
+//! usage from an unlimited allowance if there is one, otherwise from the allowances that reset
+//! first, then the ones that never do, in the order they were granted; with `overage_behavior:
+//! "cap"` (the default) it draws only what is left, with `"overflow"` the rest goes to the first
+//! allowance, whose balance goes negative. A negative value gives usage back, to the allowances that
+//! never reset first, never below zero usage. Every track records an event with its deductions, even
+//! one that drew nothing.
+//!
+//! ## Entities
+//!
+//! An entity (`entities.create`, naming the feature it uses) gets its own copy of every allowance of
+//! its customer, with its own usage; the copy follows the customer's allowance (its amount, its
+//! resets) and goes when it goes. Plans attached with an `entity_id` belong to the entity and add
+//! their allowances to it only. `check` and `track` with an `entity_id` use the entity's balances;
+//! without one, the customer's own (entities' usage is not added up).
+//!
+//! ## Locks
+//!
+//! A `check` with an enabled `lock` that is allowed on a metered feature draws `required_balance`
+//! at once and holds it under `lock_id` until `balances.finalize`: `confirm` keeps it and records
+//! the event (with `override_value`, that amount is drawn instead), `release` or the lock's
+//! `expires_at` passing gives it back. A held lock id answers 409 `lock_already_exists`; an
+//! unknown, finalized or expired one 404 `lock_not_found`.
 //!
 //! # Limits
 //!
@@ -87,7 +191,7 @@
 //! holds the state's lock, and request numbers never overflow. Past these limits a call answers 400
 //! `invalid_request` (`{message, code}`) and changes nothing:
 //!
-//! - An array of ids in a body (`feature_id`, `plans`) has at most 100 entries.
+//! - An array in a body (`feature_id`, `plans`, `updates`) has at most 100 entries.
 //! - `events.aggregate` answers at most 10,000 bins and at most 50,000 values (bins × features), so
 //!   at most 500 daily bins for 100 features, or a year of hourly bins for 5 features. The bins are
 //!   counted (at most 10,001 steps) before any event is read; the events are then summed in one pass,

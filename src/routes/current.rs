@@ -282,13 +282,15 @@ where
             )
         }
         Err(ResponseError::Schema(e)) => {
-            tracing::warn!(path = e.path, "Autumn's response does not fit its schema");
+            // The path names keys of Autumn's answer: scrubbed like every string taken from it.
+            let path = shared.client.scrub(&e.path);
+            tracing::warn!(path, "Autumn's response does not fit its schema");
             error(
                 StatusCode::BAD_GATEWAY,
                 "invalid_upstream_response",
                 &format!(
-                    "Autumn's response does not fit its schema at {}: {}",
-                    e.path, e.message
+                    "Autumn's response does not fit its schema at {path}: {}",
+                    e.message
                 ),
             )
         }

@@ -35,7 +35,7 @@
 use std::borrow::Cow;
 use std::cell::Cell;
 
-use crate::json::{KeyRule, Strict};
+use crate::json::{KeyRule, Strict, Top};
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use serde_json::{Map, Value};
@@ -46,10 +46,10 @@ use crate::client::legacy::{
     customers_path, operation, path_segment, path_segment_bytes, pricing_table_path, products_path,
     push_list,
 };
-use crate::client::Retry;
+use crate::client::{generic_message, Retry, GENERIC_CODE};
 use crate::fields::{apply, apply_object, Allowed};
 use crate::identify::{Identify, Identity};
-use crate::service::{upstream_failure, Shared};
+use crate::service::{parse_off_worker, upstream_failure, Shared};
 use crate::transport::{BoxError, HttpTransport};
 
 /// Who may call a route.
@@ -390,8 +390,22 @@ where
         Err(resp) => return resp,
     };
     let parsed = if has_body {
-        match shared.read_bytes(body).await {
-            Ok(bytes) => parse_body(&bytes),
+        let bytes = match shared.read_bytes(body).await {
+            Ok(bytes) => bytes,
+            Err(resp) => return resp,
+        };
+        // An anonymous caller of a customer route is answered from `errorOnNotFound` alone: its body
+        // is checked as strictly, but not built.
+        let build = identity.is_some() || route.caller == Anyone;
+        let parse = move |bytes: &[u8]| {
+            if build {
+                parse_body(bytes)
+            } else {
+                check_body(bytes)
+            }
+        };
+        match parse_off_worker(bytes, parse).await {
+            Ok(parsed) => parsed,
             Err(resp) => return resp,
         }
     } else {
@@ -637,27 +651,27 @@ where
     }
     match parsed {
         Ok(Value::Object(upstream)) => {
-            // `message` and `code` as Autumn sent them (absent stays absent); strings go through the
-            // client's reading, which removes any echo of the secret key.
-            let api = shared.client.api_error(raw.status, &raw.body);
+            // `message` and `code` as Autumn sent them (absent stays absent), scrubbed of the secret key
+            // and of anything shaped like a key. One that is not a string is never copied (it could
+            // carry anything): the generic message or code takes its place.
             let mut out = Map::new();
             if let Some(message) = upstream.get("message") {
                 let message = match message {
-                    Value::String(_) => Value::String(api.message().to_owned()),
-                    other => other.clone(),
+                    Value::String(s) => shared.client.scrub(s),
+                    _ => generic_message(raw.status).to_owned(),
                 };
-                out.insert("message".to_owned(), message);
+                out.insert("message".to_owned(), Value::String(message));
             }
             if let Some(code) = upstream.get("code") {
                 let code = match code {
-                    Value::String(_) => Value::String(api.code().to_owned()),
-                    other => other.clone(),
+                    Value::String(s) => shared.client.scrub(s),
+                    _ => GENERIC_CODE.to_owned(),
                 };
-                out.insert("code".to_owned(), code);
+                out.insert("code".to_owned(), Value::String(code));
             }
             match serde_json::to_vec(&out) {
                 Ok(bytes) => json(raw.status, Bytes::from(bytes)),
-                Err(_) => error(raw.status, "autumn_api_error", "Autumn answered an error"),
+                Err(_) => error(raw.status, GENERIC_CODE, "Autumn answered an error"),
             }
         }
         // Not Autumn's JSON error (a proxy's HTML page, say): keep the status, never echo the body.
@@ -844,6 +858,23 @@ fn parse_body(bytes: &[u8]) -> Result<Option<Parsed>, String> {
     }))
 }
 
+/// [`parse_body`]'s verdict without its tree: the same errors, the same `errorOnNotFound` (the value is
+/// `Null`).
+fn check_body(bytes: &[u8]) -> Result<Option<Parsed>, String> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let top = crate::json::check(bytes, "errorOnNotFound")
+        .map_err(|e| format!("the request body is not valid JSON: {e}"))?;
+    if top == Top::Other {
+        return Err("the request body must be a JSON object".to_owned());
+    }
+    Ok(Some(Parsed {
+        value: Value::Null,
+        error_on_not_found_false: top == Top::ObjectWithFalse,
+    }))
+}
+
 /// Keys whose values autumn-js passes on untouched.
 const KEEP_CHILDREN: &[&str] = &["checkoutSessionParams", "properties"];
 
@@ -984,6 +1015,27 @@ mod tests {
             "a string is not a container"
         );
         assert!(!is_json_container(b"{\"a\":\"\xff\"}"), "not UTF-8");
+    }
+
+    #[test]
+    fn checking_agrees_with_parsing() {
+        for body in [
+            &b""[..],
+            b" ",
+            b"{",
+            br#"{"errorOnNotFound":false}"#,
+            br#"{"errorOnNotFound":0}"#,
+            br#"{"error_on_not_found":false}"#,
+            br#"{"errorOnNotFound":false,"a":{"bC":1,"b_c":2}}"#,
+            br#"{"errorOnNotFound":false,"a":{"bC":1,"bC":2}}"#,
+            br#"[{"errorOnNotFound":false}]"#,
+            b"5",
+            b"null",
+        ] {
+            let parsed = parse_body(body).map(|p| p.map(|p| p.error_on_not_found_false));
+            let checked = check_body(body).map(|p| p.map(|p| p.error_on_not_found_false));
+            assert_eq!(parsed, checked, "{}", String::from_utf8_lossy(body));
+        }
     }
 
     #[test]
