@@ -243,6 +243,22 @@ def attach_routes(ops):
         op.routes.append(name)
 
 
+def routed_operations(spec):
+    """(Op variant, path) of the operations the browser routes call, in the order the route table of
+    src/routes/current.rs first names them: the `Op` enum of src/schema (tools/gen_schema.py)."""
+    ops = operations(spec)
+    by_variant = {camel(o.resource) + camel(o.method): o for o in ops}
+    with open(ROUTES_FILE, encoding="utf-8") as f:
+        text = f.read()
+    order = []
+    for name, variant in re.findall(r'route\(\s*"([A-Za-z]+)",\s*Op::([A-Za-z]+)', text):
+        if variant not in by_variant:
+            raise SystemExit("%s: route %s names Op::%s, which is no operation of the spec" % (ROUTES_FILE, name, variant))
+        if variant not in order:
+            order.append(variant)
+    return [(v, by_variant[v].path) for v in order]
+
+
 def doc_for(op, clean_doc):
     text = METHOD_DOCS.get(op.path)
     if text is None:

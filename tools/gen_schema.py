@@ -40,23 +40,10 @@ DEFAULT_SPEC = os.path.join(ROOT, "spec", "autumn-api-2.x.yml")
 OUT = os.path.join(ROOT, "src", "schema", "tables.rs")
 
 # (Rust variant, path) in the order of the `Op` enum.
-OPS = [
-    ("CustomersGetOrCreate", "/v1/customers.get_or_create"),
-    ("EntitiesGet", "/v1/entities.get"),
-    ("BillingAttach", "/v1/billing.attach"),
-    ("BillingPreviewAttach", "/v1/billing.preview_attach"),
-    ("BillingUpdate", "/v1/billing.update"),
-    ("BillingPreviewUpdate", "/v1/billing.preview_update"),
-    ("BillingMultiAttach", "/v1/billing.multi_attach"),
-    ("BillingPreviewMultiAttach", "/v1/billing.preview_multi_attach"),
-    ("BillingSetupPayment", "/v1/billing.setup_payment"),
-    ("BillingOpenCustomerPortal", "/v1/billing.open_customer_portal"),
-    ("ReferralsCreateCode", "/v1/referrals.create_code"),
-    ("ReferralsRedeemCode", "/v1/referrals.redeem_code"),
-    ("PlansList", "/v1/plans.list"),
-    ("EventsList", "/v1/events.list"),
-    ("EventsAggregate", "/v1/events.aggregate"),
-]
+# (Op variant, path) of the operations the browser routes call, in the order of the route table of
+# src/routes/current.rs (`route("rpcName", Op::Variant, ...)`), paths from the operation table of
+# tools/gen_ops.py. Filled by `main`; the `Op` enum is generated from it too.
+OPS: list = []
 
 # ---------------------------------------------------------------------------------------------
 # Overrides: where autumn-js 1.3.13 (its bundled SDK, API 2.4.0) behaves differently from the
@@ -624,6 +611,9 @@ def main() -> None:
     spec_path = args[0] if args else DEFAULT_SPEC
     with open(spec_path, encoding="utf-8") as f:
         spec = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    from gen_ops import routed_operations
+
+    OPS[:] = routed_operations(spec)
     g = Gen(spec)
     req_roots, resp_roots = [], []
     for _, path in OPS:
@@ -649,6 +639,33 @@ def main() -> None:
         "//     python3 tools/gen_schema.py   (--check tells whether this file is current)",
         "",
         "use super::{Def, Field, Node};",
+        "use crate::client::generated as ops;",
+        "",
+        "/// The upstream operations the browser routes call, in the order the route table of",
+        "/// `src/routes/current.rs` first names them.",
+        "#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]",
+        "pub(crate) enum Op {",
+    ]
+    out += ["    %s," % v for v, _ in OPS]
+    out += [
+        "}",
+        "",
+        "impl Op {",
+        "    /// Every operation, in declaration order (the order of the root tables).",
+        "    #[cfg(test)]",
+        "    pub(crate) const ALL: [Op; %d] = [%s];" % (len(OPS), ", ".join("Op::%s" % v for v, _ in OPS)),
+        "",
+        "    /// The API path of the operation (from the client's operation table, `tools/gen_ops.py`).",
+        "    pub(crate) fn path(self) -> &'static str {",
+        "        match self {",
+    ]
+    for v, path in OPS:
+        const = path[len("/v1/"):].replace(".", "_").upper()
+        out.append("            Op::%s => ops::%s.path," % (v, const))
+    out += [
+        "        }",
+        "    }",
+        "}",
         "",
         "/// Every schema node; nodes refer to each other by index.",
         "pub(super) static NODES: [Node; %d] = [" % len(g.nodes),

@@ -3,6 +3,71 @@
 //     python3 tools/gen_schema.py   (--check tells whether this file is current)
 
 use super::{Def, Field, Node};
+use crate::client::generated as ops;
+
+/// The upstream operations the browser routes call, in the order the route table of
+/// `src/routes/current.rs` first names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Op {
+    CustomersGetOrCreate,
+    EntitiesGet,
+    BillingAttach,
+    BillingPreviewAttach,
+    BillingUpdate,
+    BillingPreviewUpdate,
+    BillingMultiAttach,
+    BillingPreviewMultiAttach,
+    BillingSetupPayment,
+    BillingOpenCustomerPortal,
+    ReferralsCreateCode,
+    ReferralsRedeemCode,
+    PlansList,
+    EventsList,
+    EventsAggregate,
+}
+
+impl Op {
+    /// Every operation, in declaration order (the order of the root tables).
+    #[cfg(test)]
+    pub(crate) const ALL: [Op; 15] = [
+        Op::CustomersGetOrCreate,
+        Op::EntitiesGet,
+        Op::BillingAttach,
+        Op::BillingPreviewAttach,
+        Op::BillingUpdate,
+        Op::BillingPreviewUpdate,
+        Op::BillingMultiAttach,
+        Op::BillingPreviewMultiAttach,
+        Op::BillingSetupPayment,
+        Op::BillingOpenCustomerPortal,
+        Op::ReferralsCreateCode,
+        Op::ReferralsRedeemCode,
+        Op::PlansList,
+        Op::EventsList,
+        Op::EventsAggregate,
+    ];
+
+    /// The API path of the operation (from the client's operation table, `tools/gen_ops.py`).
+    pub(crate) fn path(self) -> &'static str {
+        match self {
+            Op::CustomersGetOrCreate => ops::CUSTOMERS_GET_OR_CREATE.path,
+            Op::EntitiesGet => ops::ENTITIES_GET.path,
+            Op::BillingAttach => ops::BILLING_ATTACH.path,
+            Op::BillingPreviewAttach => ops::BILLING_PREVIEW_ATTACH.path,
+            Op::BillingUpdate => ops::BILLING_UPDATE.path,
+            Op::BillingPreviewUpdate => ops::BILLING_PREVIEW_UPDATE.path,
+            Op::BillingMultiAttach => ops::BILLING_MULTI_ATTACH.path,
+            Op::BillingPreviewMultiAttach => ops::BILLING_PREVIEW_MULTI_ATTACH.path,
+            Op::BillingSetupPayment => ops::BILLING_SETUP_PAYMENT.path,
+            Op::BillingOpenCustomerPortal => ops::BILLING_OPEN_CUSTOMER_PORTAL.path,
+            Op::ReferralsCreateCode => ops::REFERRALS_CREATE_CODE.path,
+            Op::ReferralsRedeemCode => ops::REFERRALS_REDEEM_CODE.path,
+            Op::PlansList => ops::PLANS_LIST.path,
+            Op::EventsList => ops::EVENTS_LIST.path,
+            Op::EventsAggregate => ops::EVENTS_AGGREGATE.path,
+        }
+    }
+}
 
 /// Every schema node; nodes refer to each other by index.
 pub(super) static NODES: [Node; 331] = [
