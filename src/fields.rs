@@ -483,6 +483,19 @@ mod tests {
     }
 
     #[test]
+    fn only_what_was_sent_and_dropped_is_reported() {
+        // `null` stays `null` and is not reported; an empty array has nothing to report.
+        let (body, dropped) = run(&["custom_range.start"], json!({"custom_range": null}));
+        assert_eq!(body, json!({"custom_range": null}));
+        assert!(dropped.is_empty(), "{dropped:?}");
+        let (body, dropped) = run(&["custom_range.start"], json!({"custom_range": []}));
+        assert_eq!(body, json!({"custom_range": []}));
+        assert!(dropped.is_empty(), "{dropped:?}");
+        let (_, dropped) = run(&["custom_range.start"], json!({"custom_range": [1]}));
+        assert_eq!(dropped, ["custom_range[]"]);
+    }
+
+    #[test]
     fn a_scalar_where_an_object_is_expected_is_dropped() {
         let (body, _) = run(
             &["feature_id", "custom_range.start", "custom_range.end"],
