@@ -12,10 +12,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
-use autumn_tower::{AutumnService, Identity, RetryPolicy};
+use autumn_tower::{AutumnService, RetryPolicy};
 use bytes::Bytes;
 use fault_server::{Fault, FaultServer};
-use http::request::Parts;
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -47,16 +46,9 @@ fn count_panics() {
     });
 }
 
-type Identifier = fn(&Parts) -> std::future::Ready<Result<Option<Identity>, std::io::Error>>;
-
-fn identify(parts: &Parts) -> std::future::Ready<Result<Option<Identity>, std::io::Error>> {
-    let id = parts
-        .headers
-        .get("x-customer-id")
-        .and_then(|v| v.to_str().ok())
-        .map(Identity::new);
-    std::future::ready(Ok(id))
-}
+#[path = "support/identify.rs"]
+mod identify;
+use identify::{by_headers as identify, ByHeaders as Identifier};
 
 fn service(upstream: &str) -> AutumnService<Identifier> {
     let mut retry = RetryPolicy::default();

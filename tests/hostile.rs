@@ -12,9 +12,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
 
-use autumn_tower::{AutumnService, Identity, Protocol};
+use autumn_tower::{AutumnService, Protocol};
 use bytes::Bytes;
-use http::request::Parts;
 use http::{Request, Response};
 use http_body_util::Full;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -42,16 +41,9 @@ fn count_panics() {
     });
 }
 
-type Identifier = fn(&Parts) -> std::future::Ready<Result<Option<Identity>, Infallible>>;
-
-fn identify(parts: &Parts) -> std::future::Ready<Result<Option<Identity>, Infallible>> {
-    let id = parts
-        .headers
-        .get("x-customer-id")
-        .and_then(|v| v.to_str().ok())
-        .map(Identity::new);
-    std::future::ready(Ok(id))
-}
+#[path = "support/identify.rs"]
+mod identify;
+use identify::{by_headers as identify, ByHeaders as Identifier};
 
 /// The service with an in-memory upstream that counts its calls.
 fn service(calls: Arc<AtomicUsize>, protocol: Protocol) -> AutumnService<Identifier> {

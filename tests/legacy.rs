@@ -16,9 +16,8 @@ use autumn_tower::client::legacy::{
 };
 mod support;
 
-use autumn_tower::{AutumnService, Identity, Protocol};
+use autumn_tower::{AutumnService, Protocol};
 use bytes::Bytes;
-use http::request::Parts;
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use proptest::prelude::*;
@@ -31,27 +30,7 @@ fn upstream() -> MemoryAutumn {
     MemoryAutumn::new(json!({"ok": true}))
 }
 
-/// The quickstart's demo rule: `x-customer-id` (absent or empty: anonymous), `x-customer-name`,
-/// `x-customer-email`.
-fn identify(parts: &Parts) -> std::future::Ready<Result<Option<Identity>, std::io::Error>> {
-    let h = |n: &str| {
-        parts
-            .headers
-            .get(n)
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
-    std::future::ready(Ok(h("x-customer-id").map(|id| Identity {
-        customer_id: id,
-        customer_data: autumn_tower::CustomerDetails {
-            name: h("x-customer-name"),
-            email: h("x-customer-email"),
-        },
-    })))
-}
-
-type Identifier = fn(&Parts) -> std::future::Ready<Result<Option<Identity>, std::io::Error>>;
+use support::identify::{by_headers as identify, ByHeaders as Identifier};
 
 const SECRET: &str = "am_sk_test_legacy";
 

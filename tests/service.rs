@@ -12,9 +12,8 @@ use std::time::Duration;
 
 mod support;
 
-use autumn_tower::{AutumnLayer, AutumnService, Identity};
+use autumn_tower::{AutumnLayer, AutumnService};
 use bytes::Bytes;
-use http::request::Parts;
 use http::{Request, Response, StatusCode};
 use http_body::Frame;
 use http_body_util::{BodyExt, Full};
@@ -27,27 +26,7 @@ fn upstream() -> MemoryAutumn {
     MemoryAutumn::new(json!({}))
 }
 
-fn identify(parts: &Parts) -> std::future::Ready<Result<Option<Identity>, std::io::Error>> {
-    let h = |n: &str| {
-        parts
-            .headers
-            .get(n)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    if h("x-identify-fails").is_some() {
-        return std::future::ready(Err(std::io::Error::other("session store down")));
-    }
-    std::future::ready(Ok(h("x-customer-id").map(|id| Identity {
-        customer_id: id,
-        customer_data: autumn_tower::CustomerDetails {
-            name: h("x-customer-name"),
-            email: h("x-customer-email"),
-        },
-    })))
-}
-
-type Identifier = fn(&Parts) -> std::future::Ready<Result<Option<Identity>, std::io::Error>>;
+use support::identify::{by_headers as identify, ByHeaders as Identifier};
 
 fn service(up: &MemoryAutumn) -> AutumnService<Identifier> {
     AutumnService::builder()

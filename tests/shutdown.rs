@@ -8,23 +8,15 @@ mod fault_server;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use autumn_tower::{AutumnService, Identity};
+use autumn_tower::AutumnService;
 use fault_server::{Fault, FaultServer};
-use http::request::Parts;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-type Identifier = fn(&Parts) -> std::future::Ready<Result<Option<Identity>, std::io::Error>>;
-
-fn identify(parts: &Parts) -> std::future::Ready<Result<Option<Identity>, std::io::Error>> {
-    let id = parts
-        .headers
-        .get("x-customer-id")
-        .and_then(|v| v.to_str().ok())
-        .map(Identity::new);
-    std::future::ready(Ok(id))
-}
+#[path = "support/identify.rs"]
+mod identify;
+use identify::{by_headers as identify, ByHeaders as Identifier};
 
 fn request(route: &str, plan: &str) -> Vec<u8> {
     let body = format!(r#"{{"planId":"{plan}"}}"#);

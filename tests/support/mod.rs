@@ -10,6 +10,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod fake_autumn;
+pub mod identify;
 pub mod memory_autumn;
 
 #[allow(unused_imports)]
