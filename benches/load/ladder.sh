@@ -26,7 +26,7 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-RUNGS="passthrough ladder-client ladder-copy ladder-service quickstart"
+RUNGS="${RUNGS:-passthrough ladder-client ladder-copy ladder-service quickstart}"
 CG_WARMUP="${CG_WARMUP:-200}"
 CG_REQUESTS="${CG_REQUESTS:-2000}"
 BASE_PORT="${BASE_PORT:-18400}"
