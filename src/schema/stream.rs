@@ -369,17 +369,25 @@ impl<'de> Conv<'_> {
         self.out.push(b'{');
         let mut first = true;
         let mut seen: u128 = 0;
+        // Autumn writes an object's keys in its schema's order, which is the tables' order: the field
+        // after the last one found is tried first, the whole list only when that guess misses.
+        let mut next = 0;
         while let Some(key) = map.next_key_seed(KeySeed)? {
             let key = key.as_str();
-            let Some(i) = fields.iter().position(|f| {
-                // Most names differ in length or first byte: skip the full comparison for them.
-                f.snake.len() == key.len()
-                    && f.snake.as_bytes().first() == key.as_bytes().first()
-                    && f.snake == key
-            }) else {
+            let found = match fields.get(next) {
+                Some(f) if f.snake == key => Some(next),
+                _ => fields.iter().position(|f| {
+                    // Most names differ in length or first byte: skip the full comparison for them.
+                    f.snake.len() == key.len()
+                        && f.snake.as_bytes().first() == key.as_bytes().first()
+                        && f.snake == key
+                }),
+            };
+            let Some(i) = found else {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             };
+            next = i + 1;
             let bit = 1u128.checked_shl(i as u32).unwrap_or(0);
             if bit == 0 || seen & bit != 0 {
                 // A repeated key (the tree keeps the last one) or an object too wide to track.
