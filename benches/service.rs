@@ -195,7 +195,11 @@ fn run_on(
     body: &'static str,
 ) -> usize {
     let f = fixture();
-    let mut req = Request::builder().method("POST").uri(path);
+    // Declared JSON, as autumn-js sends it (without it every POST is a 415).
+    let mut req = Request::builder()
+        .method("POST")
+        .uri(path)
+        .header("content-type", "application/json");
     if let Some(c) = customer {
         req = req.header("x-customer-id", c);
     }

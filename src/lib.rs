@@ -10,6 +10,9 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod authorize;
+#[cfg(feature = "__bench")]
+#[doc(hidden)]
+pub mod bench;
 #[cfg(feature = "blocking")]
 pub mod blocking;
 pub mod body;

@@ -13,6 +13,9 @@ TARGET_NAMES = {
     "upstream": "fake upstream, direct",
     "passthrough": "pass-through hyper proxy",
     "quickstart": "autumn quickstart (this crate)",
+    "ladder-client": "ladder (b): pass-through through the crate's Client",
+    "ladder-copy": "ladder (c): AutumnService, copying conversion",
+    "ladder-service": "ladder (d): AutumnService, bare hyper",
     "node": "autumn-js 1.3.13, hono, Node",
     "python": "autumn-py 3.1.9 AutumnASGI, uvicorn",
     "quickstart-legacy": "autumn quickstart, legacy `customers`",
@@ -21,6 +24,9 @@ ROUTES = {
     "upstream": "getOrCreateCustomer",
     "passthrough": "getOrCreateCustomer",
     "quickstart": "getOrCreateCustomer",
+    "ladder-client": "getOrCreateCustomer",
+    "ladder-copy": "getOrCreateCustomer",
+    "ladder-service": "getOrCreateCustomer",
     "node": "getOrCreateCustomer",
     "python": "customers/ (v1.2)",
     "quickstart-legacy": "customers (v1.2)",
@@ -44,6 +50,7 @@ def main():
     ap.add_argument("--date", required=True)
     ap.add_argument("--machine", required=True)
     ap.add_argument("--command", required=True)
+    ap.add_argument("--loadgen", default="wrk")
     args = ap.parse_args()
 
     rows = []
@@ -67,7 +74,7 @@ def main():
     w(f"- machine: {args.machine}; shared with other builds, so absolute numbers are noisy and the")
     w("  ratios within this run are what count")
     w(f"- command: `{args.command}`")
-    w("- load generator: wrk, POST with identity headers (`x-customer-id`, `x-customer-name`,")
+    w(f"- load generator: {args.loadgen}, POST with identity headers (`x-customer-id`, `x-customer-name`,")
     w("  `x-customer-email`); upstream: benches/load/upstream.rs answering a 4.7 KB customer (2.x) or")
     w("  a 3.9 KB customer (v1.2)")
     w("- CPU: utime + stime (+ children) of the server process from /proc/PID/stat over the run;")

@@ -8,6 +8,8 @@
 #   node          autumn-js 1.3.13's backend with its hono adapter on Node (benches/load/node)
 #   python        autumn-py 3.1.9's AutumnASGI under uvicorn + uvloop + httptools (legacy `customers/`)
 #   quickstart-legacy  the quickstart with AUTUMN_PROTOCOL=legacy on the Python SDK's route (`customers`)
+#   ladder-client ladder-copy ladder-service   the rungs between the pass-through and the quickstart
+#                 (examples/ladder.rs; `bash benches/load/ladder.sh` runs them with callgrind too)
 #
 # Then the connection-reuse check: REUSE_REQUESTS requests at concurrency 64 through the quickstart,
 # counting the TCP connections the upstream accepts.
@@ -18,11 +20,13 @@
 #   DURATION=10s        length of each measured run
 #   WARMUP=3s           warm-up at the highest concurrency before the measured runs of each server
 #   CONCURRENCY="1 16 64"
-#   TARGETS="upstream passthrough quickstart node python quickstart-legacy"
+#   TARGETS="upstream passthrough ladder-client ladder-copy ladder-service quickstart node python quickstart-legacy"
 #   REUSE_REQUESTS=100000   requests of the connection-reuse check (0 skips it)
 #   PIN=0               1: the server under test on the last CPU, wrk and the upstream on the others
-#   BASE_PORT=18400     ports BASE_PORT+1 .. BASE_PORT+7 on 127.0.0.1
+#   BASE_PORT=18400     ports BASE_PORT+1 .. BASE_PORT+10 on 127.0.0.1
 #   RESULTS=benches/load/results/latest.md
+#   LOADGEN=wrk         wrk, or `loadgen` (benches/load/loadgen.rs, same RESULT line; the default when wrk
+#                       is missing and cannot be installed)
 #
 # Installs what is missing: wrk (apt-get), the Rust helpers and the quickstart (cargo, release), the
 # Node packages (npm ci) and the Python venv (benches/load/.venv). Never reaches beyond 127.0.0.1 once
@@ -34,11 +38,12 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 DURATION="${DURATION:-10s}"
 WARMUP="${WARMUP:-3s}"
 CONCURRENCY="${CONCURRENCY:-1 16 64}"
-TARGETS="${TARGETS:-upstream passthrough quickstart node python quickstart-legacy}"
+TARGETS="${TARGETS:-upstream passthrough ladder-client ladder-copy ladder-service quickstart node python quickstart-legacy}"
 REUSE_REQUESTS="${REUSE_REQUESTS:-100000}"
 PIN="${PIN:-0}"
 BASE_PORT="${BASE_PORT:-18400}"
 RESULTS="${RESULTS:-$HERE/results/latest.md}"
+LOADGEN="${LOADGEN:-wrk}"
 
 UP_PORT=$((BASE_PORT + 1))
 CONTROL_PORT=$((BASE_PORT + 2))
@@ -48,7 +53,7 @@ SECRET="am_sk_test_load_comparison"
 CURRENT_BODY='{"errorOnNotFound":false}'
 LEGACY_BODY='{}'
 
-RAW="$HERE/results/raw-$(date +%Y%m%d-%H%M%S)"
+RAW="${RAW:-$HERE/results/raw-$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$RAW"
 TSV="$RAW/results.tsv"
 log() { printf '[load] %s\n' "$*" >&2; }
@@ -67,9 +72,10 @@ else
 fi
 
 # --- Tools and builds ----------------------------------------------------------------------------
-if ! command -v wrk >/dev/null; then
+if [[ "$LOADGEN" == wrk ]] && ! command -v wrk >/dev/null; then
   log "installing wrk (apt-get)"
-  apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
+  apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; } ||
+    { log "wrk could not be installed: using benches/load/loadgen.rs"; LOADGEN=loadgen; }
 fi
 log "building the helpers (benches/load, release)"
 cargo build --quiet --release --manifest-path "$HERE/Cargo.toml"
@@ -77,6 +83,11 @@ HELPERS="${CARGO_TARGET_DIR:-$HERE/target}/release"
 log "building the quickstart (release)"
 (cd "$ROOT" && cargo build --quiet --release --example quickstart)
 QUICKSTART="${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/quickstart"
+LADDER="${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/ladder"
+if [[ " $TARGETS " == *" ladder-"* ]]; then
+  log "building the ladder's servers (release, internal feature __bench)"
+  (cd "$ROOT" && cargo build --quiet --release --example ladder --features __bench)
+fi
 
 want() { [[ " $TARGETS " == *" $1 "* ]]; }
 if want node; then
@@ -130,7 +141,11 @@ wait_ready() {
 wrk_run() {
   local c="$1" threads=2
   ((c < threads)) && threads="$c"
-  BODY="$4" "${ON_LOAD[@]}" wrk -t"$threads" -c"$c" -d"$2" --timeout 10s -s "$HERE/request.lua" "$3" >"$5" 2>&1
+  if [[ "$LOADGEN" == loadgen ]]; then
+    BODY="$4" "${ON_LOAD[@]}" "$HELPERS/loadgen" "$3" "$c" "$2" >"$5" 2>&1
+  else
+    BODY="$4" "${ON_LOAD[@]}" wrk -t"$threads" -c"$c" -d"$2" --timeout 10s -s "$HERE/request.lua" "$3" >"$5" 2>&1
+  fi
 }
 result_field() { grep '^RESULT' "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k {print $2}'; }
 
@@ -158,6 +173,10 @@ start_target() {
       port=$((BASE_PORT + 4)); T_URL="http://127.0.0.1:$port/api/autumn/getOrCreateCustomer"; T_BODY="$CURRENT_BODY"
       AUTUMN_SECRET_KEY="$SECRET" AUTUMN_API_URL="$UPSTREAM_URL" PORT="$port" \
         "${ON_SERVER[@]}" "$QUICKSTART" >"$RAW/$1.out" 2>&1 & ;;
+    ladder-client|ladder-copy|ladder-service)
+      case "$1" in ladder-client) port=$((BASE_PORT + 8)) ;; ladder-copy) port=$((BASE_PORT + 9)) ;; *) port=$((BASE_PORT + 10)) ;; esac
+      T_URL="http://127.0.0.1:$port/api/autumn/getOrCreateCustomer"; T_BODY="$CURRENT_BODY"
+      "${ON_SERVER[@]}" "$LADDER" "${1#ladder-}" "127.0.0.1:$port" "$UPSTREAM_URL" >"$RAW/$1.out" 2>&1 & ;;
     quickstart-legacy)
       port=$((BASE_PORT + 7)); T_URL="http://127.0.0.1:$port/api/autumn/customers"; T_BODY="$LEGACY_BODY"
       AUTUMN_PROTOCOL=legacy AUTUMN_SECRET_KEY="$SECRET" AUTUMN_API_URL="$UPSTREAM_URL" PORT="$port" \
@@ -254,6 +273,7 @@ printf '%s\n' "$REUSE_LINE" >"$RAW/reuse.tsv"
 mkdir -p "$(dirname "$RESULTS")"
 python3 "$HERE/report.py" "$TSV" "$RAW/reuse.tsv" \
   --date "$(date)" --machine "$(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -r)" \
-  --command "DURATION=$DURATION WARMUP=$WARMUP CONCURRENCY=\"$CONCURRENCY\" REUSE_REQUESTS=$REUSE_REQUESTS PIN=$PIN bash benches/load/run.sh" \
+  --command "DURATION=$DURATION WARMUP=$WARMUP CONCURRENCY=\"$CONCURRENCY\" REUSE_REQUESTS=$REUSE_REQUESTS PIN=$PIN LOADGEN=$LOADGEN bash benches/load/run.sh" \
+  --loadgen "$LOADGEN" \
   | tee "$RESULTS"
 log "table written to $RESULTS; raw data in $RAW"

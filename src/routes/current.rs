@@ -268,6 +268,10 @@ where
         Ok(raw) => raw,
         Err(resp) => return resp,
     };
+    #[cfg(feature = "__bench")]
+    if crate::bench::is_copy_conversion() {
+        return json(StatusCode::OK, Bytes::copy_from_slice(&raw));
+    }
     match schema::response_bytes_to_browser(route.op, &raw) {
         Ok(out) => json(StatusCode::OK, Bytes::from(out)),
         Err(ResponseError::NotJson) => {

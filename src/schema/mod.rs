@@ -125,7 +125,7 @@ impl Def {
         matches!(self, Def::None)
     }
 
-    fn to_value(&self) -> Option<Value> {
+    pub(super) fn to_value(&self) -> Option<Value> {
         Some(match *self {
             Def::None => return None,
             Def::Bool(b) => Value::Bool(b),

@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::response::{self, Ctx};
-use super::{js_number_value, node, Field, Node, MAX_DEPTH};
+use super::{js_number_value, node, Def, Field, Node, MAX_DEPTH};
 
 /// Converts Autumn's answer for the node `root`; `None` when the tree path must decide.
 pub(super) fn convert(root: u16, input: &[u8]) -> Option<Vec<u8>> {
@@ -85,6 +85,40 @@ fn write_field_name(out: &mut Vec<u8>, name: &str) {
     out.push(b'"');
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b"\":");
+}
+
+/// A missing field's default, `"name":value`, as the tree path writes it (`Def::to_value`) but without
+/// building the value; false when the field has none.
+fn write_default(out: &mut Vec<u8>, first: bool, f: &Field) -> bool {
+    let structured = match f.default {
+        Def::None => return false,
+        Def::Float(_) | Def::Json(_) => match f.default.to_value() {
+            Some(v) => Some(v),
+            None => return false,
+        },
+        _ => None,
+    };
+    begin(out, first);
+    write_field_name(out, f.camel);
+    match (&f.default, structured) {
+        (_, Some(v)) => write_value(out, &v),
+        (Def::Bool(b), None) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        (Def::Int(i), None) => {
+            let _ = serde_json::to_writer(&mut *out, i);
+        }
+        (Def::Str(s), None) => write_str(out, s),
+        _ => {}
+    }
+    true
+}
+
+/// A string that needs no escaping (see `visit_borrowed_str`), quoted.
+fn write_plain_str(out: &mut Vec<u8>, s: &str) {
+    debug_assert!(!s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20));
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
 }
 
 fn write_str(out: &mut Vec<u8>, s: &str) {
@@ -174,10 +208,19 @@ impl<'de> Visitor<'de> for Conv<'_> {
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Wrote, E> {
+        if let Node::Num | Node::Int = node(self.n) {
+            // An integer is written as it is (what `js_number_value` keeps it as).
+            let _ = serde_json::to_writer(&mut *self.out, &v);
+            return Ok(Wrote::Value);
+        }
         self.number(serde_json::Number::from(v))
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Wrote, E> {
+        if let Node::Num | Node::Int = node(self.n) {
+            let _ = serde_json::to_writer(&mut *self.out, &v);
+            return Ok(Wrote::Value);
+        }
         self.number(serde_json::Number::from(v))
     }
 
@@ -185,6 +228,23 @@ impl<'de> Visitor<'de> for Conv<'_> {
         match serde_json::Number::from_f64(v) {
             Some(n) => self.number(n),
             None => Err(give_up()),
+        }
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Wrote, E> {
+        // Borrowed means the input spelled the string without an escape: it holds no `"`, no `\` and
+        // no control character (serde_json refuses those raw), which are all serde_json's writer
+        // escapes. So its bytes are already the JSON text the writer would produce: copied as they are.
+        match node(self.n) {
+            Node::Str | Node::Enum(_) => {
+                write_plain_str(self.out, s);
+                Ok(Wrote::Value)
+            }
+            Node::Const(c) if s == *c => {
+                write_plain_str(self.out, s);
+                Ok(Wrote::Value)
+            }
+            _ => self.visit_str(s),
         }
     }
 
@@ -309,17 +369,25 @@ impl<'de> Conv<'_> {
         self.out.push(b'{');
         let mut first = true;
         let mut seen: u128 = 0;
+        // Autumn writes an object's keys in its schema's order, which is the tables' order: the field
+        // after the last one found is tried first, the whole list only when that guess misses.
+        let mut next = 0;
         while let Some(key) = map.next_key_seed(KeySeed)? {
             let key = key.as_str();
-            let Some(i) = fields.iter().position(|f| {
-                // Most names differ in length or first byte: skip the full comparison for them.
-                f.snake.len() == key.len()
-                    && f.snake.as_bytes().first() == key.as_bytes().first()
-                    && f.snake == key
-            }) else {
+            let found = match fields.get(next) {
+                Some(f) if f.snake == key => Some(next),
+                _ => fields.iter().position(|f| {
+                    // Most names differ in length or first byte: skip the full comparison for them.
+                    f.snake.len() == key.len()
+                        && f.snake.as_bytes().first() == key.as_bytes().first()
+                        && f.snake == key
+                }),
+            };
+            let Some(i) = found else {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             };
+            next = i + 1;
             let bit = 1u128.checked_shl(i as u32).unwrap_or(0);
             if bit == 0 || seen & bit != 0 {
                 // A repeated key (the tree keeps the last one) or an object too wide to track.
@@ -345,10 +413,7 @@ impl<'de> Conv<'_> {
             if seen & 1u128.checked_shl(i as u32).unwrap_or(0) != 0 {
                 continue;
             }
-            if let Some(d) = f.default.to_value() {
-                begin(self.out, first);
-                write_field_name(self.out, f.camel);
-                write_value(self.out, &d);
+            if write_default(self.out, first, f) {
                 first = false;
             } else if f.required && !matches!(node(f.node), Node::Any) {
                 return Err(give_up());

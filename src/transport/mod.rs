@@ -34,13 +34,14 @@ mod hyper;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http_body::Body;
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full};
-use tower::util::{BoxCloneSyncService, Oneshot};
+use tower::util::Oneshot;
 use tower::{Service, ServiceExt};
 
 pub use self::hyper::{HttpConfig, HyperTransport};
@@ -163,23 +164,36 @@ where
 ///
 /// This is the default transport type parameter of [`Client`](crate::Client) and
 /// [`AutumnService`](crate::AutumnService), so that swapping transports does not change their types.
+/// Cloning it clones an `Arc`; each request boxes its future and its response body once.
 #[derive(Clone)]
 pub struct Transport {
-    inner: BoxCloneSyncService<TransportRequest, http::Response<TransportBody>, BoxError>,
+    inner: Arc<dyn ErasedTransport>,
+}
+
+type BoxedSend =
+    Pin<Box<dyn Future<Output = Result<http::Response<TransportBody>, BoxError>> + Send>>;
+
+/// [`HttpTransport`] as an object-safe trait: sends from `&self`, so no clone of a boxed service is
+/// needed per request.
+trait ErasedTransport: Send + Sync + 'static {
+    fn send_boxed(&self, request: TransportRequest) -> BoxedSend;
+}
+
+impl<T: HttpTransport> ErasedTransport for T {
+    fn send_boxed(&self, request: TransportRequest) -> BoxedSend {
+        let fut = HttpTransport::send(self, request);
+        Box::pin(async move {
+            let resp = fut.await?;
+            Ok(resp.map(|b| b.boxed_unsync()))
+        })
+    }
 }
 
 impl Transport {
     /// Boxes any transport.
     pub fn new<T: HttpTransport>(transport: T) -> Self {
-        let svc = tower::service_fn(move |req: TransportRequest| {
-            let fut = transport.send(req);
-            async move {
-                let resp = fut.await?;
-                Ok::<_, BoxError>(resp.map(|b| b.boxed_unsync()))
-            }
-        });
         Transport {
-            inner: BoxCloneSyncService::new(svc),
+            inner: Arc::new(transport),
         }
     }
 }
@@ -193,14 +207,15 @@ impl fmt::Debug for Transport {
 impl Service<TransportRequest> for Transport {
     type Response = http::Response<TransportBody>;
     type Error = BoxError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, BoxError>> + Send>>;
+    type Future = BoxedSend;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        self.inner.poll_ready(cx)
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        // `HttpTransport::send` readies its own clone of the service before calling it.
+        Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, req: TransportRequest) -> Self::Future {
-        self.inner.call(req)
+        self.inner.send_boxed(req)
     }
 }
 

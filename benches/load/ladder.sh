@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# The ablation ladder (see BENCHMARKS.md): the same request through five servers, each adding one part of
+# the stack, measured in one run two ways.
+#
+#   (a) passthrough     benches/load/passthrough.rs: hyper proxy, bytes in, bytes out
+#   (b) ladder-client   the browser's body through the crate's Client (headers, deadline, retry budget,
+#                       boxed transport, collected answer), the answer's bytes back unchanged
+#   (c) ladder-copy     the AutumnService with a response "conversion" that only copies the bytes
+#   (d) ladder-service  the full AutumnService (bare hyper server, as (b) and (c))
+#   (e) quickstart      examples/quickstart.rs: axum router, CORS, tracing subscriber, the service
+#
+# 1. Load: `run.sh` with those targets at concurrency 64 (CPU s per 1,000 requests = utime + stime of the
+#    server from /proc/PID/stat around the run; req/s, p50/p99, peak RSS).
+# 2. Instructions: each server under `valgrind --tool=callgrind` (the fake upstream outside it);
+#    CG_WARMUP sequential requests on one keep-alive connection, then the counters are zeroed
+#    (`callgrind_control -z`), CG_REQUESTS more, then dumped (`callgrind_control -d`). Instructions per
+#    request = the dump's total Ir / CG_REQUESTS; nothing is subtracted (the runtime's idle wake-ups and
+#    the load generator's connection are in it).
+#
+#   bash benches/load/ladder.sh
+#
+# Environment (all optional): DURATION=10s WARMUP=3s CG_WARMUP=200 CG_REQUESTS=2000 LOADGEN (wrk if
+# installed, else benches/load/loadgen.rs) SKIP_LOAD=1 SKIP_CALLGRIND=1 BASE_PORT=18400
+# RESULTS=benches/load/results/ladder.md
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+RUNGS="${RUNGS:-passthrough ladder-client ladder-copy ladder-service quickstart}"
+CG_WARMUP="${CG_WARMUP:-200}"
+CG_REQUESTS="${CG_REQUESTS:-2000}"
+BASE_PORT="${BASE_PORT:-18400}"
+RESULTS="${RESULTS:-$HERE/results/ladder.md}"
+if [[ -z "${LOADGEN:-}" ]]; then
+  if command -v wrk >/dev/null; then LOADGEN=wrk; else LOADGEN=loadgen; fi
+fi
+export LOADGEN
+RAW="$HERE/results/ladder-$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$RAW"
+log() { printf '[ladder] %s\n' "$*" >&2; }
+
+# --- 1. Load ------------------------------------------------------------------------------------
+if [[ "${SKIP_LOAD:-0}" != 1 ]]; then
+  RAW="$RAW/load" TARGETS="$RUNGS" CONCURRENCY=64 REUSE_REQUESTS=0 BASE_PORT="$BASE_PORT" \
+    RESULTS="$RAW/load.md" bash "$HERE/run.sh" >/dev/null
+else
+  (cd "$HERE" && cargo build --quiet --release)
+  (cd "$ROOT" && cargo build --quiet --release --example quickstart &&
+    cargo build --quiet --release --example ladder --features __bench)
+fi
+
+# --- 2. Instructions per request under callgrind ---------------------------------------------------
+BIN="${CARGO_TARGET_DIR:-$HERE/target}/release"
+EXAMPLES="${CARGO_TARGET_DIR:-$ROOT/target}/release/examples"
+UP_PORT=$((BASE_PORT + 21))
+UPSTREAM_URL="http://127.0.0.1:$UP_PORT"
+PORT=$((BASE_PORT + 23))
+URL="http://127.0.0.1:$PORT/api/autumn/getOrCreateCustomer"
+printf 'rung\tir_total\trequests\tir_per_request\n' >"$RAW/callgrind.tsv"
+if [[ "${SKIP_CALLGRIND:-0}" != 1 ]]; then
+  command -v valgrind >/dev/null || { log "valgrind not found"; exit 1; }
+  "$BIN/fake-upstream" "127.0.0.1:$UP_PORT" "127.0.0.1:$((BASE_PORT + 22))" >"$RAW/upstream.out" 2>&1 &
+  UP_PID=$!
+  pid=""
+  trap 'kill $UP_PID $pid 2>/dev/null || true' EXIT
+  sleep 0.5
+  for rung in $RUNGS; do
+    if curl -s -o /dev/null "http://127.0.0.1:$PORT/"; then
+      log "port $PORT is already in use"; exit 1
+    fi
+    case "$rung" in
+      passthrough) cmd=("$BIN/passthrough" "127.0.0.1:$PORT" "$UPSTREAM_URL") ;;
+      quickstart) cmd=("$EXAMPLES/quickstart") ;;
+      *) cmd=("$EXAMPLES/ladder" "${rung#ladder-}" "127.0.0.1:$PORT" "$UPSTREAM_URL") ;;
+    esac
+    AUTUMN_SECRET_KEY=am_sk_test_load_comparison AUTUMN_API_URL="$UPSTREAM_URL" PORT="$PORT" valgrind --tool=callgrind --callgrind-out-file="$RAW/callgrind.$rung.%p" "${cmd[@]}" \
+      >"$RAW/$rung.cg.out" 2>&1 &
+    pid=$!
+    for _ in $(seq 1 300); do
+      curl -s -o /dev/null -X POST "$URL" && break
+      sleep 0.2
+    done
+    "$BIN/loadgen" "$URL" 1 "${CG_WARMUP}n" >"$RAW/$rung.cg.warmup.txt"
+    callgrind_control -z "$pid" >/dev/null
+    "$BIN/loadgen" "$URL" 1 "${CG_REQUESTS}n" >"$RAW/$rung.cg.run.txt"
+    callgrind_control -d "$pid" >/dev/null
+    done_n="$(grep -o 'requests=[0-9]*' "$RAW/$rung.cg.run.txt" | cut -d= -f2)"
+    ir="$(grep -h '^totals:' "$RAW"/callgrind."$rung".*.1 | awk '{print $2}')"
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    printf '%s\t%s\t%s\t%.0f\n' "$rung" "$ir" "$done_n" "$(awk -v a="$ir" -v b="$done_n" 'BEGIN{print a/b}')" \
+      >>"$RAW/callgrind.tsv"
+    log "$rung: $(tail -1 "$RAW/callgrind.tsv" | cut -f4) instructions per request"
+  done
+fi
+
+# --- Report ------------------------------------------------------------------------------------------
+mkdir -p "$(dirname "$RESULTS")"
+python3 - "$RAW/load/results.tsv" "$RAW/callgrind.tsv" "$LOADGEN" "$CG_WARMUP" "$CG_REQUESTS" <<'PY' | tee "$RESULTS"
+import csv, os, sys
+load_path, cg_path, loadgen, cg_warm, cg_n = sys.argv[1:]
+names = {
+    "passthrough": "(a) pass-through hyper proxy",
+    "ladder-client": "(b) + the crate's Client and transport (no conversion)",
+    "ladder-copy": "(c) + AutumnService, conversion = byte copy",
+    "ladder-service": "(d) + the streaming conversion (full service)",
+    "quickstart": "(e) + axum, CORS, tracing (the quickstart)",
+}
+load = {}
+if os.path.exists(load_path):
+    for r in csv.DictReader(open(load_path), delimiter="\t"):
+        load[r["target"]] = r
+cg = {r["rung"]: r for r in csv.DictReader(open(cg_path), delimiter="\t")}
+base_cpu = float(load["passthrough"]["cpu_s_per_1k"]) if "passthrough" in load else None
+base_ir = float(cg["passthrough"]["ir_per_request"]) if "passthrough" in cg else None
+base_rps = float(load["passthrough"]["req_per_s"]) if "passthrough" in load else None
+print(f"Load: {loadgen}, c=64; callgrind: {cg_warm} warm-up then {cg_n} sequential requests, Ir / requests.")
+print()
+print("| rung | req/s (c=64) | p99 | CPU s / 1k req | CPU ÷ (a) | peak RSS | instructions / req | Ir ÷ (a) |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+for k, name in names.items():
+    l, c = load.get(k), cg.get(k)
+    cells = [name]
+    if l:
+        cpu = float(l["cpu_s_per_1k"])
+        p99 = int(l["p99_us"])
+        cells += [f"{float(l['req_per_s']):,.0f} ({float(l['req_per_s']) / base_rps:.2f}x)",
+                  f"{p99 / 1000:.2f} ms", f"{cpu:.4f}", f"{cpu / base_cpu:.2f}x",
+                  f"{int(l['hwm_kib']) / 1024:.1f} MiB"]
+    else:
+        cells += ["", "", "", "", ""]
+    if c:
+        ir = float(c["ir_per_request"])
+        cells += [f"{ir:,.0f}", f"{ir / base_ir:.2f}x"]
+    else:
+        cells += ["", ""]
+    print("| " + " | ".join(cells) + " |")
+PY
+log "written to $RESULTS; raw data in $RAW"

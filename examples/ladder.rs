@@ -1,0 +1,145 @@
+//! The servers of the load ablation ladder (`bash benches/load/ladder.sh`, see BENCHMARKS.md): each rung
+//! adds one part of the stack between the pass-through proxy (`benches/load/passthrough.rs`) and the
+//! quickstart (`examples/quickstart.rs`). Not an example to copy: it uses the crate's internal `__bench`
+//! hooks.
+//!
+//! ```text
+//! cargo build --release --example ladder --features __bench
+//! ladder <rung> <listen addr> <upstream base URL>
+//! ```
+//!
+//! Rungs, served by a bare hyper HTTP/1 server (no axum, no CORS, no tracing subscriber):
+//! - `client`: the browser's body goes through the crate's `Client` (its headers, per-attempt deadline,
+//!   retry budget, boxed transport, collected answer) to `POST /v1/customers.get_or_create`; the answer's
+//!   bytes come back unchanged.
+//! - `copy`: the `AutumnService` (routing, identify, request conversion, the same client) with a
+//!   response conversion that only copies the answer's bytes.
+//! - `service`: the full `AutumnService`.
+
+use std::convert::Infallible;
+use std::future::{ready, Ready};
+use std::net::SocketAddr;
+
+use autumn_tower::{AutumnService, Client, Identity};
+use bytes::Bytes;
+use http::request::Parts;
+use http::{header, HeaderValue, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+
+type Identify = fn(&Parts) -> Ready<Result<Option<Identity>, Infallible>>;
+
+/// The quickstart's demo identify hook.
+fn identify(parts: &Parts) -> Ready<Result<Option<Identity>, Infallible>> {
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let identity = header("x-customer-id").map(|id| {
+        let mut identity = Identity::new(id);
+        identity.customer_data.name = header("x-customer-name");
+        identity.customer_data.email = header("x-customer-email");
+        identity
+    });
+    ready(Ok(identity))
+}
+
+async fn forward(
+    req: Request<Incoming>,
+    client: Client,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let answer = match req.into_body().collect().await {
+        Ok(body) => {
+            autumn_tower::bench::post(&client, "/v1/customers.get_or_create", body.to_bytes()).await
+        }
+        Err(_) => {
+            let mut resp = Response::new(Full::new(Bytes::from_static(b"bad body")));
+            *resp.status_mut() = StatusCode::BAD_REQUEST;
+            return Ok(resp);
+        }
+    };
+    Ok(match answer {
+        Ok((status, body)) => {
+            let mut resp = Response::new(Full::new(body));
+            *resp.status_mut() = status;
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            resp
+        }
+        Err(_) => {
+            let mut resp = Response::new(Full::new(Bytes::from_static(b"upstream failed")));
+            *resp.status_mut() = StatusCode::BAD_GATEWAY;
+            resp
+        }
+    })
+}
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let usage = "usage: ladder <client|copy|service> <listen addr> <upstream base URL>";
+    let rung = args.next().expect(usage);
+    let listen: SocketAddr = args.next().expect(usage).parse().expect(usage);
+    let upstream = args.next().expect(usage);
+    let secret = "am_sk_test_load_comparison";
+    let client = Client::builder()
+        .secret_key(secret)
+        .base_url(&upstream)
+        .build()
+        .expect("client");
+    let service: Option<AutumnService<Identify>> = match rung.as_str() {
+        "client" => None,
+        "copy" | "service" => {
+            if rung == "copy" {
+                autumn_tower::bench::copy_conversion();
+            }
+            Some(
+                AutumnService::builder()
+                    .identify(identify as Identify)
+                    .client(client.clone())
+                    .build()
+                    .expect("service"),
+            )
+        }
+        _ => panic!("{usage}"),
+    };
+
+    let listener = TcpListener::bind(listen).await.expect("bind listen addr");
+    println!(
+        "ladder rung {rung} listening on http://{} -> {upstream}",
+        listener.local_addr().unwrap()
+    );
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let io = TokioIo::new(stream);
+        match &service {
+            Some(service) => {
+                let svc = TowerToHyperService::new(service.clone());
+                tokio::spawn(async move {
+                    let _ = http1::Builder::new().serve_connection(io, svc).await;
+                });
+            }
+            None => {
+                let client = client.clone();
+                tokio::spawn(async move {
+                    let svc = service_fn(move |req| forward(req, client.clone()));
+                    let _ = http1::Builder::new().serve_connection(io, svc).await;
+                });
+            }
+        }
+    }
+}

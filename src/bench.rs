@@ -1,0 +1,36 @@
+//! Not part of the API and outside semver (the internal `__bench` feature): the hooks of the load
+//! ablation ladder (`benches/load/ladder.sh`, `examples/ladder.rs`), which measures the stack rung by rung.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bytes::Bytes;
+use http::StatusCode;
+
+use crate::client::{Client, Operation, Retry};
+use crate::error::Error;
+use crate::transport::HttpTransport;
+
+static COPY_CONVERSION: AtomicBool = AtomicBool::new(false);
+
+/// From now on, every service in the process answers a 2xx upstream body with a plain copy of its bytes
+/// instead of converting it (the ladder's "conversion that only copies" rung).
+pub fn copy_conversion() {
+    COPY_CONVERSION.store(true, Ordering::Relaxed);
+}
+
+pub(crate) fn is_copy_conversion() -> bool {
+    COPY_CONVERSION.load(Ordering::Relaxed)
+}
+
+/// One upstream `POST path` through the client (deadline, retry budget, transport, collected body),
+/// with no conversion on either side.
+pub async fn post<T: HttpTransport>(
+    client: &Client<T>,
+    path: &'static str,
+    body: Bytes,
+) -> Result<(StatusCode, Bytes), Error> {
+    let raw = client
+        .execute(Operation::post(path, Retry::Safe), Some(body), None)
+        .await?;
+    Ok((raw.status, raw.body))
+}
