@@ -43,6 +43,8 @@ struct Fixture {
     load: AutumnService<Identifier>,
     /// The legacy protocol; Autumn answers `{"ok":true}` to everything.
     legacy: AutumnService<Identifier>,
+    /// Like `svc`, with `attach`'s allow-list widened to everything (the field filter's cost is the difference).
+    unfiltered: AutumnService<Identifier>,
 }
 
 fn service<T: autumn_tower::transport::HttpTransport>(transport: T) -> AutumnService<Identifier> {
@@ -98,6 +100,15 @@ fn fixture() -> &'static Fixture {
             let body = answers.get(req.uri().path()).cloned().unwrap_or_default();
             ready(Ok::<_, Infallible>(Response::new(Full::new(body))))
         });
+        let unfiltered = AutumnService::builder()
+            .secret_key("am_sk_test_bench")
+            .base_url("http://bench.invalid")
+            .transport(transport.clone())
+            // The empty path is the whole body: nothing is filtered.
+            .allow_fields("attach", [""])
+            .identify(identify as Identifier)
+            .build()
+            .unwrap();
         let svc = service(transport);
         let realistic = service(tower::service_fn(move |_req: Request<Full<Bytes>>| {
             ready(Ok::<_, Infallible>(Response::new(Full::new(
@@ -124,6 +135,7 @@ fn fixture() -> &'static Fixture {
             realistic,
             load,
             legacy,
+            unfiltered,
         }
     })
 }
@@ -248,6 +260,26 @@ fn attach() -> usize {
         "/api/autumn/attach",
         Some("cus_bench"),
         r#"{"planId":"pro","successUrl":"https://app.example/ok"}"#,
+    )
+}
+
+/// What autumn-js's client sends for a plan with a prepaid feature.
+const ATTACH_BODY: &str = r#"{"planId":"pro","successUrl":"https://app.example/ok","featureQuantities":[{"featureId":"seats","quantity":3}],"redirectMode":"always"}"#;
+
+/// `attach` with a realistic body through the default allow-list ...
+#[divan::bench]
+fn attach_filtered() -> usize {
+    run("/api/autumn/attach", Some("cus_bench"), ATTACH_BODY)
+}
+
+/// ... and with the list widened to everything: the filter's own cost is the difference.
+#[divan::bench]
+fn attach_unfiltered() -> usize {
+    run_on(
+        &fixture().unfiltered,
+        "/api/autumn/attach",
+        Some("cus_bench"),
+        ATTACH_BODY,
     )
 }
 

@@ -278,9 +278,9 @@ impl Allowed {
         node.children.retain(|(n, _)| n != last);
     }
 
-    /// Keeps only the allowed parts of `value`; pushes the dotted path of each dropped field to
+    /// Keeps only the allowed parts of `value`; notes the dotted path of each dropped field in
     /// `dropped`. Runs in time linear in the size of `value` times the (small, fixed) width of the list.
-    pub(crate) fn filter(&self, value: &mut Value, path: &mut String, dropped: &mut Vec<String>) {
+    pub(crate) fn filter(&self, value: &mut Value, path: &mut String, dropped: &mut Dropped) {
         if self.whole {
             return;
         }
@@ -297,7 +297,7 @@ impl Allowed {
                 }
                 None => {
                     if !items.is_empty() {
-                        dropped.push(format!("{path}[]"));
+                        dropped.note(|| format!("{path}[]"));
                     }
                     items.clear();
                 }
@@ -305,7 +305,7 @@ impl Allowed {
             Value::Null => {}
             // A scalar where the list expects an object or array: nothing of it is allowed.
             _ => {
-                dropped.push(path.clone());
+                dropped.note(|| path.clone());
                 *value = Value::Null;
             }
         }
@@ -316,7 +316,7 @@ impl Allowed {
         &self,
         map: &mut Map<String, Value>,
         path: &mut String,
-        dropped: &mut Vec<String>,
+        dropped: &mut Dropped,
     ) {
         if self.whole {
             return;
@@ -333,7 +333,7 @@ impl Allowed {
                     true
                 }
                 None => {
-                    dropped.push(path.clone());
+                    dropped.note(|| path.clone());
                     false
                 }
             };
@@ -410,25 +410,47 @@ impl Lists {
     }
 }
 
+/// At most this many dropped names are kept for the log; the rest are only counted (a body of 95,000
+/// unknown keys must not cost 95,000 strings).
+const NAMED: usize = 16;
+
+/// What a filter dropped: the first names, and how many more.
+#[derive(Debug, Default)]
+pub(crate) struct Dropped {
+    names: Vec<String>,
+    more: usize,
+}
+
+impl Dropped {
+    fn note(&mut self, name: impl FnOnce() -> String) {
+        if self.names.len() < NAMED {
+            self.names.push(name());
+        } else {
+            self.more += 1;
+        }
+    }
+}
+
 /// Applies `allowed` to a converted body and logs the names (never the values) of what was dropped.
 pub(crate) fn apply(route: &str, allowed: &Allowed, body: &mut Value) {
-    let mut dropped = Vec::new();
+    let mut dropped = Dropped::default();
     allowed.filter(body, &mut String::new(), &mut dropped);
     log_dropped(route, &dropped);
 }
 
 /// Applies `allowed` to a converted object body.
 pub(crate) fn apply_object(route: &str, allowed: &Allowed, body: &mut Map<String, Value>) {
-    let mut dropped = Vec::new();
+    let mut dropped = Dropped::default();
     allowed.filter_object(body, &mut String::new(), &mut dropped);
     log_dropped(route, &dropped);
 }
 
-fn log_dropped(route: &str, dropped: &[String]) {
-    if !dropped.is_empty() {
+fn log_dropped(route: &str, dropped: &Dropped) {
+    if !dropped.names.is_empty() {
         tracing::debug!(
             route,
-            dropped = %dropped.join(", "),
+            dropped = %dropped.names.join(", "),
+            more = dropped.more,
             "body fields the browser may not set were dropped"
         );
     }
@@ -440,9 +462,9 @@ mod tests {
     use serde_json::json;
 
     fn run(paths: &[&str], mut body: Value) -> (Value, Vec<String>) {
-        let mut dropped = Vec::new();
+        let mut dropped = Dropped::default();
         Allowed::of(paths.iter()).filter(&mut body, &mut String::new(), &mut dropped);
-        (body, dropped)
+        (body, dropped.names)
     }
 
     #[test]
@@ -480,6 +502,16 @@ mod tests {
                 "no_billing_changes"
             ]
         );
+    }
+
+    #[test]
+    fn a_wide_body_keeps_only_a_few_names() {
+        let body = Value::Object((0..1000).map(|i| (format!("k{i}"), json!(i))).collect());
+        let mut body = body;
+        let mut dropped = Dropped::default();
+        Allowed::of(["plan_id"]).filter(&mut body, &mut String::new(), &mut dropped);
+        assert_eq!(body, json!({}));
+        assert_eq!((dropped.names.len(), dropped.more), (NAMED, 1000 - NAMED));
     }
 
     #[test]
@@ -556,7 +588,7 @@ mod tests {
         let mut a = Allowed::of(["custom_range"]);
         a.deny("custom_range.end");
         let mut body = json!({"custom_range": {"start": 1, "end": 2}});
-        a.filter(&mut body, &mut String::new(), &mut Vec::new());
+        a.filter(&mut body, &mut String::new(), &mut Dropped::default());
         assert_eq!(body, json!({"custom_range": {}}));
         let mut deep = Allowed::of(["a", "b.c"]);
         deep.deny("a.x.y");
