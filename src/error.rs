@@ -28,7 +28,8 @@ use std::time::Duration;
 
 use http::StatusCode;
 
-use crate::transport::BoxError;
+/// A boxed error, as tower and hyper use (also [`transport::BoxError`](crate::transport::BoxError)).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// What went wrong, in broad strokes. New kinds may be added in minor releases.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

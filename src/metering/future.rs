@@ -12,7 +12,7 @@ use http::{Request, Response};
 use http_body_util::Either;
 use tower::Service;
 
-use super::layer::{Admit, BoxFuture, Outcome, Ticket, Verdict};
+use super::admit::{Admit, BoxFuture, Outcome, Ticket, Verdict};
 use super::Usage;
 use crate::body::ResponseBody;
 

@@ -77,6 +77,7 @@
 //! call to Autumn. Metered features are never cached: their answer carries a balance, and every
 //! request must be counted.
 
+mod admit;
 mod cache;
 mod future;
 mod layer;

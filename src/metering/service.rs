@@ -8,8 +8,8 @@ use http::{Request, Response};
 use http_body_util::Either;
 use tower::Service;
 
+use super::admit::Admit;
 use super::future::ResponseFuture;
-use super::layer::Admit;
 use crate::body::ResponseBody;
 
 /// Meters every request to the inner service: see the [module docs](super). Made by

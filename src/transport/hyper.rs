@@ -111,14 +111,14 @@ fn make_connector(http: HttpConnector) -> Result<Connector, Error> {
 impl Service<TransportRequest> for HyperTransport {
     type Response = http::Response<hyper::body::Incoming>;
     type Error = BoxError;
-    type Future = MapErrFuture;
+    type Future = HyperResponseFuture;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, req: TransportRequest) -> Self::Future {
-        MapErrFuture {
+        HyperResponseFuture {
             inner: self.client.request(req),
         }
     }
@@ -126,19 +126,20 @@ impl Service<TransportRequest> for HyperTransport {
 
 pin_project_lite::pin_project! {
     /// The future of one [`HyperTransport`] request.
-    pub struct MapErrFuture {
+    pub struct HyperResponseFuture {
         #[pin]
         inner: ResponseFuture,
     }
 }
 
-impl fmt::Debug for MapErrFuture {
+impl fmt::Debug for HyperResponseFuture {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MapErrFuture").finish_non_exhaustive()
+        f.debug_struct("HyperResponseFuture")
+            .finish_non_exhaustive()
     }
 }
 
-impl std::future::Future for MapErrFuture {
+impl std::future::Future for HyperResponseFuture {
     type Output = Result<http::Response<hyper::body::Incoming>, BoxError>;
 
     fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {

@@ -44,13 +44,12 @@ use http_body_util::{BodyExt, Full};
 use tower::util::Oneshot;
 use tower::{Service, ServiceExt};
 
-pub use self::hyper::{HttpConfig, HyperTransport};
+pub use self::hyper::{HttpConfig, HyperResponseFuture, HyperTransport};
 
 /// Whether this build has a TLS backend (the `rustls` or `native-tls` feature) for `https` URLs.
 pub(crate) const HAS_TLS: bool = cfg!(any(feature = "rustls", feature = "native-tls"));
 
-/// A boxed error, as tower and hyper use.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+pub use crate::error::BoxError;
 
 /// The request a transport receives: method, absolute URI, headers, and the complete JSON body.
 pub type TransportRequest = http::Request<Full<Bytes>>;
