@@ -44,12 +44,12 @@ use tracing::Instrument;
 
 use crate::authorize::{Access, Authorize};
 use crate::body::ResponseBody;
-use crate::client::{Client, ClientBuilder, Operation, Retry};
-use crate::error::{Error, ErrorKind};
+use crate::client::{Client, ClientBuilder, RawResponse};
+use crate::error::Error;
 use crate::fields::{Edit, Lists};
 use crate::future::ResponseFuture;
 use crate::identify::{Identify, Identity};
-use crate::routes::{self, error, Segments};
+use crate::routes::{self, current, error, legacy, upstream_failure, Segments, Upstream};
 use crate::transport::{BoxError, HttpTransport, Transport};
 
 /// The default path prefix, where autumn-js looks for its backend.
@@ -105,14 +105,14 @@ impl<I, T> fmt::Debug for AutumnService<I, T> {
     }
 }
 
-pub(crate) struct Shared<I, T> {
-    pub(crate) client: Client<T>,
+struct Shared<I, T> {
+    client: Client<T>,
     identify: I,
     authorize: Option<Authorize>,
     /// The browser-settable body fields of every route of `protocol`.
-    pub(crate) fields: Lists,
+    fields: Lists,
     prefix: String,
-    pub(crate) prefix_segments: Vec<String>,
+    prefix_segments: Vec<String>,
     body_limit: usize,
     body_timeout: Duration,
     protocol: Protocol,
@@ -427,16 +427,9 @@ where
     }
 }
 
-/// One upstream call made on behalf of a browser route.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Call {
-    pub(crate) path: &'static str,
-    pub(crate) retry: Retry,
-}
-
 /// Why a request body could not be used.
 #[derive(Debug)]
-pub(crate) enum BodyError {
+enum BodyError {
     /// Too large, too slow, or unreadable: the answer is not about the JSON.
     Transport(Response<ResponseBody>),
     /// Not a JSON object.
@@ -444,7 +437,7 @@ pub(crate) enum BodyError {
 }
 
 impl BodyError {
-    pub(crate) fn into_response(self) -> Response<ResponseBody> {
+    fn into_response(self) -> Response<ResponseBody> {
         match self {
             BodyError::Transport(r) | BodyError::Invalid(r) => r,
         }
@@ -462,13 +455,130 @@ impl<I: Identify, T: HttpTransport> Shared<I, T> {
             return routes::not_found();
         };
         match self.protocol {
-            Protocol::Current => routes::current::handle(self, req, segments.as_slice()).await,
-            Protocol::Legacy => routes::legacy::handle(self, req, segments.as_slice()).await,
+            Protocol::Current => self.current(req, segments.as_slice()).await,
+            Protocol::Legacy => self.legacy(req, segments.as_slice()).await,
+        }
+    }
+
+    /// One request of the current protocol: the I/O around the pure steps of [`routes::current`].
+    async fn current<B>(&self, req: Request<B>, segments: &[&str]) -> Response<ResponseBody>
+    where
+        B: http_body::Body,
+        B::Error: Into<BoxError>,
+    {
+        let Some(route) = current::find(segments) else {
+            return routes::not_found();
+        };
+        tracing::Span::current().record("route", route.name);
+        if req.method() != http::Method::POST {
+            return routes::method_not_allowed("POST");
+        }
+        if let Err(resp) = require_json(&req) {
+            return resp;
+        }
+        if let Some(resp) = self.reject_oversized(&req) {
+            return resp;
+        }
+        let (parts, body) = req.into_parts();
+        let identity = match self.identify(&parts).await {
+            Ok(identity) => identity,
+            Err(resp) => return resp,
+        };
+        if let Some(resp) = route.refuse_anonymous(identity.as_ref()) {
+            return resp;
+        }
+        if let Err(resp) = self.authorize(route.name, identity.as_ref(), &parts).await {
+            return resp;
+        }
+        let body = match self.read_json_object(body).await {
+            Ok(body) => body,
+            // An anonymous caller learns it is anonymous before anything about its JSON.
+            Err(BodyError::Invalid(_)) if identity.is_none() => Map::new(),
+            Err(e) => return e.into_response(),
+        };
+        let allowed = self.fields.get(route.name);
+        let upstream = match current::plan(route, identity.as_ref(), body, allowed) {
+            Ok(upstream) => upstream,
+            Err(resp) => return resp,
+        };
+        match self.send(upstream).await {
+            Ok(raw) => current::answer(route, raw, &|text| self.client.scrub(text)),
+            Err(resp) => resp,
+        }
+    }
+
+    /// One request of the legacy protocol: the I/O around the pure steps of [`routes::legacy`].
+    async fn legacy<B>(&self, req: Request<B>, segments: &[&str]) -> Response<ResponseBody>
+    where
+        B: http_body::Body,
+        B::Error: Into<BoxError>,
+    {
+        let (route, param) = match legacy::find(segments, req.method()) {
+            legacy::Found::Route(route, param) => (route, param),
+            legacy::Found::Method(allow) => return routes::method_not_allowed(allow),
+            legacy::Found::None => return routes::not_found(),
+        };
+        tracing::Span::current().record("route", route.name);
+        if let Some(resp) = route.answer_at_once() {
+            return resp;
+        }
+        let entity_id = match legacy::entity_id(param) {
+            Ok(id) => id,
+            Err(resp) => return resp,
+        };
+        if route.has_body() {
+            if let Err(resp) = require_json(&req) {
+                return resp;
+            }
+            if let Some(resp) = self.reject_oversized(&req) {
+                return resp;
+            }
+        }
+        let (parts, body) = req.into_parts();
+        let identity = match self.identify(&parts).await {
+            Ok(identity) => identity,
+            Err(resp) => return resp,
+        };
+        let read = if route.has_body() {
+            let bytes = match self.read_bytes(body).await {
+                Ok(bytes) => bytes,
+                Err(resp) => return resp,
+            };
+            match parse_off_worker(bytes, route.reader(identity.is_some())).await {
+                Ok(read) => read,
+                Err(resp) => return resp,
+            }
+        } else {
+            Ok(None)
+        };
+        let identity = match route.admit(identity, &read) {
+            Ok(identity) => identity,
+            Err(resp) => return resp,
+        };
+        if let Err(resp) = self.authorize(route.name, identity.as_ref(), &parts).await {
+            return resp;
+        }
+        let allowed = self.fields.get(route.name);
+        let query = parts.uri.query();
+        let upstream = match legacy::plan(
+            route,
+            identity.as_ref(),
+            read,
+            entity_id.as_deref(),
+            query,
+            allowed,
+        ) {
+            Ok(upstream) => upstream,
+            Err(resp) => return resp,
+        };
+        match self.send(upstream).await {
+            Ok(raw) => legacy::answer(raw, &|text| self.client.scrub(text)),
+            Err(resp) => resp,
         }
     }
 
     /// Answers 413 at once when the declared length is over the limit.
-    pub(crate) fn reject_oversized<B>(&self, req: &Request<B>) -> Option<Response<ResponseBody>> {
+    fn reject_oversized<B>(&self, req: &Request<B>) -> Option<Response<ResponseBody>> {
         let len = req
             .headers()
             .get(http::header::CONTENT_LENGTH)?
@@ -491,7 +601,7 @@ impl<I: Identify, T: HttpTransport> Shared<I, T> {
     }
 
     /// Runs the app's authorize hook (if any): `Err` is the 403 answer.
-    pub(crate) async fn authorize(
+    async fn authorize(
         &self,
         route: &str,
         identity: Option<&Identity>,
@@ -518,32 +628,8 @@ impl<I: Identify, T: HttpTransport> Shared<I, T> {
         }
     }
 
-    /// Refuses a POST whose body is not declared `application/json` (415): a form or `text/plain` POST
-    /// from another website needs no CORS preflight, so without this check any site could make a
-    /// logged-in visitor's browser attach plans or cancel subscriptions (cross-site request forgery).
-    pub(crate) fn require_json<B>(req: &Request<B>) -> Result<(), Response<ResponseBody>> {
-        let is_json = req
-            .headers()
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
-        if is_json {
-            Ok(())
-        } else {
-            Err(error(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "the request body must be sent as application/json",
-            ))
-        }
-    }
-
     /// Runs the identify hook; an empty customer id counts as anonymous, an error becomes a 500.
-    pub(crate) async fn identify(
-        &self,
-        parts: &Parts,
-    ) -> Result<Option<Identity>, Response<ResponseBody>> {
+    async fn identify(&self, parts: &Parts) -> Result<Option<Identity>, Response<ResponseBody>> {
         match self.identify.identify(parts).await {
             Ok(Some(identity)) if !identity.customer_id.is_empty() => {
                 tracing::Span::current().record("customer_id", identity.customer_id.as_str());
@@ -562,7 +648,7 @@ impl<I: Identify, T: HttpTransport> Shared<I, T> {
     }
 
     /// Reads the whole body (bounded in size and time) without interpreting it.
-    pub(crate) async fn read_bytes<B>(&self, body: B) -> Result<Bytes, Response<ResponseBody>>
+    async fn read_bytes<B>(&self, body: B) -> Result<Bytes, Response<ResponseBody>>
     where
         B: http_body::Body,
         B::Error: Into<BoxError>,
@@ -585,62 +671,63 @@ impl<I: Identify, T: HttpTransport> Shared<I, T> {
     }
 
     /// Reads the body as a JSON object; an empty body is an empty object.
-    pub(crate) async fn read_json_object<B>(&self, body: B) -> Result<Map<String, Value>, BodyError>
+    async fn read_json_object<B>(&self, body: B) -> Result<Map<String, Value>, BodyError>
     where
         B: http_body::Body,
         B::Error: Into<BoxError>,
     {
         let bytes = self.read_bytes(body).await.map_err(BodyError::Transport)?;
-        parse_off_worker(bytes, parse_object)
+        parse_off_worker(bytes, current::parse_body)
             .await
             .map_err(BodyError::Transport)?
             .map_err(BodyError::Invalid)
     }
 
-    /// Sends pre-encoded bytes upstream; returns the 2xx body, or the browser-facing error response.
-    pub(crate) async fn send(
-        &self,
-        call: Call,
-        body: Bytes,
-    ) -> Result<Bytes, Response<ResponseBody>> {
+    /// Makes the upstream call; any status Autumn answered comes back, a failure without an answer
+    /// (timeout, connection, decoding) is the browser's error response.
+    async fn send(&self, upstream: Upstream) -> Result<RawResponse, Response<ResponseBody>> {
         let started = Instant::now();
-        let op = Operation::post(call.path, call.retry);
-        let result = self.client.execute(op, Some(body), None).await;
+        let result = self
+            .client
+            .execute(upstream.operation, upstream.body, None)
+            .await;
         let span = tracing::Span::current();
         span.record("upstream_ms", started.elapsed().as_millis() as u64);
         match result {
             Ok(raw) => {
                 span.record("upstream_status", raw.status.as_u16());
-                if raw.status.is_success() {
-                    Ok(raw.body)
-                } else if let Some(api) = self.client.api_error_object(raw.status, &raw.body) {
-                    // Autumn's JSON error: its string `message` and `code`, scrubbed, nothing else.
-                    Err(error(api.status(), api.code(), api.message()))
-                } else {
-                    // Not Autumn's JSON error (a proxy's HTML page, JSON cut short): keep the status,
-                    // never echo any part of the upstream body to the browser.
-                    Err(error(
-                        raw.status,
-                        crate::client::GENERIC_CODE,
-                        &format!(
-                            "Autumn answered {} with a body that is not JSON",
-                            raw.status.as_u16()
-                        ),
-                    ))
-                }
+                Ok(raw)
             }
             Err(e) => Err(upstream_failure(&e)),
         }
     }
 }
 
+/// Refuses a POST whose body is not declared `application/json` (415): a form or `text/plain` POST
+/// from another website needs no CORS preflight, so without this check any site could make a
+/// logged-in visitor's browser attach plans or cancel subscriptions (cross-site request forgery).
+fn require_json<B>(req: &Request<B>) -> Result<(), Response<ResponseBody>> {
+    let is_json = req
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
+    if is_json {
+        Ok(())
+    } else {
+        Err(error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "the request body must be sent as application/json",
+        ))
+    }
+}
+
 /// Runs `parse` over a request body: on the task when it is small, on tokio's blocking pool when it is
 /// larger than [`INLINE_PARSE_LIMIT`] (so that it holds no runtime worker). `parse` should also drop
 /// whatever it builds and will not return, so that freeing it happens there too.
-pub(crate) async fn parse_off_worker<R, F>(
-    bytes: Bytes,
-    parse: F,
-) -> Result<R, Response<ResponseBody>>
+async fn parse_off_worker<R, F>(bytes: Bytes, parse: F) -> Result<R, Response<ResponseBody>>
 where
     F: FnOnce(&[u8]) -> R + Send + 'static,
     R: Send + 'static,
@@ -658,51 +745,4 @@ where
                 "the request body could not be read",
             )
         })
-}
-
-/// Parses a request body: empty means `{}`, anything but a JSON object is a 400.
-pub(crate) fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, Response<ResponseBody>> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Map::new());
-    }
-    match crate::json::Strict::PLAIN.read(bytes) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(error(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-            "the request body must be a JSON object",
-        )),
-        Err(e) => Err(error(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-            &format!("the request body is not valid JSON: {e}"),
-        )),
-    }
-}
-
-/// Maps a failed upstream call to the browser-facing answer.
-pub(crate) fn upstream_failure(e: &Error) -> Response<ResponseBody> {
-    tracing::warn!(error = %e, "Autumn call failed");
-    match e.kind() {
-        ErrorKind::Timeout => error(
-            StatusCode::GATEWAY_TIMEOUT,
-            "upstream_timeout",
-            "Autumn did not answer in time",
-        ),
-        ErrorKind::Connect | ErrorKind::Transport => error(
-            StatusCode::BAD_GATEWAY,
-            "upstream_unavailable",
-            "Autumn could not be reached",
-        ),
-        ErrorKind::Decode => error(
-            StatusCode::BAD_GATEWAY,
-            "invalid_upstream_response",
-            "Autumn answered with a body that could not be read",
-        ),
-        _ => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "the call to Autumn could not be made",
-        ),
-    }
 }

@@ -241,15 +241,6 @@ def attach_routes(ops):
         if op is None:
             raise SystemExit("%s: route %s names Op::%s, which is no operation of the spec" % (ROUTES_FILE, name, variant))
         op.routes.append(name)
-    # Until the routes take their retry rule from the table, a route's own must agree with it.
-    rule = {"Read": "Safe", "Preview": "Safe", "KeyedWrite": "Idempotent", "Write": "Never"}
-    for name, variant, retry in re.findall(r'route\(\s*"([A-Za-z]+)",\s*Op::([A-Za-z]+),\s*\w+,\s*(\w+),?\s*\)', text):
-        op = by_variant[variant]
-        if rule[op.retry] != retry:
-            raise SystemExit(
-                "%s: route %s retries %s as %s, the operation table as %s (%s)"
-                % (ROUTES_FILE, name, op.path, retry, op.retry, rule[op.retry])
-            )
 
 
 def routed_operations(spec):

@@ -639,7 +639,7 @@ def main() -> None:
         "//     python3 tools/gen_schema.py   (--check tells whether this file is current)",
         "",
         "use super::{Def, Field, Node};",
-        "use crate::client::generated as ops;",
+        "use crate::client::generated as ops;\nuse crate::client::OperationInfo;",
         "",
         "/// The upstream operations the browser routes call, in the order the route table of",
         "/// `src/routes/current.rs` first names them.",
@@ -655,13 +655,14 @@ def main() -> None:
         "    #[cfg(test)]",
         "    pub(crate) const ALL: [Op; %d] = [%s];" % (len(OPS), ", ".join("Op::%s" % v for v, _ in OPS)),
         "",
-        "    /// The API path of the operation (from the client's operation table, `tools/gen_ops.py`).",
-        "    pub(crate) fn path(self) -> &'static str {",
+        "    /// The operation's entry in the client's operation table (`tools/gen_ops.py`): its path,",
+        "    /// retry class and types.",
+        "    pub(crate) fn info(self) -> &'static OperationInfo {",
         "        match self {",
     ]
     for v, path in OPS:
         const = path[len("/v1/"):].replace(".", "_").upper()
-        out.append("            Op::%s => ops::%s.path," % (v, const))
+        out.append("            Op::%s => ops::%s," % (v, const))
     out += [
         "        }",
         "    }",

@@ -325,22 +325,10 @@ impl<T: HttpTransport> Client<T> {
         })
     }
 
-    /// Autumn's error body when it is a JSON object: a string `message` or `code` as Autumn sent it,
-    /// scrubbed; a missing one, or one that is not a string, the generic one (nothing else of the body
-    /// is kept). `None` for any other body.
+    /// Autumn's error body when it is a JSON object (see [`api_error_object`]), scrubbed with this
+    /// client's key.
     pub(crate) fn api_error_object(&self, status: StatusCode, body: &[u8]) -> Option<ApiError> {
-        let serde_json::Value::Object(mut body) = serde_json::from_slice(body).ok()? else {
-            return None;
-        };
-        let message = match body.remove("message") {
-            Some(serde_json::Value::String(s)) => self.scrub(&s),
-            _ => generic_message(status).to_owned(),
-        };
-        let code = match body.remove("code") {
-            Some(serde_json::Value::String(s)) => self.scrub(&s),
-            _ => GENERIC_CODE.to_owned(),
-        };
-        Some(ApiError::new(status, code, message))
+        api_error_object(status, body, &|text| self.scrub(text))
     }
 
     /// `text` without the secret key, or anything shaped like a key or a bearer token (see
@@ -542,6 +530,28 @@ fn is_duplicate_key(body: &[u8]) -> bool {
 
 /// The code of an Autumn error whose body has no string `code`.
 pub(crate) const GENERIC_CODE: &str = "autumn_api_error";
+
+/// Autumn's error body when it is a JSON object: a string `message` or `code` as Autumn sent it,
+/// passed through `scrub`; a missing one, or one that is not a string, the generic one (nothing else of
+/// the body is kept). `None` for any other body.
+pub(crate) fn api_error_object(
+    status: StatusCode,
+    body: &[u8],
+    scrub: &dyn Fn(&str) -> String,
+) -> Option<ApiError> {
+    let serde_json::Value::Object(mut body) = serde_json::from_slice(body).ok()? else {
+        return None;
+    };
+    let message = match body.remove("message") {
+        Some(serde_json::Value::String(s)) => scrub(&s),
+        _ => generic_message(status).to_owned(),
+    };
+    let code = match body.remove("code") {
+        Some(serde_json::Value::String(s)) => scrub(&s),
+        _ => GENERIC_CODE.to_owned(),
+    };
+    Some(ApiError::new(status, code, message))
+}
 
 /// The message of an Autumn error whose body has no string `message`: the status's reason phrase.
 pub(crate) fn generic_message(status: StatusCode) -> &'static str {

@@ -17,18 +17,26 @@
 //! | listPlans | `plans.list` | allowed, without a customer |
 //! | listEvents | `events.list` | 401 |
 //! | aggregateEvents | `events.aggregate` | 401 |
+//!
+//! What the service does for a route, in order (`AutumnService`, `src/service.rs`): 404 for an unknown
+//! name, 405 for a method other than POST, 415 for a body not declared JSON, 413 for a declared length
+//! over the limit; then identify, [`Route::refuse_anonymous`], the authorize hook (403), reading the
+//! body ([`parse_body`]), [`plan`], the call, and [`answer`].
+//!
+//! The upstream path and retry class of each route come from the client's operation table
+//! (`src/client/generated.rs`, through [`Op::info`]). The fields that name the customer
+//! ([`IDENTITY_FIELDS`], and on getOrCreateCustomer [`CUSTOMER_RECORD`]) are left out of the
+//! conversion, in every spelling, and only the identified ones are sent.
 
-use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode};
+use http::{Response, StatusCode};
 use serde_json::{Map, Value};
 
-use super::{error, json, method_not_allowed, not_found};
+use super::{encode, error, json, Scrub, Upstream};
 use crate::body::ResponseBody;
-use crate::client::Retry;
-use crate::identify::Identify;
+use crate::client::{api_error_object, RawResponse, GENERIC_CODE};
+use crate::fields::{apply_object, Allowed};
+use crate::identify::Identity;
 use crate::schema::{self, Op, ResponseError};
-use crate::service::{BodyError, Call, Shared};
-use crate::transport::HttpTransport;
 
 /// Who may call a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,74 +53,113 @@ pub(crate) struct Route {
     pub(crate) name: &'static str,
     op: Op,
     caller: Caller,
-    retry: Retry,
+    /// Body fields (upstream spelling) only identify decides: never taken from the browser.
+    protected: &'static [&'static str],
 }
 
-const fn route(name: &'static str, op: Op, caller: Caller, retry: Retry) -> Route {
+const fn route(
+    name: &'static str,
+    op: Op,
+    caller: Caller,
+    protected: &'static [&'static str],
+) -> Route {
     Route {
         name,
         op,
         caller,
-        retry,
+        protected,
     }
 }
 
-use Caller::{Anyone, Customer};
-use Retry::{Never, Safe};
+/// The fields that name or describe the customer: the identified customer's, never the browser's.
+pub(crate) const IDENTITY_FIELDS: &[&str] =
+    &["customer_id", "customer_data", "name", "email", "stripe_id"];
+/// On getOrCreateCustomer, the customer record's fields: the identity's, and its `metadata` (the app's
+/// own data about the customer).
+pub(crate) const CUSTOMER_RECORD: &[&str] = &[
+    "customer_id",
+    "customer_data",
+    "name",
+    "email",
+    "stripe_id",
+    "metadata",
+];
 
-/// The route table.
+use Caller::{Anyone, Customer};
+
+/// The route table: rpc name, operation, who may call it, what the browser may not set.
 static ROUTES: &[Route] = &[
     route(
         "getOrCreateCustomer",
         Op::CustomersGetOrCreate,
         Customer,
-        Safe,
+        CUSTOMER_RECORD,
     ),
-    route("getEntity", Op::EntitiesGet, Customer, Safe),
-    route("attach", Op::BillingAttach, Customer, Never),
-    route("previewAttach", Op::BillingPreviewAttach, Customer, Safe),
-    route("updateSubscription", Op::BillingUpdate, Customer, Never),
+    route("getEntity", Op::EntitiesGet, Customer, IDENTITY_FIELDS),
+    route("attach", Op::BillingAttach, Customer, IDENTITY_FIELDS),
+    route(
+        "previewAttach",
+        Op::BillingPreviewAttach,
+        Customer,
+        IDENTITY_FIELDS,
+    ),
+    route(
+        "updateSubscription",
+        Op::BillingUpdate,
+        Customer,
+        IDENTITY_FIELDS,
+    ),
     route(
         "previewUpdateSubscription",
         Op::BillingPreviewUpdate,
         Customer,
-        Safe,
+        IDENTITY_FIELDS,
     ),
-    route("multiAttach", Op::BillingMultiAttach, Customer, Never),
+    route(
+        "multiAttach",
+        Op::BillingMultiAttach,
+        Customer,
+        IDENTITY_FIELDS,
+    ),
     route(
         "previewMultiAttach",
         Op::BillingPreviewMultiAttach,
         Customer,
-        Safe,
+        IDENTITY_FIELDS,
     ),
-    route("setupPayment", Op::BillingSetupPayment, Customer, Never),
+    route(
+        "setupPayment",
+        Op::BillingSetupPayment,
+        Customer,
+        IDENTITY_FIELDS,
+    ),
     route(
         "openCustomerPortal",
         Op::BillingOpenCustomerPortal,
         Customer,
-        Never,
+        IDENTITY_FIELDS,
     ),
     route(
         "createReferralCode",
         Op::ReferralsCreateCode,
         Customer,
-        Never,
+        IDENTITY_FIELDS,
     ),
     route(
         "redeemReferralCode",
         Op::ReferralsRedeemCode,
         Customer,
-        Never,
+        IDENTITY_FIELDS,
     ),
-    route("listPlans", Op::PlansList, Anyone, Safe),
-    route("listEvents", Op::EventsList, Customer, Safe),
-    route("aggregateEvents", Op::EventsAggregate, Customer, Safe),
+    route("listPlans", Op::PlansList, Anyone, IDENTITY_FIELDS),
+    route("listEvents", Op::EventsList, Customer, IDENTITY_FIELDS),
+    route(
+        "aggregateEvents",
+        Op::EventsAggregate,
+        Customer,
+        IDENTITY_FIELDS,
+    ),
 ];
-
-/// Body fields the browser may not set: the customer comes from `Identify` only.
-const PROTECTED: &[&str] = &["customerId", "customerData", "name", "email", "stripeId"];
-/// The same fields in the upstream's spelling, removed again after the body is converted.
-const PROTECTED_UPSTREAM: &[&str] = &["customer_id", "customer_data", "name", "email", "stripe_id"];
 
 /// Finds the route for the path segments after the prefix.
 pub(crate) fn find(segments: &[&str]) -> Option<&'static Route> {
@@ -122,161 +169,130 @@ pub(crate) fn find(segments: &[&str]) -> Option<&'static Route> {
     }
 }
 
-/// Serves one request of the current protocol.
-pub(crate) async fn handle<I, T, B>(
-    shared: &Shared<I, T>,
-    req: Request<B>,
-    segments: &[&str],
-) -> Response<ResponseBody>
-where
-    I: Identify,
-    T: HttpTransport,
-    B: http_body::Body,
-    B::Error: Into<crate::transport::BoxError>,
-{
-    let Some(route) = find(segments) else {
-        return not_found();
-    };
-    tracing::Span::current().record("route", route.name);
-    if req.method() != Method::POST {
-        return method_not_allowed("POST");
+impl Route {
+    /// The 401 an anonymous caller gets before its body is read: every route that needs a customer
+    /// except getOrCreateCustomer, which first looks at `errorOnNotFound` (see [`plan`]).
+    pub(crate) fn refuse_anonymous(
+        &self,
+        identity: Option<&Identity>,
+    ) -> Option<Response<ResponseBody>> {
+        (identity.is_none() && self.caller == Customer && self.op != Op::CustomersGetOrCreate).then(
+            || {
+                error(
+                    StatusCode::UNAUTHORIZED,
+                    "no_customer_id",
+                    "customerId returned from identify function is null",
+                )
+            },
+        )
     }
-    if let Err(resp) = Shared::<I, T>::require_json(&req) {
-        return resp;
-    }
-    if let Some(resp) = shared.reject_oversized(&req) {
-        return resp;
-    }
-    let (parts, body) = req.into_parts();
-    let identity = match shared.identify(&parts).await {
-        Ok(identity) => identity,
-        Err(resp) => return resp,
-    };
+}
 
-    if identity.is_none() && route.caller == Customer && route.op != Op::CustomersGetOrCreate {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "no_customer_id",
-            "customerId returned from identify function is null",
-        );
+/// Reads a request body: empty means `{}`, anything but a JSON object is a 400.
+pub(crate) fn parse_body(bytes: &[u8]) -> Result<Map<String, Value>, Response<ResponseBody>> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
     }
-    if let Err(resp) = shared
-        .authorize(route.name, identity.as_ref(), &parts)
-        .await
-    {
-        return resp;
+    match crate::json::Strict::PLAIN.read(bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            "the request body must be a JSON object",
+        )),
+        Err(e) => Err(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            &format!("the request body is not valid JSON: {e}"),
+        )),
     }
+}
 
-    let mut body = match shared.read_json_object(body).await {
-        Ok(body) => body,
-        // An anonymous caller learns it is anonymous before anything about its JSON.
-        Err(BodyError::Invalid(_)) if identity.is_none() => Map::new(),
-        Err(e) => return e.into_response(),
-    };
-
-    if route.op == Op::CustomersGetOrCreate && identity.is_none() {
+/// The upstream call for `route`, from the identity and the browser's body (already a JSON object), or
+/// the answer to give at once.
+///
+/// An anonymous getOrCreateCustomer is answered here: 204 with `"errorOnNotFound": false`, else 401.
+/// Otherwise the body is converted (the route's protected fields left out, unread), cut to the fields the
+/// browser may set (`allowed`, see [`crate::fields`]), and given the identity: `customer_id`, and on
+/// getOrCreateCustomer the identity's `name` and `email` and the `balances.feature` expansion.
+pub(crate) fn plan(
+    route: &Route,
+    identity: Option<&Identity>,
+    body: Map<String, Value>,
+    allowed: &Allowed,
+) -> Result<Upstream, Response<ResponseBody>> {
+    let get_or_create = route.op == Op::CustomersGetOrCreate;
+    if get_or_create && identity.is_none() {
         if body.get("errorOnNotFound") == Some(&Value::Bool(false)) {
             let mut resp = Response::new(ResponseBody::empty());
             *resp.status_mut() = StatusCode::NO_CONTENT;
-            return resp;
+            return Err(resp);
         }
-        return error(
+        return Err(error(
             StatusCode::UNAUTHORIZED,
             "no_customer_id",
             "customerId not found",
-        );
+        ));
     }
-
-    for key in PROTECTED {
-        body.remove(*key);
-    }
-    if route.op == Op::CustomersGetOrCreate {
-        body.remove("metadata");
-    }
-    if let Some(identity) = &identity {
-        body.insert(
-            "customerId".to_owned(),
-            Value::String(identity.customer_id.clone()),
-        );
-        if route.op == Op::CustomersGetOrCreate {
-            let data = &identity.customer_data;
-            if let Some(name) = &data.name {
-                body.insert("name".to_owned(), Value::String(name.clone()));
-            }
-            if let Some(email) = &data.email {
-                body.insert("email".to_owned(), Value::String(email.clone()));
-            }
-        }
-    }
-
-    let mut upstream = match schema::request_to_upstream(route.op, body) {
-        Ok(b) => b,
-        Err(e) => {
-            return error(
+    let mut upstream = schema::request_to_upstream_except(route.op, body, route.protected)
+        .map_err(|e| {
+            error(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
                 &format!("invalid request body: {}: {}", e.path, e.message),
             )
-        }
-    };
-    // Whatever the conversion did (a browser may send `stripe_id` or `customer_data` already in the
-    // upstream's spelling), the customer and its details sent upstream are the identified ones, or none.
-    for key in PROTECTED_UPSTREAM {
-        upstream.remove(*key);
-    }
-    // Only what a customer may choose for themselves goes on (`crate::fields`).
-    crate::fields::apply_object(route.name, shared.fields.get(route.name), &mut upstream);
-    match &identity {
-        Some(identity) => {
-            upstream.insert(
-                "customer_id".to_owned(),
-                Value::String(identity.customer_id.clone()),
-            );
-            if route.op == Op::CustomersGetOrCreate {
-                let data = &identity.customer_data;
-                if let Some(name) = &data.name {
-                    upstream.insert("name".to_owned(), Value::String(name.clone()));
-                }
-                if let Some(email) = &data.email {
-                    upstream.insert("email".to_owned(), Value::String(email.clone()));
-                }
+        })?;
+    apply_object(route.name, allowed, &mut upstream);
+    if let Some(identity) = identity {
+        upstream.insert(
+            "customer_id".to_owned(),
+            Value::String(identity.customer_id.clone()),
+        );
+        if get_or_create {
+            let data = &identity.customer_data;
+            if let Some(name) = &data.name {
+                upstream.insert("name".to_owned(), Value::String(name.clone()));
+            }
+            if let Some(email) = &data.email {
+                upstream.insert("email".to_owned(), Value::String(email.clone()));
             }
         }
-        None => {
-            upstream.remove("customer_id");
-        }
     }
-    if route.op == Op::CustomersGetOrCreate {
+    if get_or_create {
         append_expand(&mut upstream);
     }
+    Ok(Upstream {
+        operation: route.op.info().operation(),
+        body: Some(encode(&upstream)?),
+    })
+}
 
-    let call = Call {
-        path: route.op.path(),
-        retry: route.retry,
-    };
-    let bytes = match serde_json::to_vec(&upstream) {
-        Ok(b) => Bytes::from(b),
-        Err(_) => {
-            return error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal_error",
-                "the request could not be encoded",
-            )
-        }
-    };
-    let raw = match shared.send(call, bytes).await {
-        Ok(raw) => raw,
-        Err(resp) => return resp,
-    };
+/// The browser's answer to Autumn's: a 2xx converted as autumn-js's SDK converts it (502 when it does
+/// not fit), an error as `{message, code, statusCode}` with Autumn's status (its `message` and `code`
+/// scrubbed; nothing else of its body, and nothing at all when the body is not Autumn's JSON error).
+pub(crate) fn answer(route: &Route, raw: RawResponse, scrub: Scrub<'_>) -> Response<ResponseBody> {
+    if !raw.status.is_success() {
+        return match api_error_object(raw.status, &raw.body, scrub) {
+            Some(api) => error(api.status(), api.code(), api.message()),
+            None => error(
+                raw.status,
+                GENERIC_CODE,
+                &format!(
+                    "Autumn answered {} with a body that is not JSON",
+                    raw.status.as_u16()
+                ),
+            ),
+        };
+    }
     #[cfg(feature = "__bench")]
     if crate::bench::is_copy_conversion() {
-        return json(StatusCode::OK, Bytes::copy_from_slice(&raw));
+        return json(StatusCode::OK, bytes::Bytes::copy_from_slice(&raw.body));
     }
-    match schema::response_bytes_to_browser(route.op, &raw) {
-        Ok(out) => json(StatusCode::OK, Bytes::from(out)),
+    match schema::response_bytes_to_browser(route.op, &raw.body) {
+        Ok(out) => json(StatusCode::OK, out.into()),
         Err(ResponseError::NotJson) => {
             tracing::warn!(
-                path = call.path,
+                path = route.op.path(),
                 "Autumn answered with a body that is not JSON"
             );
             error(
@@ -287,7 +303,7 @@ where
         }
         Err(ResponseError::Schema(e)) => {
             // The path names keys of Autumn's answer: scrubbed like every string taken from it.
-            let path = shared.client.scrub(&e.path);
+            let path = scrub(&e.path);
             tracing::warn!(path, "Autumn's response does not fit its schema");
             error(
                 StatusCode::BAD_GATEWAY,

@@ -6,6 +6,14 @@
 //!
 //! Each table maps a browser route to one Autumn API call; adding a route is one line in its table plus its
 //! types.
+//!
+//! Routes are pure: a route turns (identity, browser body) into an [`Upstream`] call, and Autumn's answer
+//! into the browser's, without any I/O. [`AutumnService`](crate::AutumnService) (`src/service.rs`) does the
+//! reading, identifying, sending and answering around them, in the order each protocol's module gives.
+
+// Early answers travel as `Err(Response)`: a route's plan is the upstream call or the answer to give
+// instead. They are cold paths, not worth boxing.
+#![allow(clippy::result_large_err)]
 
 pub(crate) mod current;
 pub(crate) mod legacy;
@@ -15,6 +23,58 @@ use http::header::{HeaderValue, CONTENT_TYPE};
 use http::{Response, StatusCode};
 
 use crate::body::ResponseBody;
+use crate::client::Operation;
+use crate::error::{Error, ErrorKind};
+
+/// The Autumn API call a browser request becomes: the operation (method, path, retry rule, API version)
+/// and its encoded JSON body.
+#[derive(Debug)]
+pub(crate) struct Upstream {
+    pub(crate) operation: Operation,
+    pub(crate) body: Option<Bytes>,
+}
+
+/// Makes a string taken from Autumn's answer safe to pass on: the secret key, and anything shaped like a
+/// key or a bearer token, removed ([`Client::scrub`](crate::Client)).
+pub(crate) type Scrub<'a> = &'a dyn Fn(&str) -> String;
+
+/// Encodes an upstream body; 500 in the (unreachable for `Value`s) case it cannot be.
+pub(crate) fn encode(value: &impl serde::Serialize) -> Result<Bytes, Response<ResponseBody>> {
+    serde_json::to_vec(value).map(Bytes::from).map_err(|_| {
+        error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "the request could not be encoded",
+        )
+    })
+}
+
+/// The browser's answer when a call to Autumn failed without an answer (timeout, connection, decoding).
+pub(crate) fn upstream_failure(e: &Error) -> Response<ResponseBody> {
+    tracing::warn!(error = %e, "Autumn call failed");
+    match e.kind() {
+        ErrorKind::Timeout => error(
+            StatusCode::GATEWAY_TIMEOUT,
+            "upstream_timeout",
+            "Autumn did not answer in time",
+        ),
+        ErrorKind::Connect | ErrorKind::Transport => error(
+            StatusCode::BAD_GATEWAY,
+            "upstream_unavailable",
+            "Autumn could not be reached",
+        ),
+        ErrorKind::Decode => error(
+            StatusCode::BAD_GATEWAY,
+            "invalid_upstream_response",
+            "Autumn answered with a body that could not be read",
+        ),
+        _ => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "the call to Autumn could not be made",
+        ),
+    }
+}
 
 /// The path segments after the prefix, empty segments (doubled or trailing slashes) skipped.
 #[derive(Debug)]

@@ -47,6 +47,11 @@ impl Op {
     fn index(self) -> usize {
         self as usize
     }
+
+    /// The API path of the operation.
+    pub(crate) fn path(self) -> &'static str {
+        self.info().path
+    }
 }
 
 /// A field that does not fit its schema.
@@ -337,14 +342,28 @@ fn union_better(a: &Candidate, best: &Candidate) -> bool {
     a.inexact < best.inexact
 }
 
-/// Converts the browser's body for `op` to the upstream's wire body.
-///
-/// `body` is the browser's camelCase object after the service removed the protected fields and
-/// inserted the identified `customerId` (and, for getOrCreateCustomer, `name`/`email`).
+/// Converts the browser's camelCase body for `op` to the upstream's wire body, as autumn-js's SDK does.
+#[cfg(test)]
 pub(crate) fn request_to_upstream(
     op: Op,
-    mut body: Map<String, Value>,
+    body: Map<String, Value>,
 ) -> Result<Map<String, Value>, FieldError> {
+    request_to_upstream_except(op, body, &[])
+}
+
+/// [`request_to_upstream`] with the top-level fields named in `protected` (upstream spelling) left out,
+/// unread: whatever the browser put there is neither converted nor checked nor sent, in any spelling.
+pub(crate) fn request_to_upstream_except(
+    op: Op,
+    mut body: Map<String, Value>,
+    protected: &[&str],
+) -> Result<Map<String, Value>, FieldError> {
+    let root = tables::REQUEST_ROOTS[op.index()];
+    if let Node::Object(fields) = node(root) {
+        for f in fields.iter().filter(|f| protected.contains(&f.snake)) {
+            body.remove(f.camel);
+        }
+    }
     if body.values().any(too_deep) {
         discard(Value::Object(body));
         return Err(too_deep_error());
@@ -354,11 +373,15 @@ pub(crate) fn request_to_upstream(
         // autumn-js always asks for), so such a value is no error.
         body.remove("expand");
     }
-    let root = tables::REQUEST_ROOTS[op.index()];
     let out = match node(root) {
-        Node::Object(fields) => request::object(fields, body, 0),
+        Node::Object(fields) => request::object(fields, body, 0, protected),
         _ => request::convert(root, Value::Object(body), 0).map(|v| match v {
-            Value::Object(m) => m,
+            Value::Object(mut m) => {
+                for key in protected {
+                    m.remove(*key);
+                }
+                m
+            }
             _ => Map::new(),
         }),
     };

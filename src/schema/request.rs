@@ -10,13 +10,19 @@ use super::{count_leaves, node, union_better, Candidate, Fail, Field, Node, Seg,
 /// Largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`).
 const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 
+/// Converts an object's known fields; `skip` names fields (in the upstream's spelling) that are left
+/// out unread, whatever the browser sent in them and even when the schema requires them.
 pub(super) fn object(
     fields: &'static [Field],
     mut input: Map<String, Value>,
     depth: u32,
+    skip: &[&str],
 ) -> Result<Map<String, Value>, Fail> {
     let mut out = Map::with_capacity(fields.len().min(input.len() + 4));
     for f in fields {
+        if skip.contains(&f.snake) {
+            continue;
+        }
         match input.remove_entry(f.camel) {
             None => {
                 if let Some(d) = f.default.to_value() {
@@ -140,7 +146,7 @@ pub(super) fn convert(n: u16, v: Value, depth: u32) -> Result<Value, Fail> {
             _ => Err(Fail::new("expected an object")),
         },
         Node::Object(fields) => match v {
-            Value::Object(m) => object(fields, m, depth).map(Value::Object),
+            Value::Object(m) => object(fields, m, depth, &[]).map(Value::Object),
             _ => Err(Fail::new("expected an object")),
         },
         Node::Union(members) => union(members, v, depth),

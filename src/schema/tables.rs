@@ -4,6 +4,7 @@
 
 use super::{Def, Field, Node};
 use crate::client::generated as ops;
+use crate::client::OperationInfo;
 
 /// The upstream operations the browser routes call, in the order the route table of
 /// `src/routes/current.rs` first names them.
@@ -47,24 +48,25 @@ impl Op {
         Op::EventsAggregate,
     ];
 
-    /// The API path of the operation (from the client's operation table, `tools/gen_ops.py`).
-    pub(crate) fn path(self) -> &'static str {
+    /// The operation's entry in the client's operation table (`tools/gen_ops.py`): its path,
+    /// retry class and types.
+    pub(crate) fn info(self) -> &'static OperationInfo {
         match self {
-            Op::CustomersGetOrCreate => ops::CUSTOMERS_GET_OR_CREATE.path,
-            Op::EntitiesGet => ops::ENTITIES_GET.path,
-            Op::BillingAttach => ops::BILLING_ATTACH.path,
-            Op::BillingPreviewAttach => ops::BILLING_PREVIEW_ATTACH.path,
-            Op::BillingUpdate => ops::BILLING_UPDATE.path,
-            Op::BillingPreviewUpdate => ops::BILLING_PREVIEW_UPDATE.path,
-            Op::BillingMultiAttach => ops::BILLING_MULTI_ATTACH.path,
-            Op::BillingPreviewMultiAttach => ops::BILLING_PREVIEW_MULTI_ATTACH.path,
-            Op::BillingSetupPayment => ops::BILLING_SETUP_PAYMENT.path,
-            Op::BillingOpenCustomerPortal => ops::BILLING_OPEN_CUSTOMER_PORTAL.path,
-            Op::ReferralsCreateCode => ops::REFERRALS_CREATE_CODE.path,
-            Op::ReferralsRedeemCode => ops::REFERRALS_REDEEM_CODE.path,
-            Op::PlansList => ops::PLANS_LIST.path,
-            Op::EventsList => ops::EVENTS_LIST.path,
-            Op::EventsAggregate => ops::EVENTS_AGGREGATE.path,
+            Op::CustomersGetOrCreate => ops::CUSTOMERS_GET_OR_CREATE,
+            Op::EntitiesGet => ops::ENTITIES_GET,
+            Op::BillingAttach => ops::BILLING_ATTACH,
+            Op::BillingPreviewAttach => ops::BILLING_PREVIEW_ATTACH,
+            Op::BillingUpdate => ops::BILLING_UPDATE,
+            Op::BillingPreviewUpdate => ops::BILLING_PREVIEW_UPDATE,
+            Op::BillingMultiAttach => ops::BILLING_MULTI_ATTACH,
+            Op::BillingPreviewMultiAttach => ops::BILLING_PREVIEW_MULTI_ATTACH,
+            Op::BillingSetupPayment => ops::BILLING_SETUP_PAYMENT,
+            Op::BillingOpenCustomerPortal => ops::BILLING_OPEN_CUSTOMER_PORTAL,
+            Op::ReferralsCreateCode => ops::REFERRALS_CREATE_CODE,
+            Op::ReferralsRedeemCode => ops::REFERRALS_REDEEM_CODE,
+            Op::PlansList => ops::PLANS_LIST,
+            Op::EventsList => ops::EVENTS_LIST,
+            Op::EventsAggregate => ops::EVENTS_AGGREGATE,
         }
     }
 }

@@ -56,7 +56,7 @@ pub(super) fn hex(b: u8) -> Option<u8> {
 
 /// A request body after parsing and key conversion.
 #[derive(Debug)]
-pub(super) struct Parsed {
+pub(crate) struct Parsed {
     pub(super) value: Value,
     /// The body's top-level `errorOnNotFound` (as sent, before conversion) is `false`.
     pub(super) error_on_not_found_false: bool,

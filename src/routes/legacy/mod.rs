@@ -29,31 +29,35 @@
 //! (401 `no_customer_id`) have its shape `{"message", "code"}`; our own errors (400 `invalid_json`, 405,
 //! 413, 502, 504, ...) the crate's `{"message", "code", "statusCode"}`.
 
-// Early answers travel as `Err(Response)`; they are cold paths, not worth boxing (as in `service.rs`).
-#![allow(clippy::result_large_err)]
+//! What the service does for a route, in order (`AutumnService`, `src/service.rs`): [`find`] (404, or 405
+//! with the route's methods), [`Route::answer_at_once`] (`cors`), [`entity_id`]; for a POST route the
+//! 415 and 413 checks; then identify, reading the body with [`Route::reader`], [`Route::admit`] (anonymous
+//! callers), the authorize hook (403), [`plan`], the call, and [`answer`].
 
 use std::borrow::Cow;
 
 use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode};
+use http::{Method, Response, StatusCode};
 use serde_json::{Map, Value};
 
-use super::{error, json, method_not_allowed, not_found};
+use super::{encode, error, json, not_found, Scrub, Upstream};
 use crate::body::ResponseBody;
 use crate::client::legacy::{
     customers_path, operation, path_segment, path_segment_bytes, pricing_table_path, products_path,
     push_list,
 };
-use crate::client::{generic_message, Retry, GENERIC_CODE};
+use crate::client::{generic_message, RawResponse, Retry, GENERIC_CODE};
 use crate::fields::{apply, apply_object, Allowed};
-use crate::identify::{Identify, Identity};
-use crate::service::{parse_off_worker, upstream_failure, Shared};
-use crate::transport::{BoxError, HttpTransport};
+use crate::identify::Identity;
 
 mod body;
 #[cfg(test)]
 use body::snake_case;
+pub(crate) use body::Parsed;
 use body::{check_body, expand_param, parse_body, percent_decode};
+
+/// A request body as read: `Ok(None)` when there was none, `Err` with the reason it is not usable JSON.
+pub(crate) type Body = Result<Option<Parsed>, String>;
 
 /// Who may call a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -351,117 +355,92 @@ fn matches<'a>(pattern: &[&str], segments: &[&'a str]) -> Option<Option<&'a str>
     Some(param)
 }
 
-/// Serves one request of the legacy protocol.
-pub(crate) async fn handle<I, T, B>(
-    shared: &Shared<I, T>,
-    req: Request<B>,
-    segments: &[&str],
-) -> Response<ResponseBody>
-where
-    I: Identify,
-    T: HttpTransport,
-    B: http_body::Body,
-    B::Error: Into<BoxError>,
-{
-    let (route, param) = match find(segments, req.method()) {
-        Found::Route(route, param) => (route, param),
-        Found::Method(allow) => return method_not_allowed(allow),
-        Found::None => return not_found(),
-    };
-    tracing::Span::current().record("route", route.name);
-    if route.kind == Kind::Cors {
-        return json(StatusCode::OK, Bytes::from_static(br#"{"message":"OK"}"#));
+impl Route {
+    /// Whether the route takes a request body (its POST routes).
+    pub(crate) fn has_body(&self) -> bool {
+        self.method == Method::POST
     }
-    // `.` and `..` are not ids: a URL parser (autumn-js's included) resolves them away, so no route.
-    let entity_id = match param.map(percent_decode) {
-        Some(id) if id.is_empty() || id == b"." || id == b".." => return not_found(),
-        other => other,
-    };
-    let has_body = route.method == Method::POST;
-    if has_body {
-        if let Err(resp) = Shared::<I, T>::require_json(&req) {
-            return resp;
-        }
-        if let Some(resp) = shared.reject_oversized(&req) {
-            return resp;
+
+    /// The answer of a route that makes no call (`cors`: `{"message":"OK"}`), given before anything else.
+    pub(crate) fn answer_at_once(&self) -> Option<Response<ResponseBody>> {
+        (self.kind == Kind::Cors)
+            .then(|| json(StatusCode::OK, Bytes::from_static(br#"{"message":"OK"}"#)))
+    }
+
+    /// How to read this route's body. An anonymous caller of a customer route is answered from
+    /// `errorOnNotFound` alone: its body is checked as strictly, but not built.
+    pub(crate) fn reader(&self, identified: bool) -> fn(&[u8]) -> Body {
+        if identified || self.caller == Anyone {
+            parse_body
+        } else {
+            check_body
         }
     }
-    let query = req.uri().query().map(str::to_owned);
-    let (parts, body) = req.into_parts();
-    let identity = match shared.identify(&parts).await {
-        Ok(identity) => identity,
-        Err(resp) => return resp,
-    };
-    let parsed = if has_body {
-        let bytes = match shared.read_bytes(body).await {
-            Ok(bytes) => bytes,
-            Err(resp) => return resp,
-        };
-        // An anonymous caller of a customer route is answered from `errorOnNotFound` alone: its body
-        // is checked as strictly, but not built.
-        let build = identity.is_some() || route.caller == Anyone;
-        let parse = move |bytes: &[u8]| {
-            if build {
-                parse_body(bytes)
-            } else {
-                check_body(bytes)
+
+    /// Who the call is for: the identity, or none on routes anyone may call. An anonymous caller of a
+    /// customer route gets autumn-js's answer: 202 `null` when its body says `"errorOnNotFound": false`
+    /// (a body autumn-js could not parse counts as no body), else 401.
+    pub(crate) fn admit(
+        &self,
+        identity: Option<Identity>,
+        body: &Body,
+    ) -> Result<Option<Identity>, Response<ResponseBody>> {
+        match (identity, self.caller) {
+            (Some(identity), _) => Ok(Some(identity)),
+            (None, Anyone) => Ok(None),
+            (None, Customer) => {
+                let quiet = matches!(body, Ok(Some(p)) if p.error_on_not_found_false);
+                Err(if quiet {
+                    json(StatusCode::ACCEPTED, Bytes::from_static(b"null"))
+                } else {
+                    legacy_error(
+                        StatusCode::UNAUTHORIZED,
+                        "no_customer_id",
+                        "customerId returned from identify function is undefined",
+                    )
+                })
             }
-        };
-        match parse_off_worker(bytes, parse).await {
-            Ok(parsed) => parsed,
-            Err(resp) => return resp,
         }
-    } else {
-        Ok(None)
-    };
-
-    let identity = match (identity, route.caller) {
-        (Some(identity), _) => Some(identity),
-        (None, Anyone) => None,
-        (None, Customer) => {
-            // autumn-js reads `errorOnNotFound` from the body as the browser sent it; a body it could not
-            // parse counts as no body.
-            let quiet = matches!(&parsed, Ok(Some(p)) if p.error_on_not_found_false);
-            return if quiet {
-                json(StatusCode::ACCEPTED, Bytes::from_static(b"null"))
-            } else {
-                legacy_error(
-                    StatusCode::UNAUTHORIZED,
-                    "no_customer_id",
-                    "customerId returned from identify function is undefined",
-                )
-            };
-        }
-    };
-    if let Err(resp) = shared
-        .authorize(route.name, identity.as_ref(), &parts)
-        .await
-    {
-        return resp;
     }
-    let body = match parsed {
-        Ok(body) => body.map(|p| p.value),
-        Err(message) => return error(StatusCode::BAD_REQUEST, "invalid_json", &message),
-    };
-
-    let allowed = shared.fields.get(route.name);
-    let upstream = match build(
-        route,
-        identity.as_ref(),
-        body,
-        entity_id.as_deref(),
-        query,
-        allowed,
-    ) {
-        Ok(upstream) => upstream,
-        Err(resp) => return resp,
-    };
-    send(shared, upstream).await
 }
 
-/// The upstream call a request becomes.
+/// The route's `:entityId` segment, percent-decoded. `.` and `..` are not ids: a URL parser (autumn-js's
+/// included) resolves them away, so no route (404).
+pub(crate) fn entity_id(param: Option<&str>) -> Result<Option<Vec<u8>>, Response<ResponseBody>> {
+    match param.map(percent_decode) {
+        Some(id) if id.is_empty() || id == b"." || id == b".." => Err(not_found()),
+        other => Ok(other),
+    }
+}
+
+/// The upstream call of `route` for `identity` (`None` only on routes anyone may call), from the body
+/// as read, the decoded `:entityId` and the query string.
+pub(crate) fn plan(
+    route: &Route,
+    identity: Option<&Identity>,
+    body: Body,
+    entity_id: Option<&[u8]>,
+    query: Option<&str>,
+    allowed: &Allowed,
+) -> Result<Upstream, Response<ResponseBody>> {
+    let body = match body {
+        Ok(body) => body.map(|p| p.value),
+        Err(message) => return Err(error(StatusCode::BAD_REQUEST, "invalid_json", &message)),
+    };
+    let call = build(route, identity, body, entity_id, query, allowed)?;
+    let body = match &call.body {
+        Some(value) => Some(encode(value)?),
+        None => None,
+    };
+    Ok(Upstream {
+        operation: operation(call.method, call.path, call.retry),
+        body,
+    })
+}
+
+/// The upstream call a request becomes, before its body is encoded.
 #[derive(Debug)]
-struct Upstream {
+struct Call {
     method: Method,
     path: Cow<'static, str>,
     body: Option<Value>,
@@ -474,9 +453,9 @@ fn build(
     identity: Option<&Identity>,
     body: Option<Value>,
     entity_id: Option<&[u8]>,
-    query: Option<String>,
+    query: Option<&str>,
     allowed: &Allowed,
-) -> Result<Upstream, Response<ResponseBody>> {
+) -> Result<Call, Response<ResponseBody>> {
     let customer_id = identity.map(|i| i.customer_id.as_str());
     let segment = |id: Option<&str>| -> Result<String, Response<ResponseBody>> {
         id.and_then(|id| path_segment(id).ok())
@@ -585,7 +564,7 @@ fn build(
                 entity
             );
             if route.kind == Kind::GetEntity {
-                if let Some(expand) = query.as_deref().and_then(expand_param) {
+                if let Some(expand) = query.and_then(expand_param) {
                     path.push_str("?expand=");
                     push_list(&mut path, expand.split(','));
                 }
@@ -595,7 +574,7 @@ fn build(
         Kind::Products => (Cow::Owned(products_path(customer_id)), None),
         Kind::PricingTable => (Cow::Owned(pricing_table_path(customer_id)), None),
     };
-    Ok(Upstream {
+    Ok(Call {
         method: route.method.clone(),
         path,
         body,
@@ -603,35 +582,10 @@ fn build(
     })
 }
 
-/// Calls Autumn and turns the answer into the browser's.
-async fn send<I, T>(shared: &Shared<I, T>, upstream: Upstream) -> Response<ResponseBody>
-where
-    I: Identify,
-    T: HttpTransport,
-{
-    let body = match &upstream.body {
-        Some(value) => match serde_json::to_vec(value) {
-            Ok(bytes) => Some(Bytes::from(bytes)),
-            Err(_) => {
-                return error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal_error",
-                    "the request could not be encoded",
-                )
-            }
-        },
-        None => None,
-    };
-    let started = std::time::Instant::now();
-    let op = operation(upstream.method, upstream.path, upstream.retry);
-    let result = shared.client.execute(op, body, None).await;
-    let span = tracing::Span::current();
-    span.record("upstream_ms", started.elapsed().as_millis() as u64);
-    let raw = match result {
-        Ok(raw) => raw,
-        Err(e) => return upstream_failure(&e),
-    };
-    span.record("upstream_status", raw.status.as_u16());
+/// The browser's answer to Autumn's: a 2xx JSON body as Autumn sent it (a falsy one becomes `null`, as
+/// `data || error` makes it in autumn-js); an error with Autumn's status and its `message` and `code`,
+/// scrubbed; 502 for a 2xx that is not JSON.
+pub(crate) fn answer(raw: RawResponse, scrub: Scrub<'_>) -> Response<ResponseBody> {
     if raw.status.is_success() && is_json_container(&raw.body) {
         // An object or an array is truthy: passed on as Autumn sent it, checked but never built.
         return json(raw.status, raw.body);
@@ -660,14 +614,14 @@ where
             let mut out = Map::new();
             if let Some(message) = upstream.get("message") {
                 let message = match message {
-                    Value::String(s) => shared.client.scrub(s),
+                    Value::String(s) => scrub(s),
                     _ => generic_message(raw.status).to_owned(),
                 };
                 out.insert("message".to_owned(), Value::String(message));
             }
             if let Some(code) = upstream.get("code") {
                 let code = match code {
-                    Value::String(s) => shared.client.scrub(s),
+                    Value::String(s) => scrub(s),
                     _ => GENERIC_CODE.to_owned(),
                 };
                 out.insert("code".to_owned(), Value::String(code));
