@@ -328,3 +328,85 @@ fn append_expand(body: &mut Map<String, Value>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::fields::{Edit, Lists, CURRENT};
+
+    fn object(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => unreachable!("an object"),
+        }
+    }
+
+    fn sent(up: &Upstream) -> Value {
+        serde_json::from_slice(up.body.as_deref().expect("a body")).expect("JSON")
+    }
+
+    /// Even with every protected field allowed by the app, and sent by the browser in both spellings and
+    /// with the wrong types, only the identity reaches Autumn (and the wrong types are no error: the
+    /// fields are not read).
+    #[test]
+    fn the_customer_sent_is_the_identity_whatever_the_body_says() {
+        let widen = CUSTOMER_RECORD.iter().map(|s| (*s).to_owned()).collect();
+        let lists = Lists::new(
+            CURRENT,
+            &[Edit::Allow("getOrCreateCustomer".to_owned(), widen)],
+        )
+        .expect("lists");
+        let route = find(&["getOrCreateCustomer"]).expect("route");
+        let identity = Identity::new("cus_real").with_email("real@example.com");
+        let body = object(json!({
+            "customerId": 5, "customer_id": "cus_other",
+            "customerData": {"name": 3}, "customer_data": {"name": "x"},
+            "name": ["spoof"], "email": 7, "stripeId": "cus_s", "stripe_id": "cus_s",
+            "metadata": {"plan": "free"}
+        }));
+        let up = plan(route, Some(&identity), body, lists.get(route.name)).expect("a call");
+        assert_eq!(
+            sent(&up),
+            json!({
+                "customer_id": "cus_real",
+                "email": "real@example.com",
+                "expand": ["balances.feature"]
+            })
+        );
+        assert_eq!(up.operation.path, "/v1/customers.get_or_create");
+    }
+
+    #[test]
+    fn an_anonymous_list_plans_sends_no_customer() {
+        let lists = Lists::defaults(CURRENT);
+        let route = find(&["listPlans"]).expect("route");
+        let body = object(json!({"customerId": "cus_spoof", "customer_id": "cus_spoof"}));
+        let up = plan(route, None, body, lists.get(route.name)).expect("a call");
+        assert_eq!(sent(&up), json!({}));
+    }
+
+    #[test]
+    fn anonymous_callers_are_refused_before_their_body_except_on_get_or_create() {
+        let anonymous = |name: &str| find(&[name]).expect("route").refuse_anonymous(None);
+        assert_eq!(
+            anonymous("attach").map(|r| r.status()),
+            Some(StatusCode::UNAUTHORIZED)
+        );
+        assert!(anonymous("listPlans").is_none());
+        assert!(anonymous("getOrCreateCustomer").is_none());
+        let route = find(&["getOrCreateCustomer"]).expect("route");
+        let lists = Lists::defaults(CURRENT);
+        let quiet = plan(
+            route,
+            None,
+            object(json!({"errorOnNotFound": false})),
+            lists.get(route.name),
+        )
+        .expect_err("answered at once");
+        assert_eq!(quiet.status(), StatusCode::NO_CONTENT);
+        let loud = plan(route, None, Map::new(), lists.get(route.name)).expect_err("answered");
+        assert_eq!(loud.status(), StatusCode::UNAUTHORIZED);
+    }
+}
