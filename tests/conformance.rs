@@ -195,14 +195,7 @@ async fn fake_records_validates_and_injects_faults() {
         (402, Some(error))
     );
 
-    fake.script(
-        "*",
-        Fault::Raw {
-            status: 200,
-            body: "<html>".into(),
-            content_type: None,
-        },
-    );
+    fake.script("*", Fault::raw(200, "text/html", "<html>"));
     let (status, body) = raw_post(addr, "/v1/plans.list", "{}")
         .await
         .expect("an answer");

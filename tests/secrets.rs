@@ -118,7 +118,7 @@ fn policy(seen: &fault_server::Seen) -> Fault {
         .unwrap_or("");
     match plan {
         // `message` and `code` that are not strings: never copied to the browser.
-        "echo_json_not_strings" => Fault::Raw(
+        "echo_json_not_strings" => Fault::raw(
             400,
             "application/json",
             serde_json::json!({
@@ -128,7 +128,7 @@ fn policy(seen: &fault_server::Seen) -> Fault {
             .to_string(),
         ),
         // Strings that carry keys of another shape: scrubbed.
-        "echo_other_keys" => Fault::Raw(
+        "echo_other_keys" => Fault::raw(
             401,
             "application/json",
             serde_json::json!({
@@ -138,32 +138,35 @@ fn policy(seen: &fault_server::Seen) -> Fault {
             .to_string(),
         ),
         // Looks like JSON, is not: the key sits across the 200-character excerpt's end.
-        "echo_broken_json_error" => Fault::Raw(500, "application/json", straddling(200)),
+        "echo_broken_json_error" => Fault::raw(500, "application/json", straddling(200)),
         // A 2xx whose field has the wrong type: serde's message quotes the value.
-        "echo_in_a_typed_field" => Fault::Raw(
+        "echo_in_a_typed_field" => Fault::raw(
             200,
             "application/json",
             serde_json::json!({"allowed": format!("Bearer {SECRET} {OTHER_KEY}"), "customer_id": "c"})
                 .to_string(),
         ),
         // A 2xx that is not JSON, the key across the 120-character excerpt of a decode error.
-        "echo_broken_json_ok_cut" => Fault::Raw(200, "application/json", straddling(120)),
-        "echo_json_error" => Fault::Raw(
+        "echo_broken_json_ok_cut" => Fault::raw(200, "application/json", straddling(120)),
+        "echo_json_error" => Fault::raw(
             401,
             "application/json",
             serde_json::json!({"message": echo, "code": "invalid_secret_key"}).to_string(),
         ),
-        "echo_json_code" => Fault::Raw(
+        "echo_json_code" => Fault::raw(
             400,
             "application/json",
             serde_json::json!({"message": "bad", "code": echo}).to_string(),
         ),
-        "echo_text_error" => Fault::Raw(500, "text/plain", echo),
-        "echo_text_ok" => Fault::Raw(200, "text/plain", echo),
-        "echo_broken_json_ok" => Fault::Raw(200, "application/json", format!("{{\"x\":\"{echo}")),
-        "reset" => Fault::ResetBeforeResponse,
-        "slow" => Fault::Slow(Duration::from_secs(2)),
-        "huge" => Fault::HugeChunked(20 * 1024 * 1024),
+        "echo_text_error" => Fault::raw(500, "text/plain", echo),
+        "echo_text_ok" => Fault::raw(200, "text/plain", echo),
+        "echo_broken_json_ok" => Fault::raw(200, "application/json", format!("{{\"x\":\"{echo}")),
+        "reset" => Fault::Reset,
+        "slow" => Fault::delay(Duration::from_secs(2)),
+        "huge" => Fault::Huge {
+            bytes: 20 * 1024 * 1024,
+            chunked: true,
+        },
         _ => Fault::Ok,
     }
 }
