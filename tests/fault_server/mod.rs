@@ -5,7 +5,7 @@
 //! It speaks just enough HTTP/1.1 for hyper's client (requests with `content-length`, keep-alive), records
 //! every request it reads, and asks a policy what to do with each one: a [`Fault`] of the kit's one
 //! vocabulary (`tests/support/fault.rs`, included from here), which it speaks in full. Used by
-//! `tests/faults.rs`, `tests/load_faults.rs`, `tests/secrets.rs` and `tests/shutdown.rs`.
+//! `tests/client.rs`, `tests/faults.rs`, `tests/load_faults.rs`, `tests/secrets.rs` and `tests/shutdown.rs`.
 #![allow(dead_code)]
 
 #[path = "../support/fault.rs"]
@@ -40,6 +40,12 @@ pub struct Seen {
 }
 
 impl Seen {
+    /// The request line and headers as received, up to and including the blank line.
+    pub fn head(&self) -> String {
+        let end = find(&self.raw, b"\r\n\r\n").map_or(self.raw.len(), |i| i + 4);
+        String::from_utf8_lossy(&self.raw[..end]).into_owned()
+    }
+
     /// The value of a header, by lowercase name.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -139,6 +145,16 @@ impl FaultServer {
     /// Every request gets `fault` from now on.
     pub fn set(&self, fault: Fault) {
         self.set_policy(move |_| fault.clone());
+    }
+
+    /// The n-th request from now gets `steps[n]`; the last step repeats.
+    pub fn set_steps(&self, steps: Vec<Fault>) {
+        assert!(!steps.is_empty(), "set_steps needs at least one step");
+        let next = AtomicUsize::new(0);
+        self.set_policy(move |_| {
+            let n = next.fetch_add(1, Ordering::SeqCst);
+            steps[n.min(steps.len() - 1)].clone()
+        });
     }
 
     /// Decides per request.

@@ -13,15 +13,16 @@
 //!   path with a [`Fault`] or a default JSON body;
 //! - [`identify`]: the one identify hook of the tests, reading the caller from request headers
 //!   (`x-customer-id`, `x-customer-name`, `x-customer-email`, `x-identify-fails`);
-//! - [`numbers_as_f64`]: JSON comparison that does not care whether a number is `7` or `7.0`.
+//! - [`json`]: [`numbers_as_f64`], for JSON comparisons that do not care whether a number is `7`
+//!   or `7.0`.
 //!
 //! Outside this module, for test files that cannot take the whole kit (it needs the `__dev`
 //! feature):
 //!
 //! - `tests/fault_server/mod.rs` (`mod fault_server;`): a fake Autumn on raw TCP that speaks the
 //!   same [`Fault`] vocabulary (it includes `fault.rs`), for the faults an HTTP library will not
-//!   commit, with a per-request policy;
-//! - `identify.rs` alone, with `#[path = "support/identify.rs"] mod identify;`;
+//!   commit, with a per-request policy or a sequence of faults;
+//! - `identify.rs` or `json.rs` alone, e.g. `#[path = "support/identify.rs"] mod identify;`;
 //! - `quickstart.rs`, with `#[path = "support/quickstart.rs"]`: runs the quickstart example, Node
 //!   scripts and `npm ci` for the differential suites;
 //! - `operations.rs`: the generated list of API operations, `include!`d by `tests/all_operations.rs`.
@@ -31,24 +32,12 @@
 pub mod fake_autumn;
 pub mod fault;
 pub mod identify;
+pub mod json;
 pub mod memory_autumn;
 
 #[allow(unused_imports)]
 pub use fake_autumn::{FakeAutumn, Recorded};
 #[allow(unused_imports)]
 pub use fault::Fault;
-
-/// `value` with every number as an `f64`, so `7` and `7.0` compare equal.
-pub fn numbers_as_f64(value: serde_json::Value) -> serde_json::Value {
-    use serde_json::Value;
-    match value {
-        Value::Number(n) => Value::from(n.as_f64().unwrap_or(f64::NAN)),
-        Value::Array(items) => Value::Array(items.into_iter().map(numbers_as_f64).collect()),
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (k, numbers_as_f64(v)))
-                .collect(),
-        ),
-        other => other,
-    }
-}
+#[allow(unused_imports)]
+pub use json::numbers_as_f64;
