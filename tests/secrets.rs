@@ -4,6 +4,8 @@
 //! builders or errors. Upstream answers that echo the key back are part of the test.
 
 mod fault_server;
+#[path = "support/identify.rs"]
+mod identify;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -11,14 +13,14 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use autumn_tower::models::{AttachParams, CheckParams};
-use autumn_tower::{AutumnLayer, AutumnService, Client, Identity, Protocol, RetryPolicy};
+use autumn_tower::{AutumnLayer, AutumnService, Client, Protocol, RetryPolicy};
 use bytes::Bytes;
 use fault_server::{Fault, FaultServer};
-use http::request::Parts;
 use http::Request;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client as HttpClient;
 use hyper_util::rt::TokioExecutor;
+use identify::{by_headers as identify, ByHeaders as Identifier};
 use tracing_subscriber::fmt::format::FmtSpan;
 
 const SECRET: &str = "am_sk_test_S3CR3T_9f8e7d6c5b4a";
@@ -51,19 +53,11 @@ impl Write for Sink {
     }
 }
 
-type Identifier = fn(&Parts) -> std::future::Ready<Result<Option<Identity>, std::io::Error>>;
-
-fn identify(parts: &Parts) -> std::future::Ready<Result<Option<Identity>, std::io::Error>> {
-    if parts.headers.contains_key("x-identify-fails") {
-        return std::future::ready(Err(std::io::Error::other("session store down")));
-    }
-    let id = parts
-        .headers
-        .get("x-customer-id")
-        .and_then(|v| v.to_str().ok())
-        .map(|id| Identity::new(id).with_email("someone@example.com"));
-    std::future::ready(Ok(id))
-}
+/// The browser's customer (read by the kit's identify hook).
+const CUSTOMER: [(&str, &str); 2] = [
+    ("x-customer-id", "cus_secret_test"),
+    ("x-customer-email", "someone@example.com"),
+];
 
 fn service(upstream: &str, protocol: Protocol) -> AutumnService<Identifier> {
     let mut retry = RetryPolicy::default();
@@ -208,7 +202,7 @@ async fn the_key_is_in_no_response_and_no_log() {
         for route in ["api/autumn/attach", "api/autumn/previewAttach"] {
             cases.push((
                 route.to_owned(),
-                vec![("x-customer-id", "cus_secret_test")],
+                CUSTOMER.to_vec(),
                 format!(r#"{{"planId":"{plan}"}}"#),
             ));
         }
@@ -216,7 +210,7 @@ async fn the_key_is_in_no_response_and_no_log() {
         for route in ["legacy/api/autumn/attach", "legacy/api/autumn/check"] {
             cases.push((
                 route.to_owned(),
-                vec![("x-customer-id", "cus_secret_test")],
+                CUSTOMER.to_vec(),
                 format!(r#"{{"productId":"{plan}","featureId":"f"}}"#),
             ));
         }
@@ -225,7 +219,8 @@ async fn the_key_is_in_no_response_and_no_log() {
     cases.push((
         "api/autumn/getOrCreateCustomer".into(),
         vec![
-            ("x-customer-id", "cus_secret_test"),
+            CUSTOMER[0],
+            CUSTOMER[1],
             ("authorization", "Bearer am_sk_guess"),
         ],
         r#"{"customerId":"x","expand":["secret_key"]}"#.into(),
