@@ -109,7 +109,7 @@ async fn check_sends_the_exact_request_and_parses_the_answer() {
 }
 
 #[tokio::test]
-async fn errors_are_mapped() {
+async fn autumn_error_answers_are_api_errors_with_their_status_and_code() {
     for (status, body, code) in [
         (
             400,
@@ -153,7 +153,11 @@ async fn errors_are_mapped() {
             assert!(!text.contains("am_sk_test_client_secret"), "{text}");
         }
     }
-    // A success status with a body that is not the expected JSON.
+}
+
+/// A success status with a body that is not the expected JSON.
+#[tokio::test]
+async fn a_success_that_is_not_json_is_a_decode_error() {
     let (url, _up) = server(vec![Fault::raw(200, "application/json", "not json")]).await;
     let err = client(&url)
         .balances()

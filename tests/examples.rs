@@ -203,7 +203,7 @@ async fn quickstart_serves_autumn_and_cors() {
 }
 
 #[tokio::test]
-async fn hyper_example() {
+async fn hyper_example_serves_autumn_for_the_identified_customer_only() {
     let (up, seen) = fake_upstream().await;
     let server = start("hyper", up);
     check_autumn_route(&server, &seen).await;

@@ -197,7 +197,7 @@ async fn every_route_makes_its_v1_2_call() {
 }
 
 #[tokio::test]
-async fn anonymous_callers() {
+async fn anonymous_callers_reach_only_the_public_routes() {
     let up = upstream();
     let svc = service(&up);
     for (method, route) in [
@@ -465,7 +465,7 @@ async fn bodies_are_converted_like_autumn_js() {
 }
 
 #[tokio::test]
-async fn answers_and_errors() {
+async fn upstream_answers_and_failures_map_to_defined_answers() {
     let up = upstream();
     let svc = service(&up);
     let call = |route: &'static str| request("POST", route, Some("c"), "{}");

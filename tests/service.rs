@@ -206,7 +206,7 @@ async fn prefix_may_be_present_or_stripped() {
 }
 
 #[tokio::test]
-async fn anonymous_callers() {
+async fn anonymous_callers_reach_only_the_public_routes() {
     let up = upstream();
     let svc = service(&up);
     let (status, _, body) = send(
