@@ -166,7 +166,7 @@ fn every_operation_of_the_spec_is_tested() {
 
 /// `balances.batch_track`: the body is the array of the spec's track requests, with the key given.
 #[tokio::test]
-async fn balances_batch_track() {
+async fn balances_batch_track_sends_the_array_with_the_idempotency_key() {
     let path = "/v1/balances.batch_track";
     let fake = FakeAutumn::start().await;
     let body = generated_request(path).unwrap();
@@ -202,7 +202,7 @@ async fn balances_batch_track() {
 
 /// `keys.refresh` is sent with the refresh token as its Bearer credential, not the secret key.
 #[tokio::test]
-async fn keys_refresh() {
+async fn keys_refresh_sends_the_refresh_token_as_the_bearer() {
     let path = "/v1/keys.refresh";
     let fake = FakeAutumn::start().await;
     let (params, body) = params::<RefreshKeyParams>(path);

@@ -4,106 +4,30 @@
 // Needs the test suite's own dependencies (feature `__dev`): run it with `cargo test --all-features`.
 #![cfg(feature = "__dev")]
 
-mod support;
+mod fault_server;
+#[path = "support/json.rs"]
+mod json;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use autumn_tower::models::{
     AttachParams, CheckParams, GetCustomerParams, GetOrCreateCustomerParams, TrackParams,
 };
 use autumn_tower::{Client, ErrorKind, RetryPolicy};
+use fault_server::{Fault, FaultServer};
+use json::numbers_as_f64;
 use serde_json::{json, Value};
-use support::numbers_as_f64;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
-/// What the server does with the n-th request (the last entry repeats).
-#[derive(Clone)]
-enum Step {
-    Answer(u16, &'static str, String),
-    /// Read the whole request, then close without answering.
-    Drop,
-    Hang,
+/// A raw TCP fake Autumn whose n-th request gets `steps[n]` (the last step repeats), and its URL.
+async fn server(steps: Vec<Fault>) -> (String, FaultServer) {
+    let up = FaultServer::start().await;
+    up.set_steps(steps);
+    (up.url(), up)
 }
 
-#[derive(Clone, Debug)]
-struct Seen {
-    head: String,
-    body: Value,
-}
-
-async fn server(steps: Vec<Step>) -> (String, Arc<Mutex<Vec<Seen>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    tokio::spawn(async move {
-        loop {
-            let (mut sock, _) = listener.accept().await.unwrap();
-            let log = log.clone();
-            let steps = steps.clone();
-            tokio::spawn(async move {
-                loop {
-                    // Read one request: head, then Content-Length bytes.
-                    let mut buf = Vec::new();
-                    let mut chunk = [0u8; 4096];
-                    let head_end = loop {
-                        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                            break p + 4;
-                        }
-                        match sock.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                        }
-                    };
-                    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-                    let len: usize = head
-                        .lines()
-                        .find_map(|l| {
-                            let l = l.to_ascii_lowercase();
-                            l.strip_prefix("content-length:")
-                                .map(|v| v.trim().parse().unwrap())
-                        })
-                        .unwrap_or(0);
-                    while buf.len() < head_end + len {
-                        match sock.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                        }
-                    }
-                    let body = serde_json::from_slice(&buf[head_end..head_end + len])
-                        .unwrap_or(Value::Null);
-                    let n = {
-                        let mut l = log.lock().unwrap();
-                        l.push(Seen { head, body });
-                        l.len() - 1
-                    };
-                    match steps[n.min(steps.len() - 1)].clone() {
-                        Step::Answer(status, extra, body) => {
-                            let resp = format!(
-                                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{extra}\r\n{body}",
-                                body.len()
-                            );
-                            if sock.write_all(resp.as_bytes()).await.is_err() {
-                                return;
-                            }
-                        }
-                        Step::Drop => return,
-                        Step::Hang => {
-                            tokio::time::sleep(Duration::from_secs(30)).await;
-                            return;
-                        }
-                    }
-                }
-            });
-        }
-    });
-    (url, seen)
-}
-
-fn ok(body: Value) -> Step {
-    Step::Answer(200, "", body.to_string())
+/// 200 with this JSON body.
+fn ok(body: Value) -> Fault {
+    Fault::Status { status: 200, body }
 }
 
 fn client(url: &str) -> Client {
@@ -133,7 +57,7 @@ async fn check_sends_the_exact_request_and_parses_the_answer() {
         "balances": {"camelCaseKey": balance("camelCaseKey", 5.0), "snake_key": null},
         "brand_new_field": [1]
     });
-    let (url, seen) = server(vec![ok(answer.clone())]).await;
+    let (url, up) = server(vec![ok(answer.clone())]).await;
     let c = client(&url);
     let mut params = CheckParams::new("cus_1", "messages").required_balance(1.0);
     params.properties =
@@ -166,13 +90,13 @@ async fn check_sends_the_exact_request_and_parses_the_answer() {
         "the typed answer writes back what was received"
     );
 
-    let s = seen.lock().unwrap()[0].clone();
+    let s = up.seen()[0].clone();
     assert!(
-        s.head.starts_with("POST /v1/balances.check HTTP/1.1\r\n"),
+        s.head().starts_with("POST /v1/balances.check HTTP/1.1\r\n"),
         "{}",
-        s.head
+        s.head()
     );
-    let head = s.head.to_ascii_lowercase();
+    let head = s.head().to_ascii_lowercase();
     assert!(head.contains("authorization: bearer am_sk_test_client_secret\r\n"));
     assert!(head.contains("x-api-version: 2.4.0\r\n"));
     assert!(head.contains("content-type: application/json\r\n"));
@@ -185,7 +109,7 @@ async fn check_sends_the_exact_request_and_parses_the_answer() {
 }
 
 #[tokio::test]
-async fn errors_are_mapped() {
+async fn autumn_error_answers_are_api_errors_with_their_status_and_code() {
     for (status, body, code) in [
         (
             400,
@@ -214,7 +138,7 @@ async fn errors_are_mapped() {
         ),
         (500, r#"<html>oops</html>"#, "autumn_api_error"),
     ] {
-        let (url, seen) = server(vec![Step::Answer(status, "", body.to_owned())]).await;
+        let (url, up) = server(vec![Fault::raw(status, "application/json", body)]).await;
         let err = client(&url)
             .billing()
             .attach(&AttachParams::new("c", "pro"))
@@ -224,17 +148,17 @@ async fn errors_are_mapped() {
         let api = err.api().unwrap();
         assert_eq!(api.status().as_u16(), status);
         assert_eq!(api.code(), code);
-        assert_eq!(
-            seen.lock().unwrap().len(),
-            1,
-            "a write is sent once ({status})"
-        );
+        assert_eq!(up.seen().len(), 1, "a write is sent once ({status})");
         for text in [format!("{err}"), format!("{err:?}")] {
             assert!(!text.contains("am_sk_test_client_secret"), "{text}");
         }
     }
-    // A success status with a body that is not the expected JSON.
-    let (url, _) = server(vec![Step::Answer(200, "", "not json".into())]).await;
+}
+
+/// A success status with a body that is not the expected JSON.
+#[tokio::test]
+async fn a_success_that_is_not_json_is_a_decode_error() {
+    let (url, _up) = server(vec![Fault::raw(200, "application/json", "not json")]).await;
     let err = client(&url)
         .balances()
         .check(&CheckParams::new("c", "f"))
@@ -246,8 +170,8 @@ async fn errors_are_mapped() {
 
 #[tokio::test]
 async fn a_write_is_sent_once_even_when_the_connection_drops_after_it_was_read() {
-    let (url, seen) = server(vec![
-        Step::Drop,
+    let (url, up) = server(vec![
+        Fault::Close,
         ok(json!({"customer_id": "c", "payment_url": null})),
     ])
     .await;
@@ -257,10 +181,10 @@ async fn a_write_is_sent_once_even_when_the_connection_drops_after_it_was_read()
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Transport);
-    assert_eq!(seen.lock().unwrap().len(), 1);
+    assert_eq!(up.seen().len(), 1);
 
     // A timeout on a write is not repeated either.
-    let (url, seen) = server(vec![Step::Hang, ok(json!({}))]).await;
+    let (url, up) = server(vec![Fault::Hang, ok(json!({}))]).await;
     let started = std::time::Instant::now();
     let err = client(&url)
         .billing()
@@ -269,7 +193,7 @@ async fn a_write_is_sent_once_even_when_the_connection_drops_after_it_was_read()
         .unwrap_err();
     assert!(err.is_timeout());
     assert!(started.elapsed() < Duration::from_secs(2));
-    assert_eq!(seen.lock().unwrap().len(), 1);
+    assert_eq!(up.seen().len(), 1);
 }
 
 #[tokio::test]
@@ -280,9 +204,9 @@ async fn a_read_is_retried_and_succeeds() {
         "billing_controls": {}, "subscriptions": [], "purchases": [], "licenses": [],
         "balances": {"snake_key": balance("snake_key", 1.0)}, "flags": {}
     });
-    let (url, seen) = server(vec![
-        Step::Drop,
-        Step::Answer(503, "", r#"{"message":"busy"}"#.into()),
+    let (url, up) = server(vec![
+        Fault::Close,
+        Fault::raw(503, "application/json", r#"{"message":"busy"}"#),
         ok(customer),
     ])
     .await;
@@ -293,17 +217,13 @@ async fn a_read_is_retried_and_succeeds() {
         .unwrap();
     assert_eq!(r.id.as_deref(), Some("c"));
     assert!(r.balances.contains_key("snake_key"));
-    assert_eq!(seen.lock().unwrap().len(), 3);
+    assert_eq!(up.seen().len(), 3);
 }
 
 #[tokio::test]
 async fn track_is_retried_with_the_same_idempotency_key() {
-    let (url, seen) = server(vec![
-        Step::Answer(
-            429,
-            "retry-after: 0\r\n",
-            r#"{"message":"slow down"}"#.into(),
-        ),
+    let (url, up) = server(vec![
+        Fault::RateLimited { retry_after: 0 },
         ok(json!({"customer_id": "c", "value": 1, "balance": null})),
     ])
     .await;
@@ -313,7 +233,7 @@ async fn track_is_retried_with_the_same_idempotency_key() {
         .await
         .unwrap();
     assert_eq!(r.value, 1.0);
-    let seen = seen.lock().unwrap().clone();
+    let seen = up.seen();
     assert_eq!(seen.len(), 2);
     let key = |h: &str| {
         h.lines()
@@ -324,15 +244,15 @@ async fn track_is_retried_with_the_same_idempotency_key() {
             })
             .expect("track carries an idempotency key")
     };
-    assert_eq!(key(&seen[0].head), key(&seen[1].head));
+    assert_eq!(key(&seen[0].head()), key(&seen[1].head()));
 
     // A retry that meets 409 duplicate_idempotency_key: the first attempt went through.
-    let (url, seen) = server(vec![
-        Step::Drop,
-        Step::Answer(
+    let (url, up) = server(vec![
+        Fault::Close,
+        Fault::raw(
             409,
-            "",
-            r#"{"message":"dup","code":"duplicate_idempotency_key"}"#.into(),
+            "application/json",
+            r#"{"message":"dup","code":"duplicate_idempotency_key"}"#,
         ),
     ])
     .await;
@@ -342,8 +262,8 @@ async fn track_is_retried_with_the_same_idempotency_key() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AlreadyApplied);
-    assert_eq!(seen.lock().unwrap().len(), 2);
-    assert!(seen.lock().unwrap()[0].head.contains("msg_42"));
+    assert_eq!(up.seen().len(), 2);
+    assert!(up.seen()[0].head().contains("msg_42"));
 }
 
 #[tokio::test]
@@ -381,12 +301,7 @@ fn the_secret_is_in_no_debug_output() {
 
 #[tokio::test]
 async fn a_read_that_keeps_meeting_429_gives_up_with_the_rate_limit_error() {
-    let (url, seen) = server(vec![Step::Answer(
-        429,
-        "retry-after: 0\r\n",
-        r#"{"message":"slow down","code":"rate_limit_exceeded"}"#.into(),
-    )])
-    .await;
+    let (url, up) = server(vec![Fault::RateLimited { retry_after: 0 }]).await;
     let err = client(&url)
         .balances()
         .check(&CheckParams::new("c", "messages"))
@@ -396,7 +311,7 @@ async fn a_read_that_keeps_meeting_429_gives_up_with_the_rate_limit_error() {
     assert_eq!(err.status().map(|s| s.as_u16()), Some(429));
     assert_eq!(err.api().unwrap().code(), "rate_limit_exceeded");
     assert_eq!(
-        seen.lock().unwrap().len(),
+        up.seen().len(),
         3,
         "the first attempt and the default two retries"
     );
@@ -404,7 +319,7 @@ async fn a_read_that_keeps_meeting_429_gives_up_with_the_rate_limit_error() {
 
 #[tokio::test]
 async fn a_read_times_out_on_every_attempt_within_its_deadlines() {
-    let (url, seen) = server(vec![Step::Hang]).await;
+    let (url, up) = server(vec![Fault::Hang]).await;
     let c = Client::builder()
         .secret_key("am_sk_test_client_secret")
         .base_url(&url)
@@ -425,11 +340,7 @@ async fn a_read_times_out_on_every_attempt_within_its_deadlines() {
     let took = started.elapsed();
     assert!(err.is_timeout(), "{err:?}");
     assert_eq!(err.kind(), ErrorKind::Timeout);
-    assert_eq!(
-        seen.lock().unwrap().len(),
-        2,
-        "a read is retried after a timeout"
-    );
+    assert_eq!(up.seen().len(), 2, "a read is retried after a timeout");
     assert!(
         took >= Duration::from_millis(400) && took < Duration::from_secs(3),
         "two 200 ms attempts took {took:?}"
@@ -440,7 +351,7 @@ async fn a_read_times_out_on_every_attempt_within_its_deadlines() {
 #[test]
 fn the_blocking_client_works_without_a_runtime_and_refuses_inside_one() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let (url, seen) = rt.block_on(server(vec![ok(
+    let (url, up) = rt.block_on(server(vec![ok(
         json!({"allowed": false, "customer_id": "c", "balance": null, "flag": null}),
     )]));
     let c = autumn_tower::blocking::Client::from_builder(
@@ -451,7 +362,7 @@ fn the_blocking_client_works_without_a_runtime_and_refuses_inside_one() {
     .unwrap();
     let r = c.check(&CheckParams::new("c", "messages")).unwrap();
     assert!(!r.allowed);
-    assert_eq!(seen.lock().unwrap().len(), 1);
+    assert_eq!(up.seen().len(), 1);
     let err = rt
         .block_on(async { c.check(&CheckParams::new("c", "messages")) })
         .unwrap_err();

@@ -195,14 +195,7 @@ async fn fake_records_validates_and_injects_faults() {
         (402, Some(error))
     );
 
-    fake.script(
-        "*",
-        Fault::Raw {
-            status: 200,
-            body: "<html>".into(),
-            content_type: None,
-        },
-    );
+    fake.script("*", Fault::raw(200, "text/html", "<html>"));
     let (status, body) = raw_post(addr, "/v1/plans.list", "{}")
         .await
         .expect("an answer");
@@ -335,12 +328,13 @@ async fn start_reference(upstream: &str, cors_origin: &str) -> (Guard, String) {
 ///
 /// Needs Chromium (`/usr/bin/chromium`, or `CHROMIUM`); fails without it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn browser_end_to_end() {
+async fn react_page_works_in_chromium_against_our_quickstart() {
     browser_e2e(Backend::Ours).await;
 }
 
 /// The same browser scenarios against autumn-js's own backend: they pass there, so a failure of
-/// [`browser_end_to_end`] is our server's, not the page's or the harness's.
+/// [`react_page_works_in_chromium_against_our_quickstart`] is our server's, not the page's or the
+/// harness's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_harness_against_reference() {
     browser_e2e(Backend::Reference).await;

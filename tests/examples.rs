@@ -4,6 +4,9 @@
 // Needs the test suite's own dependencies (feature `__dev`): run it with `cargo test --all-features`.
 #![cfg(feature = "__dev")]
 
+#[path = "support/identify.rs"]
+mod identify;
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -200,7 +203,7 @@ async fn quickstart_serves_autumn_and_cors() {
 }
 
 #[tokio::test]
-async fn hyper_example() {
+async fn hyper_example_serves_autumn_for_the_identified_customer_only() {
     let (up, seen) = fake_upstream().await;
     let server = start("hyper", up);
     check_autumn_route(&server, &seen).await;
@@ -664,20 +667,16 @@ async fn meter_layer_on_plain_tonic_is_an_internal_error_for_the_client() {
         .track(&TrackParams::new("spent", "messages", 100.0))
         .await
         .unwrap();
-    let identify = |parts: &http::request::Parts| {
-        let id = parts
-            .headers
-            .get("x-customer-id")
-            .and_then(|v| v.to_str().ok())
-            .map(autumn_tower::Identity::new);
-        async move { Ok::<_, std::convert::Infallible>(id) }
-    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (_reporter, health) = tonic_health::server::health_reporter();
     tokio::spawn(
         tonic::transport::Server::builder()
-            .layer(MeterLayer::new(autumn.client(), identify, "messages"))
+            .layer(MeterLayer::new(
+                autumn.client(),
+                identify::by_headers as identify::ByHeaders,
+                "messages",
+            ))
             .add_service(health)
             .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
     );

@@ -132,23 +132,21 @@ impl Browser {
 /// The browser-facing answer to each fault: (status, code). The README's table.
 fn expected(fault: &Fault) -> (u16, &'static str) {
     match fault {
-        Fault::Ok | Fault::WrongContentTypeJson => (200, ""),
-        Fault::ResetBeforeResponse
-        | Fault::ResetMidBody
-        | Fault::CloseWithoutAnswer
-        | Fault::Truncated => (502, "upstream_unavailable"),
-        Fault::Slow(_) => (504, "upstream_timeout"),
-        Fault::RateLimited(_) => (429, "rate_limit_exceeded"),
-        Fault::Status(500) => (500, "upstream_500"),
-        Fault::Status(502) => (502, "upstream_502"),
-        Fault::Status(503) => (503, "upstream_503"),
-        Fault::Status(504) => (504, "upstream_504"),
-        Fault::Status(_) | Fault::Raw(..) => unreachable!(),
-        Fault::StatusHtml(s) => (*s, "autumn_api_error"),
-        Fault::InvalidJson
-        | Fault::Huge(_)
-        | Fault::HugeChunked(_)
-        | Fault::WrongContentTypeHtml => (502, "invalid_upstream_response"),
+        Fault::Ok | Fault::Mislabelled { .. } => (200, ""),
+        Fault::Reset | Fault::ResetMidBody | Fault::Close | Fault::CutShort => {
+            (502, "upstream_unavailable")
+        }
+        Fault::Delay { .. } | Fault::Hang => (504, "upstream_timeout"),
+        Fault::RateLimited { .. } => (429, "rate_limit_exceeded"),
+        Fault::Status { status: 500, .. } => (500, "upstream_500"),
+        Fault::Status { status: 502, .. } => (502, "upstream_502"),
+        Fault::Status { status: 503, .. } => (503, "upstream_503"),
+        Fault::Status { status: 504, .. } => (504, "upstream_504"),
+        Fault::Status { .. } => unreachable!(),
+        // An HTML error page keeps its status.
+        Fault::Raw { status, .. } if *status != 200 => (*status, "autumn_api_error"),
+        // A 200 that is not JSON (broken, or an HTML page), or far too big.
+        Fault::Raw { .. } | Fault::Huge { .. } => (502, "invalid_upstream_response"),
     }
 }
 
@@ -269,7 +267,7 @@ async fn retry_after_is_honoured_on_reads_only() {
     let browser = Browser::new(serve(service(&up.url())).await);
     up.set_policy(|seen| {
         if seen.path == "/v1/plans.list" || seen.path == "/v1/billing.attach" {
-            Fault::RateLimited(1)
+            Fault::RateLimited { retry_after: 1 }
         } else {
             Fault::Ok
         }
@@ -296,7 +294,7 @@ async fn retry_after_is_honoured_on_reads_only() {
 async fn a_hanging_upstream_is_cut_at_the_deadline() {
     let up = FaultServer::start().await;
     let browser = Browser::new(serve(service(&up.url())).await);
-    up.set(Fault::Slow(Duration::from_secs(3600)));
+    up.set(Fault::Hang);
     let (a, b) = tokio::join!(
         browser.post("attach", r#"{"planId":"pro"}"#),
         browser.post("listPlans", "{}")

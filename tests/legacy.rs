@@ -22,7 +22,8 @@ use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use support::memory_autumn::{Answer, MemoryAutumn, Seen};
+use support::memory_autumn::{MemoryAutumn, Seen};
+use support::Fault;
 use tower::ServiceExt;
 
 /// The in-memory Autumn; it answers `{"ok": true}` wherever nothing else is scripted.
@@ -196,7 +197,7 @@ async fn every_route_makes_its_v1_2_call() {
 }
 
 #[tokio::test]
-async fn anonymous_callers() {
+async fn anonymous_callers_reach_only_the_public_routes() {
     let up = upstream();
     let svc = service(&up);
     for (method, route) in [
@@ -464,14 +465,17 @@ async fn bodies_are_converted_like_autumn_js() {
 }
 
 #[tokio::test]
-async fn answers_and_errors() {
+async fn upstream_answers_and_failures_map_to_defined_answers() {
     let up = upstream();
     let svc = service(&up);
     let call = |route: &'static str| request("POST", route, Some("c"), "{}");
 
     up.answer(
         "/v1/attach",
-        Answer::Json(201, json!({"code": "new_product_attached"})),
+        Fault::Status {
+            status: 201,
+            body: json!({"code": "new_product_attached"}),
+        },
     );
     let (status, _, body) = send(&svc, call("/api/autumn/attach")).await;
     assert_eq!(
@@ -480,17 +484,23 @@ async fn answers_and_errors() {
     );
 
     for falsy in [json!(null), json!(false), json!(0), json!("")] {
-        up.answer("/v1/check", Answer::Json(200, falsy.clone()));
+        up.answer(
+            "/v1/check",
+            Fault::Status {
+                status: 200,
+                body: falsy.clone(),
+            },
+        );
         let (status, _, body) = send(&svc, call("/api/autumn/check")).await;
         assert_eq!((status, body), (StatusCode::OK, Value::Null), "{falsy}");
     }
 
     up.answer(
         "/v1/track",
-        Answer::Json(
-            404,
-            json!({"message": "Feature not found", "code": "feature_not_found", "env": "sandbox"}),
-        ),
+        Fault::Status {
+            status: 404,
+            body: json!({"message": "Feature not found", "code": "feature_not_found", "env": "sandbox"}),
+        },
     );
     let (status, _, body) = send(&svc, call("/api/autumn/track")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -501,7 +511,10 @@ async fn answers_and_errors() {
 
     up.answer(
         "/v1/cancel",
-        Answer::Json(400, json!({"message": "no code"})),
+        Fault::Status {
+            status: 400,
+            body: json!({"message": "no code"}),
+        },
     );
     let (status, _, body) = send(&svc, call("/api/autumn/cancel")).await;
     assert_eq!(
@@ -512,31 +525,45 @@ async fn answers_and_errors() {
     // An upstream that echoes the secret key never shows it to the browser.
     up.answer(
         "/v1/query",
-        Answer::Json(
-            401,
-            json!({"message": format!("bad key {SECRET}"), "code": "unauthorized"}),
-        ),
+        Fault::Status {
+            status: 401,
+            body: json!({"message": format!("bad key {SECRET}"), "code": "unauthorized"}),
+        },
     );
     let (_, _, body) = send(&svc, call("/api/autumn/query")).await;
     assert!(!body.to_string().contains(SECRET), "{body}");
 
-    up.answer("/v1/checkout", Answer::Raw(503, "<html>busy</html>"));
+    up.answer(
+        "/v1/checkout",
+        Fault::Raw {
+            status: 503,
+            body: "<html>busy</html>".into(),
+            content_type: None,
+        },
+    );
     let (status, _, body) = send(&svc, call("/api/autumn/checkout")).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body["code"], "autumn_api_error");
     assert!(!body.to_string().contains("busy"));
 
-    up.answer("/v1/setup_payment", Answer::Raw(200, "<html>ok</html>"));
+    up.answer(
+        "/v1/setup_payment",
+        Fault::Raw {
+            status: 200,
+            body: "<html>ok</html>".into(),
+            content_type: None,
+        },
+    );
     let (status, _, body) = send(&svc, call("/api/autumn/setup_payment")).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert_eq!(body["code"], "invalid_upstream_response");
 
-    up.answer("/v1/events/list", Answer::Fail);
+    up.answer("/v1/events/list", Fault::Reset);
     let (status, _, body) = send(&svc, call("/api/autumn/events/list")).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert_eq!(body["code"], "upstream_unavailable");
 
-    up.answer("/v1/events/aggregate", Answer::Hang);
+    up.answer("/v1/events/aggregate", Fault::Hang);
     let (status, _, body) = send(&svc, call("/api/autumn/events/aggregate")).await;
     assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
     assert_eq!(body["code"], "upstream_timeout");
@@ -548,11 +575,17 @@ async fn only_reads_are_retried() {
     let up = upstream();
     up.answer(
         "/v1/check",
-        Answer::Json(503, json!({"message": "busy", "code": "busy"})),
+        Fault::Status {
+            status: 503,
+            body: json!({"message": "busy", "code": "busy"}),
+        },
     );
     up.answer(
         "/v1/attach",
-        Answer::Json(503, json!({"message": "busy", "code": "busy"})),
+        Fault::Status {
+            status: 503,
+            body: json!({"message": "busy", "code": "busy"}),
+        },
     );
     let svc = AutumnService::builder()
         .secret_key(SECRET)
@@ -828,7 +861,10 @@ async fn client_calls_speak_v1_2() {
 
     up.answer(
         "/v1/attach",
-        Answer::Json(200, json!({"checkout_url": "https://pay", "customer_id": "u1", "product_ids": ["pro"], "code": "checkout_created", "message": "m", "extra_field": 1})),
+        Fault::Status {
+            status: 200,
+            body: json!({"checkout_url": "https://pay", "customer_id": "u1", "product_ids": ["pro"], "code": "checkout_created", "message": "m", "extra_field": 1}),
+        },
     );
     let mut attach = AttachParams::product("u1", "pro");
     attach.checkout_session_params = Some(
@@ -843,7 +879,10 @@ async fn client_calls_speak_v1_2() {
 
     up.answer(
         "/v1/check",
-        Answer::Json(200, json!({"allowed": true, "code": "feature_found", "customer_id": "u1", "feature_id": "messages", "balance": 3, "usage": 7})),
+        Fault::Status {
+            status: 200,
+            body: json!({"allowed": true, "code": "feature_found", "customer_id": "u1", "feature_id": "messages", "balance": 3, "usage": 7}),
+        },
     );
     let r = legacy
         .check(&CheckParams::feature("u1", "messages"))
@@ -853,7 +892,10 @@ async fn client_calls_speak_v1_2() {
     assert_eq!(r.balance, Some(3.0));
     assert_eq!(r.extra["usage"], 7);
 
-    up.answer("/v1/track", Answer::Json(200, json!({"id": "evt_1", "code": "event_received", "customer_id": "u1", "feature_id": "messages"})));
+    up.answer("/v1/track", Fault::Status {
+        status: 200,
+        body: json!({"id": "evt_1", "code": "event_received", "customer_id": "u1", "feature_id": "messages"}),
+    });
     let mut track = TrackParams::feature("u1", "messages", 2.0);
     track.idempotency_key = Some("k1".into());
     assert_eq!(
@@ -863,10 +905,10 @@ async fn client_calls_speak_v1_2() {
 
     up.answer(
         "/v1/cancel",
-        Answer::Json(
-            200,
-            json!({"success": true, "customer_id": "u1", "product_id": "pro"}),
-        ),
+        Fault::Status {
+            status: 200,
+            body: json!({"success": true, "customer_id": "u1", "product_id": "pro"}),
+        },
     );
     let cancel = CancelParams {
         customer_id: "u1".into(),
@@ -876,7 +918,10 @@ async fn client_calls_speak_v1_2() {
     };
     assert_eq!(legacy.cancel(&cancel).await.unwrap().success, Some(true));
 
-    up.answer("/v1/checkout", Answer::Json(200, json!({"url": "https://pay", "customer_id": "u1", "lines": [], "total": 10, "currency": "usd"})));
+    up.answer("/v1/checkout", Fault::Status {
+        status: 200,
+        body: json!({"url": "https://pay", "customer_id": "u1", "lines": [], "total": 10, "currency": "usd"}),
+    });
     assert_eq!(
         legacy
             .checkout(&AttachParams::product("u1", "pro"))
@@ -888,7 +933,10 @@ async fn client_calls_speak_v1_2() {
 
     up.answer(
         "/v1/setup_payment",
-        Answer::Json(200, json!({"customer_id": "u1", "url": "https://setup"})),
+        Fault::Status {
+            status: 200,
+            body: json!({"customer_id": "u1", "url": "https://setup"}),
+        },
     );
     let setup = SetupPaymentParams {
         customer_id: "u1".into(),
@@ -901,7 +949,10 @@ async fn client_calls_speak_v1_2() {
 
     up.answer(
         "/v1/query",
-        Answer::Json(200, json!({"list": [{"period": 1, "messages": 2}]})),
+        Fault::Status {
+            status: 200,
+            body: json!({"list": [{"period": 1, "messages": 2}]}),
+        },
     );
     let query = QueryParams {
         customer_id: "u1".into(),
@@ -911,7 +962,10 @@ async fn client_calls_speak_v1_2() {
     };
     assert_eq!(legacy.query(&query).await.unwrap().list.len(), 1);
 
-    up.answer("/v1/customers", Answer::Json(200, json!({"id": "u1", "name": "Ada", "email": null, "products": [], "features": {}, "metadata": {}, "invoices": []})));
+    up.answer("/v1/customers", Fault::Status {
+        status: 200,
+        body: json!({"id": "u1", "name": "Ada", "email": null, "products": [], "features": {}, "metadata": {}, "invoices": []}),
+    });
     let mut create = CreateCustomerParams::new("u1");
     create.name = Some("Ada".into());
     create.expand = vec!["invoices".into()];
@@ -927,7 +981,10 @@ async fn client_calls_speak_v1_2() {
 
     up.answer(
         "/v1/customers/u%2F1",
-        Answer::Json(200, json!({"id": "u/1", "name": null, "email": null})),
+        Fault::Status {
+            status: 200,
+            body: json!({"id": "u/1", "name": null, "email": null}),
+        },
     );
     assert_eq!(
         legacy
@@ -941,7 +998,10 @@ async fn client_calls_speak_v1_2() {
 
     up.answer(
         "/v1/customers/u1/billing_portal",
-        Answer::Json(200, json!({"customer_id": "u1", "url": "https://portal"})),
+        Fault::Status {
+            status: 200,
+            body: json!({"customer_id": "u1", "url": "https://portal"}),
+        },
     );
     let portal = BillingPortalParams {
         return_url: Some("https://back".into()),
@@ -952,7 +1012,10 @@ async fn client_calls_speak_v1_2() {
         "https://portal"
     );
 
-    up.answer("/v1/customers/u1/entities", Answer::Json(200, json!({"id": "seat_1", "name": null, "customer_id": "u1", "feature_id": "seats", "products": [], "features": {}})));
+    up.answer("/v1/customers/u1/entities", Fault::Status {
+        status: 200,
+        body: json!({"id": "seat_1", "name": null, "customer_id": "u1", "feature_id": "seats", "products": [], "features": {}}),
+    });
     assert_eq!(
         legacy
             .create_entity("u1", &CreateEntityParams::new("seat_1", "seats"))
@@ -975,7 +1038,10 @@ async fn client_calls_speak_v1_2() {
 
     up.answer(
         "/v1/customers/u1/entities/seat%201",
-        Answer::Json(200, json!({"id": "seat 1", "name": "S"})),
+        Fault::Status {
+            status: 200,
+            body: json!({"id": "seat 1", "name": "S"}),
+        },
     );
     assert_eq!(
         legacy
@@ -988,7 +1054,10 @@ async fn client_calls_speak_v1_2() {
     );
     up.answer(
         "/v1/customers/u1/entities/seat_1",
-        Answer::Json(200, json!({"success": true})),
+        Fault::Status {
+            status: 200,
+            body: json!({"success": true}),
+        },
     );
     assert!(legacy.delete_entity("u1", "seat_1").await.unwrap().success);
     assert!(
@@ -998,10 +1067,10 @@ async fn client_calls_speak_v1_2() {
 
     up.answer(
         "/v1/products_beta",
-        Answer::Json(
-            200,
-            json!({"list": [{"id": "pro", "name": "Pro", "items": [], "scenario": "upgrade"}]}),
-        ),
+        Fault::Status {
+            status: 200,
+            body: json!({"list": [{"id": "pro", "name": "Pro", "items": [], "scenario": "upgrade"}]}),
+        },
     );
     assert_eq!(
         legacy.list_products(Some("u1")).await.unwrap().list[0].extra["scenario"],
@@ -1011,16 +1080,19 @@ async fn client_calls_speak_v1_2() {
 
     up.answer(
         "/v1/components/pricing_table",
-        Answer::Json(200, json!({"list": []})),
+        Fault::Status {
+            status: 200,
+            body: json!({"list": []}),
+        },
     );
     legacy.pricing_table(Some("u1")).await.unwrap();
 
     up.answer(
         "/v1/referrals/code",
-        Answer::Json(
-            200,
-            json!({"code": "REF", "customer_id": "u1", "created_at": 1}),
-        ),
+        Fault::Status {
+            status: 200,
+            body: json!({"code": "REF", "customer_id": "u1", "created_at": 1}),
+        },
     );
     let code = CreateReferralCodeParams {
         customer_id: "u1".into(),
@@ -1034,10 +1106,10 @@ async fn client_calls_speak_v1_2() {
 
     up.answer(
         "/v1/referrals/redeem",
-        Answer::Json(
-            200,
-            json!({"id": "red_1", "customer_id": "u2", "reward_id": "r1"}),
-        ),
+        Fault::Status {
+            status: 200,
+            body: json!({"id": "red_1", "customer_id": "u2", "reward_id": "r1"}),
+        },
     );
     let redeem = RedeemReferralCodeParams {
         code: "REF".into(),
@@ -1049,7 +1121,10 @@ async fn client_calls_speak_v1_2() {
         "red_1"
     );
 
-    up.answer("/v1/events/list", Answer::Json(200, json!({"list": [{"id": "e", "timestamp": 1, "feature_id": "m", "customer_id": "u1", "value": 2, "properties": {}}], "has_more": false, "offset": 0, "limit": 100, "total": 1})));
+    up.answer("/v1/events/list", Fault::Status {
+        status: 200,
+        body: json!({"list": [{"id": "e", "timestamp": 1, "feature_id": "m", "customer_id": "u1", "value": 2, "properties": {}}], "has_more": false, "offset": 0, "limit": 100, "total": 1}),
+    });
     let list = ListEventsParams {
         customer_id: "u1".into(),
         feature_id: "m".into(),
@@ -1060,10 +1135,10 @@ async fn client_calls_speak_v1_2() {
 
     up.answer(
         "/v1/events/aggregate",
-        Answer::Json(
-            200,
-            json!({"list": [{"period": 1, "m": 2}], "total": {"m": {"count": 1, "sum": 2}}}),
-        ),
+        Fault::Status {
+            status: 200,
+            body: json!({"list": [{"period": 1, "m": 2}], "total": {"m": {"count": 1, "sum": 2}}}),
+        },
     );
     let agg = AggregateEventsParams {
         customer_id: "u1".into(),
@@ -1179,10 +1254,10 @@ async fn client_calls_speak_v1_2() {
     // Errors come back as API errors with Autumn's code; the client's own calls keep their version.
     up.answer(
         "/v1/attach",
-        Answer::Json(
-            404,
-            json!({"message": "Product not found", "code": "product_not_found"}),
-        ),
+        Fault::Status {
+            status: 404,
+            body: json!({"message": "Product not found", "code": "product_not_found"}),
+        },
     );
     let err = legacy
         .attach(&AttachParams::product("u1", "nope"))

@@ -903,7 +903,7 @@ async fn autumn_service_on_the_offline_autumn() {
 
 /// Served on a port: the API for non-Rust tools, and checkout pages a browser can "pay" on.
 #[tokio::test]
-async fn served_on_a_port() {
+async fn served_on_a_port_a_browser_pays_on_the_checkout_page() {
     let autumn = OfflineAutumn::new();
     let server = autumn.serve("127.0.0.1:0").await.unwrap();
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())

@@ -4,6 +4,8 @@
 //! builders or errors. Upstream answers that echo the key back are part of the test.
 
 mod fault_server;
+#[path = "support/identify.rs"]
+mod identify;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -11,14 +13,14 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use autumn_tower::models::{AttachParams, CheckParams};
-use autumn_tower::{AutumnLayer, AutumnService, Client, Identity, Protocol, RetryPolicy};
+use autumn_tower::{AutumnLayer, AutumnService, Client, Protocol, RetryPolicy};
 use bytes::Bytes;
 use fault_server::{Fault, FaultServer};
-use http::request::Parts;
 use http::Request;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client as HttpClient;
 use hyper_util::rt::TokioExecutor;
+use identify::{by_headers as identify, ByHeaders as Identifier};
 use tracing_subscriber::fmt::format::FmtSpan;
 
 const SECRET: &str = "am_sk_test_S3CR3T_9f8e7d6c5b4a";
@@ -51,19 +53,11 @@ impl Write for Sink {
     }
 }
 
-type Identifier = fn(&Parts) -> std::future::Ready<Result<Option<Identity>, std::io::Error>>;
-
-fn identify(parts: &Parts) -> std::future::Ready<Result<Option<Identity>, std::io::Error>> {
-    if parts.headers.contains_key("x-identify-fails") {
-        return std::future::ready(Err(std::io::Error::other("session store down")));
-    }
-    let id = parts
-        .headers
-        .get("x-customer-id")
-        .and_then(|v| v.to_str().ok())
-        .map(|id| Identity::new(id).with_email("someone@example.com"));
-    std::future::ready(Ok(id))
-}
+/// The browser's customer (read by the kit's identify hook).
+const CUSTOMER: [(&str, &str); 2] = [
+    ("x-customer-id", "cus_secret_test"),
+    ("x-customer-email", "someone@example.com"),
+];
 
 fn service(upstream: &str, protocol: Protocol) -> AutumnService<Identifier> {
     let mut retry = RetryPolicy::default();
@@ -118,7 +112,7 @@ fn policy(seen: &fault_server::Seen) -> Fault {
         .unwrap_or("");
     match plan {
         // `message` and `code` that are not strings: never copied to the browser.
-        "echo_json_not_strings" => Fault::Raw(
+        "echo_json_not_strings" => Fault::raw(
             400,
             "application/json",
             serde_json::json!({
@@ -128,7 +122,7 @@ fn policy(seen: &fault_server::Seen) -> Fault {
             .to_string(),
         ),
         // Strings that carry keys of another shape: scrubbed.
-        "echo_other_keys" => Fault::Raw(
+        "echo_other_keys" => Fault::raw(
             401,
             "application/json",
             serde_json::json!({
@@ -138,32 +132,35 @@ fn policy(seen: &fault_server::Seen) -> Fault {
             .to_string(),
         ),
         // Looks like JSON, is not: the key sits across the 200-character excerpt's end.
-        "echo_broken_json_error" => Fault::Raw(500, "application/json", straddling(200)),
+        "echo_broken_json_error" => Fault::raw(500, "application/json", straddling(200)),
         // A 2xx whose field has the wrong type: serde's message quotes the value.
-        "echo_in_a_typed_field" => Fault::Raw(
+        "echo_in_a_typed_field" => Fault::raw(
             200,
             "application/json",
             serde_json::json!({"allowed": format!("Bearer {SECRET} {OTHER_KEY}"), "customer_id": "c"})
                 .to_string(),
         ),
         // A 2xx that is not JSON, the key across the 120-character excerpt of a decode error.
-        "echo_broken_json_ok_cut" => Fault::Raw(200, "application/json", straddling(120)),
-        "echo_json_error" => Fault::Raw(
+        "echo_broken_json_ok_cut" => Fault::raw(200, "application/json", straddling(120)),
+        "echo_json_error" => Fault::raw(
             401,
             "application/json",
             serde_json::json!({"message": echo, "code": "invalid_secret_key"}).to_string(),
         ),
-        "echo_json_code" => Fault::Raw(
+        "echo_json_code" => Fault::raw(
             400,
             "application/json",
             serde_json::json!({"message": "bad", "code": echo}).to_string(),
         ),
-        "echo_text_error" => Fault::Raw(500, "text/plain", echo),
-        "echo_text_ok" => Fault::Raw(200, "text/plain", echo),
-        "echo_broken_json_ok" => Fault::Raw(200, "application/json", format!("{{\"x\":\"{echo}")),
-        "reset" => Fault::ResetBeforeResponse,
-        "slow" => Fault::Slow(Duration::from_secs(2)),
-        "huge" => Fault::HugeChunked(20 * 1024 * 1024),
+        "echo_text_error" => Fault::raw(500, "text/plain", echo),
+        "echo_text_ok" => Fault::raw(200, "text/plain", echo),
+        "echo_broken_json_ok" => Fault::raw(200, "application/json", format!("{{\"x\":\"{echo}")),
+        "reset" => Fault::Reset,
+        "slow" => Fault::delay(Duration::from_secs(2)),
+        "huge" => Fault::Huge {
+            bytes: 20 * 1024 * 1024,
+            chunked: true,
+        },
         _ => Fault::Ok,
     }
 }
@@ -205,7 +202,7 @@ async fn the_key_is_in_no_response_and_no_log() {
         for route in ["api/autumn/attach", "api/autumn/previewAttach"] {
             cases.push((
                 route.to_owned(),
-                vec![("x-customer-id", "cus_secret_test")],
+                CUSTOMER.to_vec(),
                 format!(r#"{{"planId":"{plan}"}}"#),
             ));
         }
@@ -213,7 +210,7 @@ async fn the_key_is_in_no_response_and_no_log() {
         for route in ["legacy/api/autumn/attach", "legacy/api/autumn/check"] {
             cases.push((
                 route.to_owned(),
-                vec![("x-customer-id", "cus_secret_test")],
+                CUSTOMER.to_vec(),
                 format!(r#"{{"productId":"{plan}","featureId":"f"}}"#),
             ));
         }
@@ -222,7 +219,8 @@ async fn the_key_is_in_no_response_and_no_log() {
     cases.push((
         "api/autumn/getOrCreateCustomer".into(),
         vec![
-            ("x-customer-id", "cus_secret_test"),
+            CUSTOMER[0],
+            CUSTOMER[1],
             ("authorization", "Bearer am_sk_guess"),
         ],
         r#"{"customerId":"x","expand":["secret_key"]}"#.into(),

@@ -7,32 +7,22 @@
 
 mod support;
 
-use std::convert::Infallible;
-
-use autumn_tower::{fields, AutumnService, Identity, Protocol};
+use autumn_tower::{fields, AutumnService, Protocol};
 use bytes::Bytes;
-use http::request::Parts;
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
+use support::identify::{by_headers as identify, ByHeaders as Identifier};
 use support::memory_autumn::MemoryAutumn;
 use tower::ServiceExt;
 
-type Identifier = fn(&Parts) -> std::future::Ready<Result<Option<Identity>, Infallible>>;
-
-fn identify(parts: &Parts) -> std::future::Ready<Result<Option<Identity>, Infallible>> {
-    let id = parts
-        .headers
-        .get("x-customer-id")
-        .and_then(|v| v.to_str().ok())
-        .map(|id| {
-            Identity::new(id)
-                .with_name("Ada")
-                .with_email("ada@example.com")
-        });
-    std::future::ready(Ok(id))
-}
+/// Who every browser request here is (read by the kit's identify hook).
+const ADA: [(&str, &str); 3] = [
+    ("x-customer-id", "cus_ada"),
+    ("x-customer-name", "Ada"),
+    ("x-customer-email", "ada@example.com"),
+];
 
 fn builder(
     autumn: &MemoryAutumn,
@@ -53,7 +43,10 @@ async fn call(
     content_type: Option<&str>,
     body: &str,
 ) -> (StatusCode, Value) {
-    let mut req = Request::post(path).header("x-customer-id", "cus_ada");
+    let mut req = Request::post(path);
+    for (name, value) in ADA {
+        req = req.header(name, value);
+    }
     if let Some(ct) = content_type {
         req = req.header("content-type", ct);
     }
@@ -313,8 +306,11 @@ async fn the_authorize_hook_refuses_with_403() {
     assert_ne!(status, StatusCode::FORBIDDEN);
     assert_eq!(autumn.take().len(), 1);
 
-    let mut req = Request::post("/api/autumn/attach")
-        .header("x-customer-id", "cus_ada")
+    let mut req = Request::post("/api/autumn/attach");
+    for (name, value) in ADA {
+        req = req.header(name, value);
+    }
+    let mut req = req
         .header("content-type", "application/json")
         .body(Full::new(Bytes::from_static(br#"{"planId":"pro"}"#)))
         .unwrap();

@@ -18,7 +18,8 @@ use http::{Request, Response, StatusCode};
 use http_body::Frame;
 use http_body_util::{BodyExt, Full};
 use serde_json::{json, Value};
-use support::memory_autumn::{Answer, MemoryAutumn};
+use support::memory_autumn::MemoryAutumn;
+use support::Fault;
 use tower::ServiceExt;
 
 /// The in-memory Autumn; it answers `{}` wherever nothing else is scripted.
@@ -205,7 +206,7 @@ async fn prefix_may_be_present_or_stripped() {
 }
 
 #[tokio::test]
-async fn anonymous_callers() {
+async fn anonymous_callers_reach_only_the_public_routes() {
     let up = upstream();
     let svc = service(&up);
     let (status, _, body) = send(
@@ -458,10 +459,10 @@ async fn upstream_failures_map_to_defined_answers() {
 
     up.answer(
         path,
-        Answer::Json(
-            404,
-            json!({"message": "Plan pro not found", "code": "plan_not_found", "extra": 1}),
-        ),
+        Fault::Status {
+            status: 404,
+            body: json!({"message": "Plan pro not found", "code": "plan_not_found", "extra": 1}),
+        },
     );
     let (status, _, v) = send(&svc, post("/api/autumn/attach", Some("c"), body)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -470,7 +471,13 @@ async fn upstream_failures_map_to_defined_answers() {
         json!({"message": "Plan pro not found", "code": "plan_not_found", "statusCode": 404})
     );
 
-    up.answer(path, Answer::Json(400, json!({"message": "bad"})));
+    up.answer(
+        path,
+        Fault::Status {
+            status: 400,
+            body: json!({"message": "bad"}),
+        },
+    );
     let (status, _, v) = send(&svc, post("/api/autumn/attach", Some("c"), body)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
@@ -478,17 +485,24 @@ async fn upstream_failures_map_to_defined_answers() {
         json!({"message": "bad", "code": "autumn_api_error", "statusCode": 400})
     );
 
-    up.answer(path, Answer::Raw(200, "<html>oops</html>"));
+    up.answer(
+        path,
+        Fault::Raw {
+            status: 200,
+            body: "<html>oops</html>".into(),
+            content_type: None,
+        },
+    );
     let (status, _, v) = send(&svc, post("/api/autumn/attach", Some("c"), body)).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert_eq!(v["code"], "invalid_upstream_response");
 
-    up.answer(path, Answer::Fail);
+    up.answer(path, Fault::Reset);
     let (status, _, v) = send(&svc, post("/api/autumn/attach", Some("c"), body)).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert_eq!(v["code"], "upstream_unavailable");
 
-    up.answer(path, Answer::Hang);
+    up.answer(path, Fault::Hang);
     let started = std::time::Instant::now();
     let (status, _, v) = send(&svc, post("/api/autumn/attach", Some("c"), body)).await;
     assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);

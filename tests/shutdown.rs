@@ -65,7 +65,7 @@ async fn in_flight_requests_complete_and_new_ones_are_refused() {
     let up = FaultServer::start().await;
     up.set_policy(|seen| {
         if seen.path == "/v1/billing.attach" {
-            Fault::Slow(UPSTREAM_DELAY)
+            Fault::delay(UPSTREAM_DELAY)
         } else {
             Fault::Ok
         }

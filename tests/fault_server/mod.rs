@@ -3,9 +3,14 @@
 //! it sends, answer far too slowly, or send 50 MB.
 //!
 //! It speaks just enough HTTP/1.1 for hyper's client (requests with `content-length`, keep-alive), records
-//! every request it reads, and asks a policy what to do with each one. Used by `tests/faults.rs`,
-//! `tests/load_faults.rs`, `tests/secrets.rs` and `tests/shutdown.rs`.
+//! every request it reads, and asks a policy what to do with each one: a [`Fault`] of the kit's one
+//! vocabulary (`tests/support/fault.rs`, included from here), which it speaks in full. Used by
+//! `tests/client.rs`, `tests/faults.rs`, `tests/load_faults.rs`, `tests/secrets.rs` and `tests/shutdown.rs`.
 #![allow(dead_code)]
+
+#[path = "../support/fault.rs"]
+mod fault;
+pub use fault::Fault;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,65 +21,6 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
-
-/// What the server does with one request it has read.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Fault {
-    /// 200 with a schema-valid answer for the path.
-    Ok,
-    /// Resets the connection (RST) without answering.
-    ResetBeforeResponse,
-    /// Sends the status line, headers and half the body, then resets the connection.
-    ResetMidBody,
-    /// Closes the connection cleanly (FIN) without answering.
-    CloseWithoutAnswer,
-    /// Waits this long, then answers normally.
-    Slow(Duration),
-    /// 429 with `Retry-After: <seconds>` and a JSON error body.
-    RateLimited(u64),
-    /// This status with Autumn's JSON error body `{message, code}`.
-    Status(u16),
-    /// This status with a load balancer's HTML page.
-    StatusHtml(u16),
-    /// 200 with a body that is not JSON, labelled `application/json`.
-    InvalidJson,
-    /// 200 whose `content-length` promises more than is sent, then a clean close.
-    Truncated,
-    /// 200 with a declared `content-length` of this many bytes, all sent (as far as the reader takes them).
-    Huge(usize),
-    /// 200 with a chunked body of this many bytes (no declared length).
-    HugeChunked(usize),
-    /// 200 `text/html` with an HTML page.
-    WrongContentTypeHtml,
-    /// 200 with a valid JSON body labelled `text/plain`.
-    WrongContentTypeJson,
-    /// This status, content type and body, as given.
-    Raw(u16, &'static str, String),
-}
-
-impl Fault {
-    /// Every misbehaviour (not `Ok`), with sizes and delays scaled by `slow`.
-    pub fn all(slow: Duration) -> Vec<Fault> {
-        vec![
-            Fault::ResetBeforeResponse,
-            Fault::ResetMidBody,
-            Fault::CloseWithoutAnswer,
-            Fault::Slow(slow),
-            Fault::RateLimited(1),
-            Fault::Status(500),
-            Fault::Status(502),
-            Fault::Status(503),
-            Fault::Status(504),
-            Fault::StatusHtml(502),
-            Fault::InvalidJson,
-            Fault::Truncated,
-            Fault::Huge(50 * 1024 * 1024),
-            Fault::HugeChunked(50 * 1024 * 1024),
-            Fault::WrongContentTypeHtml,
-            Fault::WrongContentTypeJson,
-        ]
-    }
-}
 
 /// One request the server read.
 #[derive(Clone, Debug)]
@@ -94,6 +40,12 @@ pub struct Seen {
 }
 
 impl Seen {
+    /// The request line and headers as received, up to and including the blank line.
+    pub fn head(&self) -> String {
+        let end = find(&self.raw, b"\r\n\r\n").map_or(self.raw.len(), |i| i + 4);
+        String::from_utf8_lossy(&self.raw[..end]).into_owned()
+    }
+
     /// The value of a header, by lowercase name.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -193,6 +145,16 @@ impl FaultServer {
     /// Every request gets `fault` from now on.
     pub fn set(&self, fault: Fault) {
         self.set_policy(move |_| fault.clone());
+    }
+
+    /// The n-th request from now gets `steps[n]`; the last step repeats.
+    pub fn set_steps(&self, steps: Vec<Fault>) {
+        assert!(!steps.is_empty(), "set_steps needs at least one step");
+        let next = AtomicUsize::new(0);
+        self.set_policy(move |_| {
+            let n = next.fetch_add(1, Ordering::SeqCst);
+            steps[n.min(steps.len() - 1)].clone()
+        });
     }
 
     /// Decides per request.
@@ -324,7 +286,8 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-fn head(status: u16, content_type: &str, length: Option<usize>, extra: &str) -> Vec<u8> {
+/// A response head; `content_type` `None`: no such header.
+fn head(status: u16, content_type: Option<&str>, length: Option<usize>, extra: &str) -> Vec<u8> {
     let reason = match status {
         200 => "OK",
         429 => "Too Many Requests",
@@ -338,8 +301,9 @@ fn head(status: u16, content_type: &str, length: Option<usize>, extra: &str) -> 
         Some(n) => format!("content-length: {n}\r\n"),
         None => "transfer-encoding: chunked\r\n".to_owned(),
     };
+    let content_type = content_type.map_or(String::new(), |ct| format!("content-type: {ct}\r\n"));
     format!(
-        "HTTP/1.1 {status} {reason}\r\ncontent-type: {content_type}\r\n{length}{extra}\
+        "HTTP/1.1 {status} {reason}\r\n{content_type}{length}{extra}\
          set-cookie: upstream_session=should-not-reach-the-browser\r\n\r\n"
     )
     .into_bytes()
@@ -352,7 +316,7 @@ async fn answer(
     body: &[u8],
     extra: &str,
 ) -> std::io::Result<()> {
-    let mut out = head(status, ct, Some(body.len()), extra);
+    let mut out = head(status, Some(ct), Some(body.len()), extra);
     out.extend_from_slice(body);
     stream.write_all(&out).await
 }
@@ -361,9 +325,6 @@ fn reset(stream: TcpStream) {
     let _ = stream.set_zero_linger();
     drop(stream);
 }
-
-const HTML: &[u8] =
-    b"<html><head><title>502 Bad Gateway</title></head><body>upstream went away</body></html>";
 
 async fn serve_connection(mut stream: TcpStream, state: Arc<State>) -> std::io::Result<()> {
     let mut buf = Vec::new();
@@ -376,12 +337,40 @@ async fn serve_connection(mut stream: TcpStream, state: Arc<State>) -> std::io::
         }
         match fault {
             Fault::Ok => answer(&mut stream, 200, "application/json", &ok, "").await?,
-            Fault::ResetBeforeResponse => {
+            Fault::Status { status, body } => {
+                let body = body.to_string();
+                answer(&mut stream, status, "application/json", body.as_bytes(), "").await?;
+            }
+            Fault::Raw {
+                status,
+                body,
+                content_type,
+            } => {
+                let mut out = head(status, content_type.as_deref(), Some(body.len()), "");
+                out.extend_from_slice(body.as_bytes());
+                stream.write_all(&out).await?;
+            }
+            Fault::Mislabelled { content_type } => {
+                answer(&mut stream, 200, &content_type, &ok, "").await?;
+            }
+            Fault::RateLimited { retry_after } => {
+                let extra = format!("retry-after: {retry_after}\r\n");
+                let body = fault::RATE_LIMITED_BODY.as_bytes();
+                answer(&mut stream, 429, "application/json", body, &extra).await?;
+            }
+            Fault::Delay { ms } => {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                answer(&mut stream, 200, "application/json", &ok, "").await?;
+            }
+            Fault::Hang => {
+                std::future::pending::<()>().await;
+            }
+            Fault::Reset => {
                 reset(stream);
                 return Ok(());
             }
             Fault::ResetMidBody => {
-                let mut out = head(200, "application/json", Some(ok.len() + 100), "");
+                let mut out = head(200, Some("application/json"), Some(ok.len() + 100), "");
                 out.extend_from_slice(&ok[..ok.len() / 2]);
                 stream.write_all(&out).await?;
                 stream.flush().await?;
@@ -389,58 +378,23 @@ async fn serve_connection(mut stream: TcpStream, state: Arc<State>) -> std::io::
                 reset(stream);
                 return Ok(());
             }
-            Fault::CloseWithoutAnswer => {
+            Fault::Close => {
                 stream.shutdown().await?;
                 return Ok(());
             }
-            Fault::Slow(d) => {
-                tokio::time::sleep(d).await;
-                answer(&mut stream, 200, "application/json", &ok, "").await?;
-            }
-            Fault::RateLimited(secs) => {
-                let body =
-                    br#"{"message":"Too many requests, slow down","code":"rate_limit_exceeded"}"#;
-                let extra = format!("retry-after: {secs}\r\n");
-                answer(&mut stream, 429, "application/json", body, &extra).await?;
-            }
-            Fault::Status(status) => {
-                let body =
-                    format!(r#"{{"message":"upstream says {status}","code":"upstream_{status}"}}"#);
-                answer(&mut stream, status, "application/json", body.as_bytes(), "").await?;
-            }
-            Fault::StatusHtml(status) => {
-                answer(&mut stream, status, "text/html", HTML, "").await?;
-            }
-            Fault::InvalidJson => {
-                answer(&mut stream, 200, "application/json", b"{\"list\": [tru", "").await?;
-            }
-            Fault::Truncated => {
-                let mut out = head(200, "application/json", Some(ok.len() + 500), "");
+            Fault::CutShort => {
+                let mut out = head(200, Some("application/json"), Some(ok.len() + 500), "");
                 out.extend_from_slice(&ok);
                 stream.write_all(&out).await?;
                 stream.shutdown().await?;
                 return Ok(());
             }
-            Fault::Huge(n) => {
+            Fault::Huge { bytes, chunked } => {
+                let length = (!chunked).then_some(bytes);
                 stream
-                    .write_all(&head(200, "application/json", Some(n), ""))
+                    .write_all(&head(200, Some("application/json"), length, ""))
                     .await?;
-                write_filler(&mut stream, n, false).await?;
-            }
-            Fault::HugeChunked(n) => {
-                stream
-                    .write_all(&head(200, "application/json", None, ""))
-                    .await?;
-                write_filler(&mut stream, n, true).await?;
-            }
-            Fault::WrongContentTypeHtml => {
-                answer(&mut stream, 200, "text/html; charset=utf-8", HTML, "").await?;
-            }
-            Fault::WrongContentTypeJson => {
-                answer(&mut stream, 200, "text/plain", &ok, "").await?;
-            }
-            Fault::Raw(status, ct, body) => {
-                answer(&mut stream, status, ct, body.as_bytes(), "").await?;
+                write_filler(&mut stream, bytes, chunked).await?;
             }
         }
     }
@@ -449,25 +403,16 @@ async fn serve_connection(mut stream: TcpStream, state: Arc<State>) -> std::io::
 
 /// Writes `n` bytes of a JSON array of zeros (`[0,0,...`), chunked or not; stops when the reader hangs up.
 async fn write_filler(stream: &mut TcpStream, n: usize, chunked: bool) -> std::io::Result<()> {
-    const CHUNK: usize = 64 * 1024;
-    let mut block = Vec::with_capacity(CHUNK);
-    block.push(b'[');
-    while block.len() < CHUNK {
-        block.extend_from_slice(b"0,");
-    }
-    block.truncate(CHUNK);
-    let mut sent = 0;
-    while sent < n {
-        let len = CHUNK.min(n - sent);
+    for block in Fault::filler_blocks(n, 64 * 1024) {
         if chunked {
-            stream.write_all(format!("{len:x}\r\n").as_bytes()).await?;
+            stream
+                .write_all(format!("{:x}\r\n", block.len()).as_bytes())
+                .await?;
         }
-        stream.write_all(&block[..len]).await?;
+        stream.write_all(&block).await?;
         if chunked {
             stream.write_all(b"\r\n").await?;
         }
-        sent += len;
-        block[0] = b'0';
     }
     if chunked {
         stream.write_all(b"0\r\n\r\n").await?;

@@ -15,9 +15,10 @@
 //!    Responses are generated once per process and cached. URLs in them point back at the fake
 //!    (`<fake>/__fake/checkout/...`, which serves a small HTML page), so a browser can follow them.
 //!
-//! A path can be scripted to misbehave instead ([`Fault`]): a chosen status and JSON body, a
-//! non-JSON 200, a delay, a connection reset before any response byte, or a reset in the middle of
-//! the body. Accepted TCP connections are counted.
+//! A path can be scripted to misbehave instead, with any [`Fault`] of the kit's one vocabulary
+//! (`support::fault`): a chosen status and JSON body, a non-JSON 200, a delay, a connection reset
+//! before any response byte or in the middle of the body, and so on. Accepted TCP connections are
+//! counted.
 //!
 //! The same controls are served over HTTP on the fake itself, for test drivers in other languages:
 //!
@@ -27,7 +28,7 @@
 //! | `GET /__fake/violations` | JSON array of strings, one per violation |
 //! | `GET /__fake/connections` | `{"connections": <accepted TCP connections>}` |
 //! | `POST /__fake/reset` | forget requests, scripts and the connection count |
-//! | `POST /__fake/script` | body `{"path": "/v1/billing.attach" or "*", "fault": <Fault as JSON>, "times": <optional count>}` |
+//! | `POST /__fake/script` | body `{"path": "/v1/billing.attach" or "*", "fault": <Fault as JSON, tagged by `kind`>, "times": <optional count>}` |
 //! | `GET /__fake/checkout/...` | an HTML page standing for a Stripe checkout or portal |
 //!
 //! ```ignore
@@ -65,6 +66,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
+use super::fault::{Fault, RATE_LIMITED_BODY};
+
 /// The Autumn API spec, in the JSON form `tools/spec_json.py` makes of `spec/autumn-api-2.x.yml`.
 const SPEC_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/spec/autumn-api-2.x.json");
 
@@ -75,43 +78,6 @@ const SELF_URL: &str = "__FAKE_AUTUMN_SELF_URL__";
 /// The key names the generator uses for user-keyed maps: one camelCase, one snake_case, so a
 /// proxy that renames map keys is caught.
 pub const MAP_KEYS: [&str; 2] = ["camelCaseKey", "snake_key"];
-
-/// Misbehaviour scripted for a path (see [`FakeAutumn::script`]).
-///
-/// Over HTTP it is written as JSON tagged by `kind`, e.g. `{"kind": "status", "status": 402,
-/// "body": {...}}`, `{"kind": "raw", "status": 200, "body": "<html>"}`, `{"kind": "delay", "ms":
-/// 3000}`, `{"kind": "reset"}`, `{"kind": "reset_mid_body"}`.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Fault {
-    /// Answer `status` with this JSON body.
-    Status {
-        /// HTTP status code.
-        status: u16,
-        /// JSON body.
-        body: Value,
-    },
-    /// Answer `status` with this body verbatim (`content_type` defaults to `text/html`).
-    Raw {
-        /// HTTP status code.
-        status: u16,
-        /// Body bytes, as text.
-        body: String,
-        /// Content type header; `text/html` when absent.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        content_type: Option<String>,
-    },
-    /// Wait this long, then answer normally.
-    Delay {
-        /// Milliseconds to wait before answering.
-        ms: u64,
-    },
-    /// Reset the TCP connection (RST) after reading the request, before any response byte.
-    Reset,
-    /// Send the status line, headers (with the full `content-length`) and the first half of the
-    /// normal body, then reset the connection.
-    ResetMidBody,
-}
 
 /// One request the fake received (control requests under `/__fake/` are not recorded).
 #[derive(Clone, Debug, Serialize)]
@@ -841,11 +807,14 @@ impl AsyncWrite for ResettableStream {
     }
 }
 
-/// The fake's response body: in full, or cut off by a reset after a first part.
+/// The fake's response body: in full (with a `content-length`, or chunked), or cut off after a first
+/// part.
 enum FakeBody {
     Full(Option<Bytes>),
+    /// In full, without a declared length.
+    Chunked(Option<Bytes>),
     /// The first part, then (after a pause that lets it reach the client) an error that makes
-    /// hyper drop the connection, which the stream turns into a reset.
+    /// hyper drop the connection, which the stream turns into a reset if the fault asked for one.
     Truncated {
         first: Option<Bytes>,
         pause: Option<Pin<Box<tokio::time::Sleep>>>,
@@ -862,7 +831,9 @@ impl Body for FakeBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         match self.get_mut() {
-            FakeBody::Full(data) => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
+            FakeBody::Full(data) | FakeBody::Chunked(data) => {
+                Poll::Ready(data.take().map(|d| Ok(Frame::data(d))))
+            }
             FakeBody::Truncated { first, pause, .. } => {
                 if let Some(data) = first.take() {
                     return Poll::Ready(Some(Ok(Frame::data(data))));
@@ -875,14 +846,14 @@ impl Body for FakeBody {
                 }
                 Poll::Ready(Some(Err(io::Error::new(
                     io::ErrorKind::ConnectionReset,
-                    "fake autumn: scripted reset in the middle of the body",
+                    "fake autumn: scripted end in the middle of the body",
                 ))))
             }
         }
     }
 
     fn is_end_stream(&self) -> bool {
-        matches!(self, FakeBody::Full(None))
+        matches!(self, FakeBody::Full(None) | FakeBody::Chunked(None))
     }
 
     fn size_hint(&self) -> SizeHint {
@@ -890,6 +861,7 @@ impl Body for FakeBody {
             FakeBody::Full(data) => {
                 SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64))
             }
+            FakeBody::Chunked(_) => SizeHint::default(),
             FakeBody::Truncated { total, .. } => SizeHint::with_exact(*total),
         }
     }
@@ -986,34 +958,79 @@ async fn handle(
         let body = generated_response(&path)?.replace(SELF_URL, &state.base_url);
         Some((op.status, body))
     };
-    match fault {
-        Some(Fault::Status { status, body }) => Ok(json_response(status, &body)),
-        Some(Fault::Raw {
+    let answer_normally = || match normal() {
+        Some((status, body)) => text_response(status, "application/json", body),
+        None => not_found(format!("no such path: {path}")),
+    };
+    match fault.unwrap_or(Fault::Ok) {
+        Fault::Ok => Ok(answer_normally()),
+        Fault::Status { status, body } => Ok(json_response(status, &body)),
+        Fault::Raw {
             status,
             body,
             content_type,
-        }) => Ok(text_response(
-            status,
-            content_type.as_deref().unwrap_or("text/html"),
-            body,
-        )),
-        Some(Fault::Reset) => {
+        } => {
+            let mut response = text_response(status, "text/html", body);
+            match content_type {
+                Some(ct) => {
+                    response.headers_mut().insert(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_str(&ct)
+                            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+                    );
+                }
+                None => {
+                    response.headers_mut().remove(header::CONTENT_TYPE);
+                }
+            }
+            Ok(response)
+        }
+        Fault::Mislabelled { content_type } => {
+            let mut response = answer_normally();
+            if let Ok(ct) = HeaderValue::from_str(&content_type) {
+                response.headers_mut().insert(header::CONTENT_TYPE, ct);
+            }
+            Ok(response)
+        }
+        Fault::RateLimited { retry_after } => {
+            let mut response = text_response(429, "application/json", RATE_LIMITED_BODY.to_owned());
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            Ok(response)
+        }
+        Fault::Delay { ms } => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            Ok(answer_normally())
+        }
+        Fault::Hang => std::future::pending().await,
+        Fault::Reset => {
             kill.store(true, Ordering::SeqCst);
             Err(io::Error::new(
                 io::ErrorKind::ConnectionReset,
                 "fake autumn: scripted reset",
             ))
         }
-        Some(Fault::ResetMidBody) => {
+        // An error from the service makes hyper drop the connection: a FIN, as nothing asked for a reset.
+        Fault::Close => Err(io::Error::new(
+            io::ErrorKind::ConnectionAborted,
+            "fake autumn: scripted close",
+        )),
+        fault @ (Fault::ResetMidBody | Fault::CutShort) => {
             let (status, body) =
                 normal().unwrap_or((200, json!({"padding": "x".repeat(64)}).to_string()));
-            kill.store(true, Ordering::SeqCst);
             let bytes = Bytes::from(body);
-            let half = bytes.slice(..bytes.len() / 2);
+            let (first, total) = if fault == Fault::ResetMidBody {
+                kill.store(true, Ordering::SeqCst);
+                (bytes.slice(..bytes.len() / 2), bytes.len() as u64)
+            } else {
+                let total = bytes.len() as u64 + 500;
+                (bytes, total)
+            };
             let mut response = Response::new(FakeBody::Truncated {
-                first: Some(half),
+                first: Some(first),
                 pause: Some(Box::pin(tokio::time::sleep(Duration::from_millis(50)))),
-                total: bytes.len() as u64,
+                total,
             });
             *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
             response.headers_mut().insert(
@@ -1022,17 +1039,19 @@ async fn handle(
             );
             Ok(response)
         }
-        Some(Fault::Delay { ms }) => {
-            tokio::time::sleep(Duration::from_millis(ms)).await;
-            Ok(match normal() {
-                Some((status, body)) => text_response(status, "application/json", body),
-                None => not_found(format!("no such path: {path}")),
-            })
+        Fault::Huge { bytes, chunked } => {
+            let filler = Bytes::from(Fault::filler(bytes));
+            let mut response = Response::new(if chunked {
+                FakeBody::Chunked(Some(filler))
+            } else {
+                FakeBody::Full(Some(filler))
+            });
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            Ok(response)
         }
-        None => Ok(match normal() {
-            Some((status, body)) => text_response(status, "application/json", body),
-            None => not_found(format!("no such path: {path}")),
-        }),
     }
 }
 

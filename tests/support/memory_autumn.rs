@@ -1,5 +1,8 @@
 //! An in-memory Autumn for the oneshot service tests (no sockets): records every request it gets and
-//! answers each path with a scripted [`Answer`], or with its default JSON.
+//! answers each path with a scripted [`Fault`], or normally: 200 with its default JSON.
+//!
+//! It hands over whole responses, so [`Fault::ResetMidBody`] and [`Fault::CutShort`] cannot be expressed
+//! and panic.
 
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -9,6 +12,8 @@ use bytes::Bytes;
 use http::{Method, Request, Response};
 use http_body_util::{BodyExt, Full};
 use serde_json::Value;
+
+use super::fault::{Fault, RATE_LIMITED_BODY};
 
 /// The future of one call.
 pub type UpFuture = Pin<
@@ -41,21 +46,10 @@ impl Seen {
     }
 }
 
-/// What the in-memory Autumn answers on a path.
-#[derive(Clone)]
-pub enum Answer {
-    Json(u16, Value),
-    Raw(u16, &'static str),
-    /// The connection is reset.
-    Fail,
-    /// No answer, ever.
-    Hang,
-}
-
 #[derive(Clone)]
 pub struct MemoryAutumn {
     seen: Arc<Mutex<Vec<Seen>>>,
-    answers: Arc<Mutex<HashMap<String, Answer>>>,
+    answers: Arc<Mutex<HashMap<String, Fault>>>,
     default: Value,
 }
 
@@ -69,7 +63,8 @@ impl MemoryAutumn {
         }
     }
 
-    pub fn answer(&self, path: &str, answer: Answer) {
+    /// Answers `path` with `answer` from now on.
+    pub fn answer(&self, path: &str, answer: Fault) {
         self.answers.lock().unwrap().insert(path.to_owned(), answer);
     }
 
@@ -118,25 +113,56 @@ impl MemoryAutumn {
                     .unwrap()
                     .get(&path)
                     .cloned()
-                    .unwrap_or_else(|| Answer::Json(200, this.default.clone()));
+                    .unwrap_or(Fault::Ok);
+                let normal = || this.default.to_string();
+                let respond = |status: u16, content_type: Option<&str>, body: Bytes| {
+                    let mut response = Response::builder().status(status);
+                    if let Some(ct) = content_type {
+                        response = response.header("content-type", ct);
+                    }
+                    Ok(response.body(Full::new(body)).unwrap())
+                };
                 match answer {
-                    Answer::Json(status, v) => Ok(Response::builder()
-                        .status(status)
+                    Fault::Ok => respond(200, Some("application/json"), normal().into()),
+                    Fault::Status { status, body } => {
+                        respond(status, Some("application/json"), body.to_string().into())
+                    }
+                    Fault::Raw {
+                        status,
+                        body,
+                        content_type,
+                    } => respond(status, content_type.as_deref(), body.into()),
+                    Fault::Mislabelled { content_type } => {
+                        respond(200, Some(content_type.as_str()), normal().into())
+                    }
+                    Fault::RateLimited { retry_after } => Ok(Response::builder()
+                        .status(429)
                         .header("content-type", "application/json")
-                        .body(Full::new(Bytes::from(v.to_string())))
+                        .header("retry-after", retry_after)
+                        .body(Full::new(Bytes::from_static(RATE_LIMITED_BODY.as_bytes())))
                         .unwrap()),
-                    Answer::Raw(status, s) => Ok(Response::builder()
-                        .status(status)
-                        .body(Full::new(Bytes::from_static(s.as_bytes())))
-                        .unwrap()),
-                    Answer::Fail => Err(std::io::Error::new(
-                        std::io::ErrorKind::ConnectionReset,
-                        "reset by peer",
-                    )),
-                    Answer::Hang => {
+                    Fault::Delay { ms } => {
+                        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+                        respond(200, Some("application/json"), normal().into())
+                    }
+                    Fault::Hang => {
                         std::future::pending::<()>().await;
                         unreachable!()
                     }
+                    Fault::Reset => Err(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionReset,
+                        "reset by peer",
+                    )),
+                    Fault::Close => Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "closed without an answer",
+                    )),
+                    Fault::Huge { bytes, .. } => {
+                        respond(200, Some("application/json"), Fault::filler(bytes).into())
+                    }
+                    fault @ (Fault::ResetMidBody | Fault::CutShort) => panic!(
+                        "the in-memory Autumn answers whole bodies: {fault:?} needs FakeAutumn or the fault_server"
+                    ),
                 }
             }) as UpFuture
         })
