@@ -228,6 +228,7 @@ mod catalog;
 mod engine;
 mod render;
 mod server;
+mod state;
 mod time;
 
 use std::convert::Infallible;
@@ -409,7 +410,7 @@ impl OfflineAutumn {
         self.lock().base_url = url;
     }
 
-    pub(crate) fn describe_checkout(&self, id: &str) -> Option<engine::CheckoutPage> {
+    pub(crate) fn describe_checkout(&self, id: &str) -> Option<state::CheckoutPage> {
         self.lock().describe_checkout(id)
     }
 

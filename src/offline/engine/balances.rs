@@ -5,9 +5,9 @@ use serde_json::{json, Map, Value};
 
 use super::super::catalog::FeatureKind;
 use super::super::render;
+use super::super::state::{Event, Grant, Hold};
 use super::input::{amount, boolean, number, object, required, string};
 use super::lifecycle::{action, Action};
-use super::state::{Event, Grant, Hold};
 use super::{account_in, bad, feature_not_found, Engine, Outcome, Reply};
 
 impl Engine {

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use super::super::render;
+use super::super::state::{Account, Customer};
 use super::input::{expand, object, paginate, required, string};
 use super::lifecycle::settle_account;
-use super::state::{Account, Customer};
 use super::{customer_not_found, Engine, Outcome, Reply};
 
 impl Engine {

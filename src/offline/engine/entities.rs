@@ -4,9 +4,9 @@
 use serde_json::{json, Value};
 
 use super::super::render;
+use super::super::state::{Account, Entity};
 use super::input::{paginate, required, string};
 use super::lifecycle::mirror;
-use super::state::{Account, Entity};
 use super::{entity_not_found, feature_not_found, Engine, Outcome, Reply};
 
 impl Engine {

@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
+use super::super::state::{Event, Status};
 use super::super::time::{self, Bin, DAY, HOUR};
 use super::input::{feature_ids, paginate, string, timestamp};
-use super::state::{Event, Status};
 use super::{bad, Engine, Outcome, Reply, MAX_AGGREGATE_BINS, MAX_AGGREGATE_CELLS, MAX_TIME_MS};
 
 impl Engine {

@@ -14,17 +14,14 @@ mod input;
 mod lifecycle;
 mod plans;
 mod referrals;
-mod state;
 
 use std::collections::{BTreeMap, HashSet};
 
 use serde_json::{json, Value};
 
 use self::lifecycle::{mirror, settle_account};
-pub(crate) use self::state::CheckoutPage;
-pub(crate) use self::state::{Account, Customer, Entity, Grant, Status, Sub};
-use self::state::{Checkout, Event, Hold, ReferralCode};
 use super::catalog::{Catalog, Plan};
+use super::state::{Account, Checkout, Customer, Event, Hold, ReferralCode};
 
 /// An answer: the status and the JSON body.
 #[derive(Debug)]
