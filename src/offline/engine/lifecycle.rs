@@ -170,7 +170,7 @@ pub(super) fn mirror(customer: &Account, entity: &mut Account) {
     }
 }
 
-/// Brings one account up to `now` (see [`Engine::settle`]).
+/// Brings one account up to `now` (see [`Engine::settle`](super::Engine::settle)).
 pub(super) fn settle_account(
     account: &mut Account,
     catalog: &Catalog,

@@ -1,8 +1,65 @@
-//! The offline Autumn's state and the operations on it. Everything here is synchronous and in
-//! memory; `OfflineAutumn` holds it behind a mutex only for the length of one operation.
+//! The offline Autumn's operations on its state. Everything here is synchronous and in memory;
+//! `OfflineAutumn` holds it behind a mutex only for the length of one operation.
 //!
-//! `mod.rs` holds the engine, its dispatch by operation and what every operation shares; the
-//! operations live in one file per subject.
+//! `mod.rs` holds the engine, its dispatch by operation ([`OPERATIONS`] and [`NOT_IMPLEMENTED`],
+//! keyed by the generated operation table) and what every operation shares; the operations live in
+//! one file per subject, each reading its body into a serde struct with the field types of
+//! `input.rs`. The records themselves are in `super::state`, their JSON in `super::render`.
+//!
+//! # The rules, and where they live
+//!
+//! The rules are stated for users in the `offline` module's documentation (section *Rules*); this
+//! is the short form, with the code that carries each out. Change both together.
+//!
+//! - **Every call** first brings every account up to the clock ([`Engine::settle`]): expired locks
+//!   give their units back, then `lifecycle::settle_account` ends plans whose `expires_at` passed,
+//!   starts scheduled ones, gives a customer left without a main plan in a group that group's
+//!   `auto_enable` plan (entities do not get one), rolls billing periods and resets allowances. It
+//!   runs again after the call, so a `cancel_immediately` shows at once.
+//! - **Attach** (`lifecycle::action` decides, `billing.rs` `apply` carries out): a plan that is not
+//!   an add-on replaces the active main plan of its `group`. It costs as much or more: *upgrade*,
+//!   now; the old plan's allowances go with their usage, the new ones start at zero with a period
+//!   that starts now, and a downgrade scheduled in the group is dropped. It costs less:
+//!   *downgrade*, the current plan is canceled to end at its period's end (now without one) and the
+//!   new one is scheduled then (replacing any downgrade already scheduled). Add-ons start beside
+//!   everything; a one-off plan is a *purchase*, bought again on every attach; a plan already
+//!   active or scheduled answers 400 `plan_already_attached`, unless its cancellation is pending,
+//!   which the attach undoes (*renew*).
+//! - **Charges** (`Action::charges`, `billing.rs` `attach_plans`): no proration. Activation,
+//!   upgrade and purchase of a paid plan charge the full price now, with nothing credited for the
+//!   replaced plan; downgrades, renewals and cancellations charge and refund nothing; update
+//!   previews total 0. A charge without a payment method opens a checkout (`checkout.rs`) and
+//!   changes nothing until it is completed; one `multi_attach` is one checkout and one invoice.
+//! - **Cancel and uncancel** (`billing.rs` `plan_update`, `carry_out`): the plan is found by
+//!   `plan_id`, else `subscription_id`, else the main plan outside any group.
+//!   `cancel_end_of_cycle` ends it at its period's end, `cancel_immediately` now, `uncancel` clears
+//!   a pending cancellation (400 if there is none) and drops a downgrade scheduled in its group.
+//! - **multi_update** (`billing.rs` `multi_updates`): 1 to [`MAX_IDS`] updates, each resolved
+//!   against the state before any is carried out; the first failure fails the call (a 400 prefixed
+//!   with `` `updates[i]`: ``), and two updates of one subscription are a 400; then each is carried
+//!   out in order, which cannot fail.
+//! - **Resets and periods** (`lifecycle::settle_account`, `super::time`): an allowance with a
+//!   `reset` zeroes its usage when the clock passes its next boundary, counted in calendar steps
+//!   from when it was granted; one jump past several boundaries resets once. Periods roll the same
+//!   way from the plan's start.
+//! - **Check** (`balances.rs` `check`): allowed when an allowance is unlimited or the remaining sum
+//!   is at least `required_balance` (default 1), or, for a boolean feature, when a plan grants it.
+//! - **Deductions** (`balances.rs` `deduct`): from an unlimited allowance if any, else from the
+//!   allowances that reset before the ones that never do, each in grant order; `cap` (default)
+//!   draws only what is left, `overflow` puts the rest on the first allowance; a negative value
+//!   gives usage back to the never-resetting allowances first, never below zero. Every deduction
+//!   records an event, even one that drew nothing.
+//! - **Locks and finalize** (`balances.rs` `check`, `finalize`, `give_back`): an allowed check on a
+//!   metered feature with an enabled `lock` draws `required_balance` now (capped) and holds it with
+//!   its event; `confirm` records the event (or, with a different `override_value`, gives the units
+//!   back and draws that instead), `release` and expiry give the units back. A held id is 409
+//!   `lock_already_exists`, an unknown one 404 `lock_not_found`.
+//! - **Entities** (`lifecycle::mirror`): an entity has a copy of each customer allowance with its
+//!   own usage, reset when the customer's resets, gone when it goes, plus its own plans'
+//!   allowances.
+//! - **Limits** (`input.rs` and the constants below): arrays of at most [`MAX_IDS`], amounts
+//!   within [`MAX_AMOUNT`], times up to [`MAX_TIME_MS`], `events.aggregate` within
+//!   [`MAX_AGGREGATE_BINS`] and [`MAX_AGGREGATE_CELLS`]; past them, 400 and no change.
 
 mod balances;
 mod billing;
