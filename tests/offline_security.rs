@@ -517,3 +517,109 @@ async fn a_clock_at_the_end_of_time_does_not_panic() {
     let (status, body) = call(&autumn, "customers.get", json!({"customer_id": "j"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
+
+/// Bodies are read by type: a field of the wrong type answers 400 naming it, a field an update
+/// leaves out is kept (a `null` one is cleared), and a field the call does not need is not read.
+#[tokio::test]
+async fn bodies_are_read_by_type() {
+    let autumn = OfflineAutumn::new();
+    let (status, _) = call(
+        &autumn,
+        "customers.get_or_create",
+        json!({ "customer_id": "rae", "name": "Rae", "email": "rae@example.com" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let ids: Vec<String> = (0..101).map(|i| format!("f{i}")).collect();
+    for (op, body, message) in [
+        (
+            "customers.get_or_create",
+            json!({ "customer_id": "sam", "name": 5 }),
+            "`name` must be a string",
+        ),
+        (
+            "customers.list",
+            json!({ "limit": "ten" }),
+            "`limit` must be a number",
+        ),
+        (
+            "customers.update",
+            json!({ "customer_id": "rae", "metadata": [] }),
+            "`metadata` must be an object",
+        ),
+        (
+            "entities.create",
+            json!({ "customer_id": "rae", "entity_id": "seat_1" }),
+            "`feature_id` is required",
+        ),
+        (
+            "balances.check",
+            json!({ "customer_id": "rae", "feature_id": "messages", "required_balance": 1e16 }),
+            "`required_balance` must be between -1e15 and 1e15",
+        ),
+        (
+            "balances.check",
+            json!({ "customer_id": "rae", "feature_id": "messages", "lock": { "enabled": true, "lock_id": 5 } }),
+            "`lock.lock_id` is required",
+        ),
+        (
+            "balances.track",
+            json!({ "customer_id": "rae", "feature_id": "messages", "overage_behavior": "spill" }),
+            "`overage_behavior` \"spill\" is not one of cap, overflow",
+        ),
+        (
+            "balances.finalize",
+            json!({ "lock_id": "l", "action": "confirm", "properties": "x" }),
+            "`properties` must be an object",
+        ),
+        (
+            "events.list",
+            json!({ "feature_id": ids }),
+            "`feature_id` has 101 entries: at most 100",
+        ),
+        (
+            "events.list",
+            json!({ "feature_id": [5] }),
+            "`feature_id` must be a string or an array of strings",
+        ),
+        (
+            "events.aggregate",
+            json!({ "feature_id": "messages", "custom_range": { "start": -1 } }),
+            "`custom_range.start` must be a time in milliseconds between 0 and 253402300799999",
+        ),
+    ] {
+        let (status, answer) = call(&autumn, op, body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{op} {body}: {answer}");
+        assert_eq!(answer["code"], "invalid_request", "{op} {body}");
+        assert_eq!(answer["message"], message, "{op} {body}");
+    }
+
+    // An update keeps what it leaves out and clears what it sends as null.
+    let (_, rae) = call(
+        &autumn,
+        "customers.update",
+        json!({ "customer_id": "rae", "name": null }),
+    )
+    .await;
+    assert_eq!(rae["name"], Value::Null);
+    assert_eq!(rae["email"], "rae@example.com");
+
+    // Fields the call does not use are not read: a disabled lock, `send_event` on a denied check.
+    let (status, answer) = call(
+        &autumn,
+        "balances.check",
+        json!({ "customer_id": "rae", "feature_id": "messages",
+                "lock": { "enabled": false, "lock_id": 5, "expires_at": "soon" } }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (status, answer) = call(
+        &autumn,
+        "balances.check",
+        json!({ "customer_id": "rae", "feature_id": "messages", "required_balance": 1000,
+                "send_event": "yes" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["allowed"], false);
+}

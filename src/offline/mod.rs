@@ -125,7 +125,8 @@
 //!   billing period that starts now, and a downgrade scheduled in the group is dropped.
 //! - `downgrade`: it costs less: the current plan is canceled and ends at the end of its period
 //!   (at once if it has none, like a free plan), when the new plan starts; it replaces a downgrade
-//!   already scheduled in the group.
+//!   already scheduled in the group. Until then the new plan is `scheduled`: its allowances and its
+//!   billing period start when the clock passes that time, with zero usage.
 //! - Add-ons sit beside the main plan and every other add-on, and never replace anything.
 //! - `purchase`: a one-off plan (`Interval::OneOff` price) is bought every time it is attached;
 //!   its allowances are added beside the others.
@@ -135,8 +136,9 @@
 //! ## Charges and proration
 //!
 //! There is no proration: an activation, upgrade or purchase of a paid plan charges the plan's full
-//! price now, a downgrade charges nothing now, a cancellation refunds nothing, and previews of
-//! updates total 0. A charge needs a payment method: without one, attach answers a checkout URL
+//! price now (nothing is credited for the unused part of the plan an upgrade replaces, and its usage
+//! does not carry over), a downgrade charges nothing now, a cancellation refunds nothing, renewing a
+//! plan whose cancellation is pending is free, and previews of updates total 0. A charge needs a payment method: without one, attach answers a checkout URL
 //! (see above) and completing it attaches the plans; with one, the charge is a paid invoice
 //! (`expand: ["invoices"]`). Several plans in one `multi_attach` share one checkout and one invoice.
 //!
@@ -149,6 +151,15 @@
 //! canceled) and drops a downgrade scheduled in its group. An ended plan takes its allowances with
 //! it. A customer left without a main plan in a group gets the catalogue's `auto_enable` plan of
 //! that group back (entities do not).
+//!
+//! ## Several updates at once
+//!
+//! `billing.multi_update` takes `updates` (1 to 100), each a `billing.update` with its own
+//! `cancel_action` (required), `plan_id` or `subscription_id`, and `entity_id` (else the top-level
+//! one). All or none: every update is resolved against the state before the call first, and the
+//! first that fails answers for the whole call (a 400 names it, `` `updates[2]`: ... ``), as do two
+//! updates of the same subscription; only then are they carried out, in order.
+//! `preview_multi_update` answers one `preview_update` per update (total 0) and changes nothing.
 //!
 //! ## Resets and periods
 //!
@@ -180,10 +191,19 @@
 //! ## Locks
 //!
 //! A `check` with an enabled `lock` that is allowed on a metered feature draws `required_balance`
-//! at once and holds it under `lock_id` until `balances.finalize`: `confirm` keeps it and records
-//! the event (with `override_value`, that amount is drawn instead), `release` or the lock's
-//! `expires_at` passing gives it back. A held lock id answers 409 `lock_already_exists`; an
-//! unknown, finalized or expired one 404 `lock_not_found`.
+//! at once (as a `track` with `overage_behavior: "cap"` would, but recording no event yet) and
+//! holds it under `lock_id` until `balances.finalize`; a denied check, or one on a boolean feature,
+//! holds nothing. `finalize` with `action`:
+//!
+//! - `confirm` keeps the units and records the event then, with the `properties` it sends; with an
+//!   `override_value` (not negative) other than the held amount, the held units go back and that
+//!   amount is drawn instead, like a `track`;
+//! - `release` gives the units back to the allowances they came from (never below zero usage).
+//!
+//! A lock whose `expires_at` (milliseconds) the clock passes is released by itself. A held lock id
+//! answers 409 `lock_already_exists`; an unknown, finalized or expired one 404 `lock_not_found`. A
+//! reset while a lock is held clears the held units with the rest of the usage, so nothing is
+//! given back for them afterwards.
 //!
 //! # Limits
 //!
@@ -228,6 +248,7 @@ mod catalog;
 mod engine;
 mod render;
 mod server;
+mod state;
 mod time;
 
 use std::convert::Infallible;
@@ -409,7 +430,7 @@ impl OfflineAutumn {
         self.lock().base_url = url;
     }
 
-    pub(crate) fn describe_checkout(&self, id: &str) -> Option<engine::CheckoutPage> {
+    pub(crate) fn describe_checkout(&self, id: &str) -> Option<state::CheckoutPage> {
         self.lock().describe_checkout(id)
     }
 

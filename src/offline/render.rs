@@ -3,7 +3,7 @@
 use serde_json::{json, Map, Value};
 
 use super::catalog::{Catalog, Feature, FeatureKind, Plan};
-use super::engine::{Account, Customer, Entity, Grant, Status, Sub};
+use super::state::{Account, Customer, Entity, Grant, Status, Sub};
 
 /// The `env` every object reports: the offline Autumn is a sandbox.
 pub(crate) const ENV: &str = "sandbox";

@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::engine::CheckoutPage;
+use super::state::CheckoutPage;
 use super::{OfflineAutumn, PageError};
 
 /// The largest request body the server reads.

@@ -1,20 +1,83 @@
 //! `balances.check`, `track` and `finalize`: reading a balance, drawing usage from the
 //! allowances, holding units under a lock, and the paywall preview of a denied check.
 
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::super::catalog::FeatureKind;
 use super::super::render;
-use super::input::{amount, boolean, number, object, required, string};
+use super::super::state::{Event, Grant, Hold};
+use super::input::{
+    read, Amount, CustomerId, Enabled, EntityId, EventName, ExpiresAt, FeatureId, FinalizeAction,
+    Flag, Later, LockId, Number, Object, OverageBehavior, OverrideValue, Properties,
+    RequiredBalance, SendEvent, Text, WithPreview,
+};
 use super::lifecycle::{action, Action};
-use super::state::{Event, Grant, Hold};
 use super::{account_in, bad, feature_not_found, Engine, Outcome, Reply};
+
+/// The body of `balances.check`.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct CheckBody {
+    customer_id: Text<CustomerId>,
+    feature_id: Text<FeatureId>,
+    entity_id: Text<EntityId>,
+    /// At most [`MAX_AMOUNT`](super::MAX_AMOUNT) either way; 1 when missing.
+    required_balance: Number<RequiredBalance>,
+    /// Read only when the check is allowed and holds no lock.
+    send_event: Later<Flag<SendEvent>>,
+    /// Read only when the check is denied.
+    with_preview: Later<Flag<WithPreview>>,
+    /// A [`LockBody`], read once the feature and the customer are known.
+    lock: Option<Value>,
+    /// Read by [`Engine::ensure_customer`] when the customer is new.
+    customer_data: Option<Value>,
+}
+
+/// A check's `lock`: the other fields are read only when it is enabled.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct LockBody {
+    enabled: Flag<Enabled>,
+    lock_id: Later<Text<LockId>>,
+    /// In milliseconds since the epoch.
+    expires_at: Later<Number<ExpiresAt>>,
+}
+
+/// The body of `balances.finalize`.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct FinalizeBody {
+    lock_id: Text<LockId>,
+    action: Text<FinalizeAction>,
+    override_value: Number<OverrideValue>,
+    properties: Object<Properties>,
+}
+
+/// The body of `balances.track`.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct TrackBody {
+    customer_id: Text<CustomerId>,
+    entity_id: Text<EntityId>,
+    feature_id: Text<FeatureId>,
+    event_name: Text<EventName>,
+    /// At most [`MAX_AMOUNT`](super::MAX_AMOUNT) either way; 1 when missing.
+    value: Number<Amount>,
+    overage_behavior: Text<OverageBehavior>,
+    properties: Object<Properties>,
+    /// Read by [`Engine::ensure_customer`] when the customer is new.
+    customer_data: Option<Value>,
+}
 
 impl Engine {
     /// The metered feature `track` should draw down for a feature id or an event name.
-    pub(super) fn tracked_feature(&self, body: &Value) -> Result<(String, Option<String>), Reply> {
-        let event_name = string(body, "event_name")?;
-        let feature_id = match (string(body, "feature_id")?, &event_name) {
+    fn tracked_feature(
+        &self,
+        feature_id: Option<String>,
+        event_name: Option<String>,
+    ) -> Result<(String, Option<String>), Reply> {
+        let feature_id = match (feature_id, &event_name) {
             (Some(f), _) => f,
             (None, Some(event)) => self
                 .catalog
@@ -35,16 +98,26 @@ impl Engine {
     }
 
     pub(super) fn check(&mut self, body: &Value) -> Outcome {
-        let customer_id = required(body, "customer_id")?;
-        let feature_id = required(body, "feature_id")?;
-        let entity_id = string(body, "entity_id")?;
-        let required_balance = amount(body, "required_balance")?.unwrap_or(1.0);
+        let CheckBody {
+            customer_id,
+            feature_id,
+            entity_id,
+            required_balance,
+            send_event,
+            with_preview,
+            lock: lock_body,
+            customer_data,
+        } = read(body)?;
+        let customer_id = customer_id.required()?;
+        let feature_id = feature_id.required()?;
+        let entity_id = entity_id.0;
+        let required_balance = required_balance.amount()?.unwrap_or(1.0);
         let feature = self
             .catalog
             .feature_by_id(&feature_id)
             .ok_or_else(|| feature_not_found(&feature_id))?
             .clone();
-        self.ensure_customer(&customer_id, body.get("customer_data"))?;
+        self.ensure_customer(&customer_id, customer_data.as_ref())?;
         let account = self.account(&customer_id, entity_id.as_deref())?;
         let grants: Vec<&Grant> = account
             .grants
@@ -75,7 +148,7 @@ impl Engine {
             "balance": balance,
             "flag": flag,
         });
-        let lock = lock(body)?;
+        let lock = lock(lock_body.as_ref())?;
         if let Some((lock_id, _)) = &lock {
             if self.locks.contains_key(lock_id) {
                 return Err(Reply::error(
@@ -112,7 +185,7 @@ impl Engine {
                     expires_at,
                 },
             );
-        } else if allowed && feature.kind == FeatureKind::Metered && boolean(body, "send_event")? {
+        } else if allowed && feature.kind == FeatureKind::Metered && send_event.get()?.0 {
             let mut tracked = self.deduct(
                 &customer_id,
                 entity_id.as_deref(),
@@ -123,7 +196,7 @@ impl Engine {
             )?;
             answer["balance"] = tracked["balance"].take();
         }
-        if !allowed && boolean(body, "with_preview")? {
+        if !allowed && with_preview.get()?.0 {
             answer["preview"] = self.paywall(&customer_id, entity_id.as_deref(), &feature)?;
         }
         Ok(answer)
@@ -132,10 +205,16 @@ impl Engine {
     /// `balances.finalize`: `confirm` keeps what the lock holds (or records `override_value`
     /// instead) and records the event; `release` gives the units back.
     pub(super) fn finalize(&mut self, body: &Value) -> Outcome {
-        let lock_id = required(body, "lock_id")?;
-        let action = required(body, "action")?;
-        let override_value = number(body, "override_value")?;
-        let properties = object(body, "properties")?;
+        let FinalizeBody {
+            lock_id,
+            action,
+            override_value,
+            properties,
+        } = read(body)?;
+        let lock_id = lock_id.required()?;
+        let action = action.required()?;
+        let override_value = override_value.0;
+        let properties = properties.0;
         if action != "confirm" && action != "release" {
             return Err(bad(format!(
                 "`action` {action:?} is not one of confirm, release"
@@ -248,9 +327,19 @@ impl Engine {
     }
 
     pub(super) fn track(&mut self, body: &Value) -> Outcome {
-        let customer_id = required(body, "customer_id")?;
-        let entity_id = string(body, "entity_id")?;
-        let (feature_id, event_name) = self.tracked_feature(body)?;
+        let TrackBody {
+            customer_id,
+            entity_id,
+            feature_id,
+            event_name,
+            value,
+            overage_behavior,
+            properties,
+            customer_data,
+        } = read(body)?;
+        let customer_id = customer_id.required()?;
+        let entity_id = entity_id.0;
+        let (feature_id, event_name) = self.tracked_feature(feature_id.0, event_name.0)?;
         let feature = self
             .catalog
             .feature_by_id(&feature_id)
@@ -260,8 +349,8 @@ impl Engine {
                 "Feature {feature_id:?} is a boolean feature: there is no usage to track"
             )));
         }
-        let value = amount(body, "value")?.unwrap_or(1.0);
-        let overflow = match string(body, "overage_behavior")?.as_deref() {
+        let value = value.amount()?.unwrap_or(1.0);
+        let overflow = match overage_behavior.0.as_deref() {
             None | Some("cap") => false,
             Some("overflow") => true,
             Some(other) => {
@@ -270,8 +359,8 @@ impl Engine {
                 )))
             }
         };
-        let properties = object(body, "properties")?;
-        self.ensure_customer(&customer_id, body.get("customer_data"))?;
+        let properties = properties.0;
+        self.ensure_customer(&customer_id, customer_data.as_ref())?;
         self.account(&customer_id, entity_id.as_deref())?;
         let mut answer = self.deduct(
             &customer_id,
@@ -394,16 +483,24 @@ impl Engine {
 }
 
 /// A check's `lock`: its id and expiry, when it is enabled.
-fn lock(body: &Value) -> Result<Option<(String, Option<i64>)>, Reply> {
-    let lock = match body.get("lock") {
+fn lock(lock: Option<&Value>) -> Result<Option<(String, Option<i64>)>, Reply> {
+    let lock = match lock {
         None | Some(Value::Null) => return Ok(None),
         Some(l @ Value::Object(_)) => l,
         Some(_) => return Err(bad("`lock` must be an object")),
     };
-    if !boolean(lock, "enabled")? {
+    let LockBody {
+        enabled,
+        lock_id,
+        expires_at,
+    } = read(lock)?;
+    if !enabled.0 {
         return Ok(None);
     }
-    let id = required(lock, "lock_id").map_err(|_| bad("`lock.lock_id` is required"))?;
-    let expires_at = number(lock, "expires_at")?.map(|ms| ms as i64);
+    let id = lock_id
+        .get()
+        .and_then(Text::required)
+        .map_err(|_| bad("`lock.lock_id` is required"))?;
+    let expires_at = expires_at.get()?.0.map(|ms| ms as i64);
     Ok(Some((id, expires_at)))
 }

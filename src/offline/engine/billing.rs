@@ -5,13 +5,13 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::super::catalog::{Catalog, Interval};
+use super::super::state::{Checkout, CheckoutKind, Invoice, Purchase, Status, Sub};
 use super::super::{render, time};
 use super::checkout::random_id;
 use super::input::{
     read, CancelAction, CustomerId, EntityId, PlanId, SubscriptionId, SuccessUrl, Text,
 };
 use super::lifecycle::{action, drop_scheduled, grant, start, Action};
-use super::state::{Checkout, CheckoutKind, Invoice, Purchase, Status, Sub};
 use super::{account_in, bad, Engine, Outcome, Reply, MAX_IDS};
 
 impl Engine {

@@ -5,8 +5,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::super::render;
+use super::super::state::{Checkout, CheckoutKind, CheckoutPage};
 use super::input::{read, CustomerId, EntityId, PlanId, SuccessUrl, Text};
-use super::state::{Checkout, CheckoutKind, CheckoutPage};
 use super::{Engine, Outcome};
 
 /// The body of `billing.setup_payment`.

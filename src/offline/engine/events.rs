@@ -2,55 +2,122 @@
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use super::super::state::{Event, Status};
 use super::super::time::{self, Bin, DAY, HOUR};
-use super::input::{feature_ids, paginate, string, timestamp};
-use super::state::{Event, Status};
+use super::input::{
+    paginate, read, BinSize, CustomerId, End, EntityId, FeatureIds, GroupBy, Limit, Number, Range,
+    Start, StartCursor, Text,
+};
 use super::{bad, Engine, Outcome, Reply, MAX_AGGREGATE_BINS, MAX_AGGREGATE_CELLS, MAX_TIME_MS};
 
-impl Engine {
-    pub(super) fn matching_events(
-        &self,
-        body: &Value,
-        range: Option<(i64, i64)>,
-    ) -> Result<Vec<&Event>, Reply> {
-        let customer_id = string(body, "customer_id")?;
-        let entity_id = string(body, "entity_id")?;
-        let features = feature_ids(body)?;
-        Ok(self
-            .events
-            .iter()
-            .filter(|e| customer_id.as_ref().is_none_or(|c| &e.customer_id == c))
-            .filter(|e| entity_id.is_none() || e.entity_id == entity_id)
-            .filter(|e| features.as_ref().is_none_or(|f| f.contains(&e.feature_id)))
-            .filter(|e| range.is_none_or(|(start, end)| e.timestamp >= start && e.timestamp < end))
-            .collect())
-    }
+/// The body of `events.list`.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct ListBody {
+    customer_id: Text<CustomerId>,
+    entity_id: Text<EntityId>,
+    /// A string or at most [`MAX_IDS`](super::MAX_IDS) strings.
+    feature_id: FeatureIds,
+    /// A [`CustomRange`], read when it is an object.
+    custom_range: Option<Value>,
+    start_cursor: Text<StartCursor>,
+    limit: Number<Limit>,
+}
 
-    /// `custom_range`: `start` and `end` (both included) between 1970 and [`MAX_TIME_MS`], `start`
-    /// not after `end`; a missing bound is the first or the last time.
-    pub(super) fn custom_range(body: &Value) -> Result<Option<(i64, i64)>, Reply> {
-        match body.get("custom_range") {
-            None | Some(Value::Null) => Ok(None),
-            Some(range) => {
-                let start = timestamp(range, "start", "custom_range")?.unwrap_or(0);
-                let end = timestamp(range, "end", "custom_range")?.unwrap_or(MAX_TIME_MS);
-                if start > end {
-                    return Err(bad(format!(
-                        "`custom_range` starts ({start}) after it ends ({end})"
-                    )));
-                }
-                Ok(Some((start, end)))
-            }
-        }
+/// The body of `events.aggregate`.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct AggregateBody {
+    customer_id: Text<CustomerId>,
+    entity_id: Text<EntityId>,
+    /// A string or at most [`MAX_IDS`](super::MAX_IDS) strings; required.
+    feature_id: FeatureIds,
+    /// A [`CustomRange`], read when it is an object; it wins over `range`.
+    custom_range: Option<Value>,
+    range: Text<Range>,
+    bin_size: Text<BinSize>,
+    group_by: Text<GroupBy>,
+}
+
+/// `custom_range`: times in milliseconds since the epoch.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct CustomRange {
+    start: Number<Start>,
+    end: Number<End>,
+}
+
+/// Which events to read: all of them, narrowed by each filter that is set.
+struct Filter<'a> {
+    customer_id: Option<&'a str>,
+    entity_id: Option<&'a str>,
+    features: Option<&'a [String]>,
+    /// From (included) and to (excluded), in milliseconds.
+    range: Option<(i64, i64)>,
+}
+
+/// `custom_range`: `start` and `end` (both included) between 1970 and [`MAX_TIME_MS`], `start` not
+/// after `end`; a missing bound (or a `custom_range` that is not an object) is the first or the
+/// last time.
+fn custom_range(range: Option<&Value>) -> Result<Option<(i64, i64)>, Reply> {
+    let CustomRange { start, end } = match range {
+        None | Some(Value::Null) => return Ok(None),
+        Some(range @ Value::Object(_)) => read(range)?,
+        Some(_) => CustomRange::default(),
+    };
+    let start = start.timestamp("custom_range")?.unwrap_or(0);
+    let end = end.timestamp("custom_range")?.unwrap_or(MAX_TIME_MS);
+    if start > end {
+        return Err(bad(format!(
+            "`custom_range` starts ({start}) after it ends ({end})"
+        )));
+    }
+    Ok(Some((start, end)))
+}
+
+impl Engine {
+    fn matching_events(&self, filter: &Filter<'_>) -> Vec<&Event> {
+        self.events
+            .iter()
+            .filter(|e| filter.customer_id.is_none_or(|c| e.customer_id == c))
+            .filter(|e| filter.entity_id.is_none() || e.entity_id.as_deref() == filter.entity_id)
+            .filter(|e| filter.features.is_none_or(|f| f.contains(&e.feature_id)))
+            .filter(|e| {
+                filter
+                    .range
+                    .is_none_or(|(start, end)| e.timestamp >= start && e.timestamp < end)
+            })
+            .collect()
     }
 
     pub(super) fn events_list(&mut self, body: &Value) -> Outcome {
-        let range = Self::custom_range(body)?.map(|(start, end)| (start, end.saturating_add(1)));
-        let mut events = self.matching_events(body, range)?;
+        let ListBody {
+            customer_id,
+            entity_id,
+            feature_id,
+            custom_range: range,
+            start_cursor,
+            limit,
+        } = read(body)?;
+        let range =
+            custom_range(range.as_ref())?.map(|(start, end)| (start, end.saturating_add(1)));
+        let mut events = self.matching_events(&Filter {
+            customer_id: customer_id.0.as_deref(),
+            entity_id: entity_id.0.as_deref(),
+            features: feature_id.0.as_deref(),
+            range,
+        });
         events.reverse();
-        let (page, next) = paginate(&events, |e| e.id.as_str(), body, 100)?;
+        let (page, next) = paginate(
+            &events,
+            |e| e.id.as_str(),
+            start_cursor.0.as_deref(),
+            limit.0,
+            100,
+        );
         let list: Vec<Value> = page
             .iter()
             .map(|e| {
@@ -71,23 +138,34 @@ impl Engine {
     /// `events.aggregate`: at most [`MAX_AGGREGATE_BINS`] bins and [`MAX_AGGREGATE_CELLS`] values
     /// (bins × features), else 400; the work is one pass over the events plus one per value.
     pub(super) fn events_aggregate(&mut self, body: &Value) -> Outcome {
-        let features = feature_ids(body)?.ok_or_else(|| bad("`feature_id` is required"))?;
+        let AggregateBody {
+            customer_id,
+            entity_id,
+            feature_id,
+            custom_range: custom,
+            range,
+            bin_size,
+            group_by,
+        } = read(body)?;
+        let features = feature_id
+            .0
+            .ok_or_else(|| bad("`feature_id` is required"))?;
         if features.is_empty() {
             return Err(bad("`feature_id` names no feature"));
         }
         let now = self.now;
         let days_ago = |days: i64| now.saturating_sub(days.saturating_mul(DAY));
-        let range = string(body, "range")?;
-        let (start, end, default_bin) = match (Self::custom_range(body)?, range.as_deref()) {
+        let (start, end, default_bin) = match (custom_range(custom.as_ref())?, range.0.as_deref()) {
             (Some((start, end)), _) => (start, end.min(now.saturating_add(DAY)), Bin::Day),
             (None, Some("24h")) => (now.saturating_sub(24 * HOUR), now, Bin::Hour),
             (None, Some("7d")) => (days_ago(7), now, Bin::Day),
             (None, None | Some("30d")) => (days_ago(30), now, Bin::Day),
             (None, Some("90d")) => (days_ago(90), now, Bin::Day),
             (None, Some(cycle @ ("last_cycle" | "1bc" | "3bc"))) => {
-                let customer_id = string(body, "customer_id")?;
                 let period = customer_id
-                    .and_then(|c| self.customers.get(&c))
+                    .0
+                    .as_ref()
+                    .and_then(|c| self.customers.get(c))
                     .and_then(|c| {
                         c.account
                             .subs
@@ -107,7 +185,7 @@ impl Engine {
                 return Err(bad(format!("`range` {other:?} is not a known range")))
             }
         };
-        let bin = match string(body, "bin_size")?.as_deref() {
+        let bin = match bin_size.0.as_deref() {
             None => default_bin,
             Some("hour") => Bin::Hour,
             Some("day") => Bin::Day,
@@ -119,8 +197,8 @@ impl Engine {
                 )))
             }
         };
-        let group_by = string(body, "group_by")?;
         let group_key = group_by
+            .0
             .as_deref()
             .map(|g| g.strip_prefix("properties.").unwrap_or(g).to_owned());
         // The bins, counted before anything is summed: at most `max_bins` steps.
@@ -140,7 +218,12 @@ impl Engine {
             bins.push(bin_start);
             bin_start = time::next_bin(bin_start, bin);
         }
-        let events = self.matching_events(body, Some((start, end.max(start).saturating_add(1))))?;
+        let events = self.matching_events(&Filter {
+            customer_id: customer_id.0.as_deref(),
+            entity_id: entity_id.0.as_deref(),
+            features: Some(&features),
+            range: Some((start, end.max(start).saturating_add(1))),
+        });
         // One pass over the events: each adds to its (bin, feature) value and group.
         let mut values = vec![0.0; bins.len() * features.len()];
         let mut groups: BTreeMap<usize, Map<String, Value>> = BTreeMap::new();

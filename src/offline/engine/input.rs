@@ -1,131 +1,49 @@
-//! Reading request bodies: fields, amounts, times, id lists and pagination.
+//! Reading request bodies with serde: every operation reads its body into a
+//! `#[derive(Deserialize)]` struct (next to the operation) whose fields are the typed fields
+//! below, so a field of the wrong type answers 400 `invalid_request` with a message naming it.
+//! Bounds (amounts, times, lengths of id lists) are checked here too, before anything is copied out
+//! of a long array.
+//!
+//! A nested object that the operation reads only in some cases (`customer_data`, `lock`,
+//! `custom_range`, `plans`, `updates`) is kept as a `Value` and read with [`read`] when needed.
 
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{Deserializer, Error as _, IgnoredAny, SeqAccess, Visitor};
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::{bad, Reply, MAX_AMOUNT, MAX_IDS, MAX_TIME_MS};
-
-/// Reads a body field as a string.
-pub(super) fn string(body: &Value, field: &str) -> Result<Option<String>, Reply> {
-    match body.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(bad(format!("`{field}` must be a string"))),
-    }
-}
-
-pub(super) fn required(body: &Value, field: &str) -> Result<String, Reply> {
-    match string(body, field)? {
-        Some(s) if !s.is_empty() => Ok(s),
-        _ => Err(bad(format!("`{field}` is required"))),
-    }
-}
-
-pub(super) fn number(body: &Value, field: &str) -> Result<Option<f64>, Reply> {
-    match body.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_f64()
-            .filter(|n| n.is_finite())
-            .map(Some)
-            .ok_or_else(|| bad(format!("`{field}` must be a number"))),
-    }
-}
-
-pub(super) fn boolean(body: &Value, field: &str) -> Result<bool, Reply> {
-    match body.get(field) {
-        None | Some(Value::Null) => Ok(false),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(_) => Err(bad(format!("`{field}` must be a boolean"))),
-    }
-}
-
-pub(super) fn object(body: &Value, field: &str) -> Result<Map<String, Value>, Reply> {
-    match body.get(field) {
-        None | Some(Value::Null) => Ok(Map::new()),
-        Some(Value::Object(m)) => Ok(m.clone()),
-        Some(_) => Err(bad(format!("`{field}` must be an object"))),
-    }
-}
-
-/// An amount: a number within [`MAX_AMOUNT`] either way.
-pub(super) fn amount(body: &Value, field: &str) -> Result<Option<f64>, Reply> {
-    match number(body, field)? {
-        Some(n) if n.abs() > MAX_AMOUNT => Err(bad(format!(
-            "`{field}` must be between -{MAX_AMOUNT:e} and {MAX_AMOUNT:e}"
-        ))),
-        n => Ok(n),
-    }
-}
-
-/// A time in milliseconds since the epoch, between 1970 and [`MAX_TIME_MS`].
-pub(super) fn timestamp(body: &Value, field: &str, within: &str) -> Result<Option<i64>, Reply> {
-    match number(body, field)? {
-        None => Ok(None),
-        Some(ms) if (0.0..=MAX_TIME_MS as f64).contains(&ms) => Ok(Some(ms as i64)),
-        Some(_) => Err(bad(format!(
-            "`{within}.{field}` must be a time in milliseconds between 0 and {MAX_TIME_MS}"
-        ))),
-    }
-}
-
-/// `feature_id` as a string or an array of at most [`MAX_IDS`] strings.
-pub(super) fn feature_ids(body: &Value) -> Result<Option<Vec<String>>, Reply> {
-    match body.get("feature_id") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(vec![s.clone()])),
-        Some(Value::Array(items)) if items.len() > MAX_IDS => Err(bad(format!(
-            "`feature_id` has {} entries: at most {MAX_IDS}",
-            items.len()
-        ))),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|v| v.as_str().map(str::to_owned))
-            .collect::<Option<Vec<_>>>()
-            .map(Some)
-            .ok_or_else(|| bad("`feature_id` must be a string or an array of strings")),
-        Some(_) => Err(bad("`feature_id` must be a string or an array of strings")),
-    }
-}
-
-pub(super) fn expand(body: &Value) -> Vec<String> {
-    body.get("expand")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 /// One page of `items` after `start_cursor` (the key of the last item of the previous page; a
 /// cursor that names no item gives an empty page), at most `limit` long.
 pub(super) fn paginate<'a, T>(
     items: &'a [T],
     key: impl Fn(&T) -> &str,
-    body: &Value,
+    start_cursor: Option<&str>,
+    limit: Option<f64>,
     default_limit: usize,
-) -> Result<(&'a [T], Value), Reply> {
-    let start = match string(body, "start_cursor")?.as_deref() {
+) -> (&'a [T], Value) {
+    let start = match start_cursor {
         None | Some("") => 0,
         Some(cursor) => items
             .iter()
             .position(|item| key(item) == cursor)
             .map_or(items.len(), |i| i + 1),
     };
-    let limit = number(body, "limit")?.map_or(default_limit, |l| l.clamp(1.0, 1000.0) as usize);
+    let limit = limit.map_or(default_limit, |l| l.clamp(1.0, 1000.0) as usize);
     let end = (start + limit).min(items.len());
     let next = match end.checked_sub(1) {
         Some(last) if end < items.len() => json!(key(&items[last])),
         _ => Value::Null,
     };
-    Ok((&items[start..end], next))
+    (&items[start..end], next)
 }
 
 /// Reads a request body (or a part of one) into a `#[derive(Deserialize)]` struct whose fields are
 /// the typed fields below: a field of the wrong type answers 400 with its message.
-pub(super) fn read<'a, T: serde::Deserialize<'a>>(body: &'a Value) -> Result<T, Reply> {
+pub(super) fn read<'a, T: Deserialize<'a>>(body: &'a Value) -> Result<T, Reply> {
     T::deserialize(body).map_err(|e| bad(e.to_string()))
 }
 
@@ -154,23 +72,48 @@ names! {
     FeatureId = "feature_id",
     ProgramId = "program_id",
     Code = "code",
+    NewCustomerId = "new_customer_id",
+    DisplayName = "name",
+    Email = "email",
+    Fingerprint = "fingerprint",
+    Metadata = "metadata",
+    Search = "search",
+    StartCursor = "start_cursor",
+    Limit = "limit",
+    RequiredBalance = "required_balance",
+    Amount = "value",
+    SendEvent = "send_event",
+    WithPreview = "with_preview",
+    Enabled = "enabled",
+    LockId = "lock_id",
+    ExpiresAt = "expires_at",
+    FinalizeAction = "action",
+    OverrideValue = "override_value",
+    Properties = "properties",
+    EventName = "event_name",
+    OverageBehavior = "overage_behavior",
+    Range = "range",
+    BinSize = "bin_size",
+    GroupBy = "group_by",
+    Start = "start",
+    End = "end",
 }
 
 /// A string field: missing or `null` is `None`; any other type answers 400 "`<name>` must be a
 /// string".
-pub(super) struct Text<N>(pub(super) Option<String>, std::marker::PhantomData<N>);
+pub(super) struct Text<N>(pub(super) Option<String>, PhantomData<N>);
 
 impl<N> Default for Text<N> {
     fn default() -> Self {
-        Text(None, std::marker::PhantomData)
+        Text(None, PhantomData)
     }
 }
 
-impl<'de, N: Name> serde::Deserialize<'de> for Text<N> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+impl<'de, N: Name> Deserialize<'de> for Text<N> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         Option::<String>::deserialize(d)
-            .map(|s| Text(s, std::marker::PhantomData))
-            .map_err(|_| serde::de::Error::custom(format!("`{}` must be a string", N::NAME)))
+            .map(|s| Text(s, PhantomData))
+            .map_err(|_| D::Error::custom(format!("`{}` must be a string", N::NAME)))
     }
 }
 
@@ -181,5 +124,232 @@ impl<N: Name> Text<N> {
             Some(s) if !s.is_empty() => Ok(s),
             _ => Err(bad(format!("`{}` is required", N::NAME))),
         }
+    }
+}
+
+/// A number field: missing or `null` is `None`; any other type answers 400 "`<name>` must be a
+/// number".
+pub(super) struct Number<N>(pub(super) Option<f64>, PhantomData<N>);
+
+impl<N> Default for Number<N> {
+    fn default() -> Self {
+        Number(None, PhantomData)
+    }
+}
+
+impl<'de, N: Name> Deserialize<'de> for Number<N> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Option::<f64>::deserialize(d) {
+            Ok(n) if n.is_none_or(f64::is_finite) => Ok(Number(n, PhantomData)),
+            _ => Err(D::Error::custom(format!("`{}` must be a number", N::NAME))),
+        }
+    }
+}
+
+impl<N: Name> Number<N> {
+    /// An amount: within [`MAX_AMOUNT`] either way, else 400.
+    pub(super) fn amount(self) -> Result<Option<f64>, Reply> {
+        match self.0 {
+            Some(n) if n.abs() > MAX_AMOUNT => Err(bad(format!(
+                "`{}` must be between -{MAX_AMOUNT:e} and {MAX_AMOUNT:e}",
+                N::NAME
+            ))),
+            n => Ok(n),
+        }
+    }
+
+    /// A time in milliseconds since the epoch, between 1970 and [`MAX_TIME_MS`], else 400 naming
+    /// the field `<within>.<name>`.
+    pub(super) fn timestamp(self, within: &str) -> Result<Option<i64>, Reply> {
+        match self.0 {
+            None => Ok(None),
+            Some(ms) if (0.0..=MAX_TIME_MS as f64).contains(&ms) => Ok(Some(ms as i64)),
+            Some(_) => Err(bad(format!(
+                "`{within}.{}` must be a time in milliseconds between 0 and {MAX_TIME_MS}",
+                N::NAME
+            ))),
+        }
+    }
+}
+
+/// A boolean field: missing or `null` is `false`; any other type answers 400 "`<name>` must be a
+/// boolean".
+pub(super) struct Flag<N>(pub(super) bool, PhantomData<N>);
+
+impl<N> Default for Flag<N> {
+    fn default() -> Self {
+        Flag(false, PhantomData)
+    }
+}
+
+impl<'de, N: Name> Deserialize<'de> for Flag<N> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Option::<bool>::deserialize(d)
+            .map(|b| Flag(b.unwrap_or(false), PhantomData))
+            .map_err(|_| D::Error::custom(format!("`{}` must be a boolean", N::NAME)))
+    }
+}
+
+/// An object field (`metadata`, `properties`): missing or `null` is empty; any other type answers
+/// 400 "`<name>` must be an object".
+pub(super) struct Object<N>(pub(super) Map<String, Value>, PhantomData<N>);
+
+impl<N> Default for Object<N> {
+    fn default() -> Self {
+        Object(Map::new(), PhantomData)
+    }
+}
+
+impl<'de, N: Name> Deserialize<'de> for Object<N> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Option::<Map<String, Value>>::deserialize(d)
+            .map(|m| Object(m.unwrap_or_default(), PhantomData))
+            .map_err(|_| D::Error::custom(format!("`{}` must be an object", N::NAME)))
+    }
+}
+
+/// A field an update sets only when the body has it: missing is `None`, present (even `null`) is
+/// `Some`, so `{"name": null}` clears the name and `{}` keeps it.
+pub(super) struct Present<T>(pub(super) Option<T>);
+
+impl<T> Default for Present<T> {
+    fn default() -> Self {
+        Present(None)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Present<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        T::deserialize(d).map(|t| Present(Some(t)))
+    }
+}
+
+/// `feature_id` as a string or an array of at most [`MAX_IDS`] strings; the array's length is
+/// checked before any of it is copied.
+#[derive(Default)]
+pub(super) struct FeatureIds(pub(super) Option<Vec<String>>);
+
+const NOT_FEATURE_IDS: &str = "`feature_id` must be a string or an array of strings";
+
+impl<'de> Deserialize<'de> for FeatureIds {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(FeatureIdsVisitor)
+    }
+}
+
+struct FeatureIdsVisitor;
+
+impl<'de> Visitor<'de> for FeatureIdsVisitor {
+    type Value = FeatureIds;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or an array of strings")
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<FeatureIds, E> {
+        Ok(FeatureIds(None))
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<FeatureIds, E> {
+        Ok(FeatureIds(None))
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<FeatureIds, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<FeatureIds, E> {
+        Ok(FeatureIds(Some(vec![s.to_owned()])))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FeatureIds, A::Error> {
+        let too_many =
+            |n: usize| A::Error::custom(format!("`feature_id` has {n} entries: at most {MAX_IDS}"));
+        if let Some(n) = seq.size_hint().filter(|&n| n > MAX_IDS) {
+            return Err(too_many(n));
+        }
+        let mut ids = Vec::new();
+        while let Some(id) = seq
+            .next_element::<Value>()
+            .map_err(|_| A::Error::custom(NOT_FEATURE_IDS))?
+        {
+            let Value::String(id) = id else {
+                return Err(A::Error::custom(NOT_FEATURE_IDS));
+            };
+            if ids.len() == MAX_IDS {
+                let mut n = ids.len() + 1;
+                while seq.next_element::<IgnoredAny>()?.is_some() {
+                    n += 1;
+                }
+                return Err(too_many(n));
+            }
+            ids.push(id);
+        }
+        Ok(FeatureIds(Some(ids)))
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<FeatureIds, E> {
+        Err(E::custom(NOT_FEATURE_IDS))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<FeatureIds, E> {
+        Err(E::custom(NOT_FEATURE_IDS))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<FeatureIds, E> {
+        Err(E::custom(NOT_FEATURE_IDS))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<FeatureIds, E> {
+        Err(E::custom(NOT_FEATURE_IDS))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, _: A) -> Result<FeatureIds, A::Error> {
+        Err(A::Error::custom(NOT_FEATURE_IDS))
+    }
+}
+
+/// `expand`: the strings of an array; anything else (or any other entry) is ignored.
+#[derive(Default)]
+pub(super) struct Expand(pub(super) Vec<String>);
+
+impl<'de> Deserialize<'de> for Expand {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(d)?;
+        let strings = match value {
+            Value::Array(items) => items
+                .into_iter()
+                .filter_map(|v| match v {
+                    Value::String(s) => Some(s),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        Ok(Expand(strings))
+    }
+}
+
+/// A field read only in some cases: its type error, if any, is kept and answered (400, with the
+/// field's message) only when [`get`](Later::get) is called, so a field the operation does not
+/// need is not checked.
+pub(super) struct Later<T>(Result<T, String>);
+
+impl<T: Default> Default for Later<T> {
+    fn default() -> Self {
+        Later(Ok(T::default()))
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Later<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Later(T::deserialize(d).map_err(|e| e.to_string())))
+    }
+}
+
+impl<T> Later<T> {
+    /// The field, or 400 with its type error.
+    pub(super) fn get(self) -> Result<T, Reply> {
+        self.0.map_err(bad)
     }
 }

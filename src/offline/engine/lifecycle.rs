@@ -2,8 +2,8 @@
 //! the rules every billing operation and the clock share.
 
 use super::super::catalog::{Catalog, Plan};
+use super::super::state::{Account, Grant, Status, Sub};
 use super::super::time;
-use super::state::{Account, Grant, Status, Sub};
 
 /// What attaching a plan to an account would do.
 #[derive(Clone, Debug, PartialEq)]
@@ -170,7 +170,7 @@ pub(super) fn mirror(customer: &Account, entity: &mut Account) {
     }
 }
 
-/// Brings one account up to `now` (see [`Engine::settle`]).
+/// Brings one account up to `now` (see [`Engine::settle`](super::Engine::settle)).
 pub(super) fn settle_account(
     account: &mut Account,
     catalog: &Catalog,

@@ -1,8 +1,65 @@
-//! The offline Autumn's state and the operations on it. Everything here is synchronous and in
-//! memory; `OfflineAutumn` holds it behind a mutex only for the length of one operation.
+//! The offline Autumn's operations on its state. Everything here is synchronous and in memory;
+//! `OfflineAutumn` holds it behind a mutex only for the length of one operation.
 //!
-//! `mod.rs` holds the engine, its dispatch by operation and what every operation shares; the
-//! operations live in one file per subject.
+//! `mod.rs` holds the engine, its dispatch by operation ([`OPERATIONS`] and [`NOT_IMPLEMENTED`],
+//! keyed by the generated operation table) and what every operation shares; the operations live in
+//! one file per subject, each reading its body into a serde struct with the field types of
+//! `input.rs`. The records themselves are in `super::state`, their JSON in `super::render`.
+//!
+//! # The rules, and where they live
+//!
+//! The rules are stated for users in the `offline` module's documentation (section *Rules*); this
+//! is the short form, with the code that carries each out. Change both together.
+//!
+//! - **Every call** first brings every account up to the clock ([`Engine::settle`]): expired locks
+//!   give their units back, then `lifecycle::settle_account` ends plans whose `expires_at` passed,
+//!   starts scheduled ones, gives a customer left without a main plan in a group that group's
+//!   `auto_enable` plan (entities do not get one), rolls billing periods and resets allowances. It
+//!   runs again after the call, so a `cancel_immediately` shows at once.
+//! - **Attach** (`lifecycle::action` decides, `billing.rs` `apply` carries out): a plan that is not
+//!   an add-on replaces the active main plan of its `group`. It costs as much or more: *upgrade*,
+//!   now; the old plan's allowances go with their usage, the new ones start at zero with a period
+//!   that starts now, and a downgrade scheduled in the group is dropped. It costs less:
+//!   *downgrade*, the current plan is canceled to end at its period's end (now without one) and the
+//!   new one is scheduled then (replacing any downgrade already scheduled). Add-ons start beside
+//!   everything; a one-off plan is a *purchase*, bought again on every attach; a plan already
+//!   active or scheduled answers 400 `plan_already_attached`, unless its cancellation is pending,
+//!   which the attach undoes (*renew*).
+//! - **Charges** (`Action::charges`, `billing.rs` `attach_plans`): no proration. Activation,
+//!   upgrade and purchase of a paid plan charge the full price now, with nothing credited for the
+//!   replaced plan; downgrades, renewals and cancellations charge and refund nothing; update
+//!   previews total 0. A charge without a payment method opens a checkout (`checkout.rs`) and
+//!   changes nothing until it is completed; one `multi_attach` is one checkout and one invoice.
+//! - **Cancel and uncancel** (`billing.rs` `plan_update`, `carry_out`): the plan is found by
+//!   `plan_id`, else `subscription_id`, else the main plan outside any group.
+//!   `cancel_end_of_cycle` ends it at its period's end, `cancel_immediately` now, `uncancel` clears
+//!   a pending cancellation (400 if there is none) and drops a downgrade scheduled in its group.
+//! - **multi_update** (`billing.rs` `multi_updates`): 1 to [`MAX_IDS`] updates, each resolved
+//!   against the state before any is carried out; the first failure fails the call (a 400 prefixed
+//!   with `` `updates[i]`: ``), and two updates of one subscription are a 400; then each is carried
+//!   out in order, which cannot fail.
+//! - **Resets and periods** (`lifecycle::settle_account`, `super::time`): an allowance with a
+//!   `reset` zeroes its usage when the clock passes its next boundary, counted in calendar steps
+//!   from when it was granted; one jump past several boundaries resets once. Periods roll the same
+//!   way from the plan's start.
+//! - **Check** (`balances.rs` `check`): allowed when an allowance is unlimited or the remaining sum
+//!   is at least `required_balance` (default 1), or, for a boolean feature, when a plan grants it.
+//! - **Deductions** (`balances.rs` `deduct`): from an unlimited allowance if any, else from the
+//!   allowances that reset before the ones that never do, each in grant order; `cap` (default)
+//!   draws only what is left, `overflow` puts the rest on the first allowance; a negative value
+//!   gives usage back to the never-resetting allowances first, never below zero. Every deduction
+//!   records an event, even one that drew nothing.
+//! - **Locks and finalize** (`balances.rs` `check`, `finalize`, `give_back`): an allowed check on a
+//!   metered feature with an enabled `lock` draws `required_balance` now (capped) and holds it with
+//!   its event; `confirm` records the event (or, with a different `override_value`, gives the units
+//!   back and draws that instead), `release` and expiry give the units back. A held id is 409
+//!   `lock_already_exists`, an unknown one 404 `lock_not_found`.
+//! - **Entities** (`lifecycle::mirror`): an entity has a copy of each customer allowance with its
+//!   own usage, reset when the customer's resets, gone when it goes, plus its own plans'
+//!   allowances.
+//! - **Limits** (`input.rs` and the constants below): arrays of at most [`MAX_IDS`], amounts
+//!   within [`MAX_AMOUNT`], times up to [`MAX_TIME_MS`], `events.aggregate` within
+//!   [`MAX_AGGREGATE_BINS`] and [`MAX_AGGREGATE_CELLS`]; past them, 400 and no change.
 
 mod balances;
 mod billing;
@@ -14,17 +71,16 @@ mod input;
 mod lifecycle;
 mod plans;
 mod referrals;
-mod state;
 
 use std::collections::{BTreeMap, HashSet};
 
 use serde_json::{json, Value};
 
 use self::lifecycle::{mirror, settle_account};
-pub(crate) use self::state::CheckoutPage;
-pub(crate) use self::state::{Account, Customer, Entity, Grant, Status, Sub};
-use self::state::{Checkout, Event, Hold, ReferralCode};
 use super::catalog::{Catalog, Plan};
+use super::state::{Account, Checkout, Customer, Event, Hold, ReferralCode};
+use crate::client::generated as ops;
+use crate::client::OperationInfo;
 
 /// An answer: the status and the JSON body.
 #[derive(Debug)]
@@ -88,39 +144,49 @@ fn entity_not_found(id: &str) -> Reply {
 /// One API operation: reads the body, changes the state, answers the JSON body.
 type Operation = fn(&mut Engine, &Value) -> Outcome;
 
-/// The operations the offline Autumn implements, by path (after `/v1/`).
-pub(crate) const OPERATIONS: &[(&str, Operation)] = &[
-    ("customers.get_or_create", Engine::get_or_create),
-    ("customers.get", Engine::customer_get),
-    ("customers.list", Engine::customers_list),
-    ("customers.update", Engine::customer_update),
-    ("customers.delete", Engine::customer_delete),
-    ("entities.create", Engine::entity_create),
-    ("entities.get", Engine::entity_get),
-    ("entities.list", Engine::entities_list),
-    ("entities.update", Engine::entity_update),
-    ("entities.delete", Engine::entity_delete),
-    ("plans.list", Engine::plans_list),
-    ("plans.get", Engine::plans_get),
-    ("features.list", Engine::features_list),
-    ("features.get", Engine::features_get),
-    ("billing.attach", Engine::attach),
-    ("billing.preview_attach", Engine::preview_attach),
-    ("billing.multi_attach", Engine::multi_attach),
-    ("billing.preview_multi_attach", Engine::preview_multi_attach),
-    ("billing.update", Engine::billing_update),
-    ("billing.preview_update", Engine::preview_update),
-    ("billing.multi_update", Engine::multi_update),
-    ("billing.preview_multi_update", Engine::preview_multi_update),
-    ("billing.setup_payment", Engine::setup_payment),
-    ("billing.open_customer_portal", Engine::open_customer_portal),
-    ("balances.check", Engine::check),
-    ("balances.track", Engine::track),
-    ("balances.finalize", Engine::finalize),
-    ("events.list", Engine::events_list),
-    ("events.aggregate", Engine::events_aggregate),
-    ("referrals.create_code", Engine::create_code),
-    ("referrals.redeem_code", Engine::redeem_code),
+/// The operations the offline Autumn implements, each named by its entry of the generated operation
+/// table (`src/client/generated.rs`), so a misspelt operation does not compile.
+pub(crate) const OPERATIONS: &[(&OperationInfo, Operation)] = &[
+    (ops::CUSTOMERS_GET_OR_CREATE, Engine::get_or_create),
+    (ops::CUSTOMERS_GET, Engine::customer_get),
+    (ops::CUSTOMERS_LIST, Engine::customers_list),
+    (ops::CUSTOMERS_UPDATE, Engine::customer_update),
+    (ops::CUSTOMERS_DELETE, Engine::customer_delete),
+    (ops::ENTITIES_CREATE, Engine::entity_create),
+    (ops::ENTITIES_GET, Engine::entity_get),
+    (ops::ENTITIES_LIST, Engine::entities_list),
+    (ops::ENTITIES_UPDATE, Engine::entity_update),
+    (ops::ENTITIES_DELETE, Engine::entity_delete),
+    (ops::PLANS_LIST, Engine::plans_list),
+    (ops::PLANS_GET, Engine::plans_get),
+    (ops::FEATURES_LIST, Engine::features_list),
+    (ops::FEATURES_GET, Engine::features_get),
+    (ops::BILLING_ATTACH, Engine::attach),
+    (ops::BILLING_PREVIEW_ATTACH, Engine::preview_attach),
+    (ops::BILLING_MULTI_ATTACH, Engine::multi_attach),
+    (
+        ops::BILLING_PREVIEW_MULTI_ATTACH,
+        Engine::preview_multi_attach,
+    ),
+    (ops::BILLING_UPDATE, Engine::billing_update),
+    (ops::BILLING_PREVIEW_UPDATE, Engine::preview_update),
+    (ops::BILLING_MULTI_UPDATE, Engine::multi_update),
+    (
+        ops::BILLING_PREVIEW_MULTI_UPDATE,
+        Engine::preview_multi_update,
+    ),
+    (ops::BILLING_SETUP_PAYMENT, Engine::setup_payment),
+    (
+        ops::BILLING_OPEN_CUSTOMER_PORTAL,
+        Engine::open_customer_portal,
+    ),
+    (ops::BALANCES_CHECK, Engine::check),
+    (ops::BALANCES_TRACK, Engine::track),
+    (ops::BALANCES_FINALIZE, Engine::finalize),
+    (ops::EVENTS_LIST, Engine::events_list),
+    (ops::EVENTS_AGGREGATE, Engine::events_aggregate),
+    (ops::REFERRALS_CREATE_CODE, Engine::create_code),
+    (ops::REFERRALS_REDEEM_CODE, Engine::redeem_code),
 ];
 
 const CATALOGUE: &str = "catalogue management: the catalogue is fixed when the offline Autumn is \
@@ -136,43 +202,43 @@ const METERING: &str = "the offline Autumn meters with balances.track";
 
 /// The API's operations (`spec/autumn-api-2.x.json`) the offline Autumn answers 501, and why: an
 /// app's paywall tests do not need them.
-pub(crate) const NOT_IMPLEMENTED: &[(&str, &str)] = &[
-    ("plans.create", CATALOGUE),
-    ("plans.update", CATALOGUE),
-    ("plans.delete", CATALOGUE),
-    ("features.create", CATALOGUE),
-    ("features.update", CATALOGUE),
-    ("features.delete", CATALOGUE),
-    ("billing.create_schedule", CATALOGUE),
-    ("billing.import", PLATFORM),
-    ("balances.create", ADMIN),
-    ("balances.update", ADMIN),
-    ("balances.delete", ADMIN),
-    ("balances.track_tokens", METERING),
-    ("balances.batch_track", METERING),
-    ("invoices.insert", PLATFORM),
-    ("invoices.list", PLATFORM),
-    ("licenses.attach", LICENSES),
-    ("licenses.release", LICENSES),
-    ("licenses.list_assignments", LICENSES),
-    ("licenses.list", LICENSES),
-    ("referral_programs.create", PROGRAMS),
-    ("referral_programs.list", PROGRAMS),
-    ("referral_programs.get", PROGRAMS),
-    ("referral_programs.update", PROGRAMS),
-    ("referral_programs.delete", PROGRAMS),
-    ("rewards.create", PROGRAMS),
-    ("rewards.list", PROGRAMS),
-    ("rewards.get", PROGRAMS),
-    ("rewards.update", PROGRAMS),
-    ("rewards.delete", PROGRAMS),
-    ("rewards.redeem", PROGRAMS),
-    ("platform.link_revenuecat", PLATFORM),
-    ("platform.sync_revenuecat", PLATFORM),
-    ("platform.get_revenuecat_keys", PLATFORM),
-    ("keys.mint", PLATFORM),
-    ("keys.refresh", PLATFORM),
-    ("keys.revoke", PLATFORM),
+pub(crate) const NOT_IMPLEMENTED: &[(&OperationInfo, &str)] = &[
+    (ops::PLANS_CREATE, CATALOGUE),
+    (ops::PLANS_UPDATE, CATALOGUE),
+    (ops::PLANS_DELETE, CATALOGUE),
+    (ops::FEATURES_CREATE, CATALOGUE),
+    (ops::FEATURES_UPDATE, CATALOGUE),
+    (ops::FEATURES_DELETE, CATALOGUE),
+    (ops::BILLING_CREATE_SCHEDULE, CATALOGUE),
+    (ops::BILLING_IMPORT, PLATFORM),
+    (ops::BALANCES_CREATE, ADMIN),
+    (ops::BALANCES_UPDATE, ADMIN),
+    (ops::BALANCES_DELETE, ADMIN),
+    (ops::BALANCES_TRACK_TOKENS, METERING),
+    (ops::BALANCES_BATCH_TRACK, METERING),
+    (ops::INVOICES_INSERT, PLATFORM),
+    (ops::INVOICES_LIST, PLATFORM),
+    (ops::LICENSES_ATTACH, LICENSES),
+    (ops::LICENSES_RELEASE, LICENSES),
+    (ops::LICENSES_LIST_ASSIGNMENTS, LICENSES),
+    (ops::LICENSES_LIST, LICENSES),
+    (ops::REFERRAL_PROGRAMS_CREATE, PROGRAMS),
+    (ops::REFERRAL_PROGRAMS_LIST, PROGRAMS),
+    (ops::REFERRAL_PROGRAMS_GET, PROGRAMS),
+    (ops::REFERRAL_PROGRAMS_UPDATE, PROGRAMS),
+    (ops::REFERRAL_PROGRAMS_DELETE, PROGRAMS),
+    (ops::REWARDS_CREATE, PROGRAMS),
+    (ops::REWARDS_LIST, PROGRAMS),
+    (ops::REWARDS_GET, PROGRAMS),
+    (ops::REWARDS_UPDATE, PROGRAMS),
+    (ops::REWARDS_DELETE, PROGRAMS),
+    (ops::REWARDS_REDEEM, PROGRAMS),
+    (ops::PLATFORM_LINK_REVENUECAT, PLATFORM),
+    (ops::PLATFORM_SYNC_REVENUECAT, PLATFORM),
+    (ops::PLATFORM_GET_REVENUECAT_KEYS, PLATFORM),
+    (ops::KEYS_MINT, PLATFORM),
+    (ops::KEYS_REFRESH, PLATFORM),
+    (ops::KEYS_REVOKE, PLATFORM),
 ];
 
 /// The whole in-memory Autumn.
@@ -253,16 +319,22 @@ impl Engine {
         }
     }
 
-    /// Answers `op` from [`OPERATIONS`]; an operation not there answers 501 naming the path (with
-    /// the reason, for the API's operations listed in [`NOT_IMPLEMENTED`]).
+    /// Answers `op` (the path after `/v1/`): the generated operation table names the operation,
+    /// [`OPERATIONS`] its handler; an operation without one answers 501 naming the path (with the
+    /// reason [`NOT_IMPLEMENTED`] gives), and so does a path that names no operation of the API.
     fn dispatch(&mut self, op: &str, body: &Value) -> Outcome {
-        if let Some((_, operation)) = OPERATIONS.iter().find(|(path, _)| *path == op) {
-            return operation(self, body);
-        }
-        let reason = NOT_IMPLEMENTED
+        let info = ops::OPERATIONS
             .iter()
-            .find(|(path, _)| *path == op)
-            .map_or(String::new(), |(_, reason)| format!(": {reason}"));
+            .find(|info| info.path.strip_prefix("/v1/") == Some(op));
+        let mut reason = String::new();
+        if let Some(info) = info {
+            if let Some((_, operation)) = OPERATIONS.iter().find(|(i, _)| i.path == info.path) {
+                return operation(self, body);
+            }
+            if let Some((_, why)) = NOT_IMPLEMENTED.iter().find(|(i, _)| i.path == info.path) {
+                reason = format!(": {why}");
+            }
+        }
         Err(Reply::error(
             501,
             "not_implemented",
@@ -360,5 +432,78 @@ fn account_in<'a>(
             .get_mut(e)
             .map(|e| &mut e.account)
             .ok_or_else(|| entity_not_found(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every operation of the generated table is implemented or listed as not implemented with a
+    /// reason, exactly once, and the two lists name nothing else.
+    #[test]
+    fn every_generated_operation_is_implemented_or_not_with_a_reason() {
+        assert_eq!(ops::OPERATIONS.len(), 67);
+        assert_eq!(
+            OPERATIONS.len() + NOT_IMPLEMENTED.len(),
+            ops::OPERATIONS.len()
+        );
+        for info in ops::OPERATIONS {
+            let implemented = OPERATIONS.iter().filter(|(i, _)| *i == info).count();
+            let reasons: Vec<&str> = NOT_IMPLEMENTED
+                .iter()
+                .filter(|(i, _)| *i == info)
+                .map(|(_, why)| *why)
+                .collect();
+            assert_eq!(
+                implemented + reasons.len(),
+                1,
+                "{} must be implemented or not implemented, exactly once",
+                info.path
+            );
+            assert!(
+                reasons.iter().all(|why| !why.trim().is_empty()),
+                "{} needs a reason",
+                info.path
+            );
+        }
+        for info in OPERATIONS
+            .iter()
+            .map(|(i, _)| *i)
+            .chain(NOT_IMPLEMENTED.iter().map(|(i, _)| *i))
+        {
+            assert!(
+                ops::OPERATIONS.contains(info),
+                "{} is not a generated operation",
+                info.path
+            );
+        }
+    }
+
+    /// Every operation of the API answers from its handler or with its reason; other paths 501
+    /// without one.
+    #[test]
+    fn dispatch_goes_through_the_generated_table() {
+        let mut engine = Engine::new(Catalog::default(), "https://pages.invalid".to_owned(), 0);
+        for (info, why) in NOT_IMPLEMENTED {
+            let op = info.path.strip_prefix("/v1/").unwrap();
+            let reply = engine.handle(op, &json!({}), None);
+            assert_eq!(reply.status, 501, "{op}");
+            assert_eq!(
+                reply.body["message"],
+                format!("The offline Autumn does not implement POST /v1/{op}: {why}")
+            );
+        }
+        let reply = engine.handle("nothing.here", &json!({}), None);
+        assert_eq!(reply.status, 501);
+        assert_eq!(
+            reply.body["message"],
+            "The offline Autumn does not implement POST /v1/nothing.here"
+        );
+        for (info, _) in OPERATIONS {
+            let op = info.path.strip_prefix("/v1/").unwrap();
+            let reply = engine.handle(op, &json!({}), None);
+            assert_ne!(reply.status, 501, "{op}");
+        }
     }
 }

@@ -5,9 +5,9 @@ use serde_json::{json, Value};
 
 use super::super::catalog::Plan;
 use super::super::render;
+use super::super::state::{Account, Status};
 use super::input::{read, CustomerId, EntityId, FeatureId, PlanId, Text};
 use super::lifecycle::action;
-use super::state::{Account, Status};
 use super::{feature_not_found, Engine, Outcome};
 
 /// The body of `plans.list`: the customer (or entity) whose eligibility to show.

@@ -3,8 +3,8 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::super::state::ReferralCode;
 use super::input::{read, Code, CustomerId, ProgramId, Text};
-use super::state::ReferralCode;
 use super::{bad, Engine, Outcome, Reply};
 
 /// The body of `referrals.create_code`.

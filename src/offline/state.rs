@@ -1,11 +1,15 @@
 //! The records the engine keeps: customers, entities and their accounts (plans, purchases,
 //! allowances), invoices, checkouts, events, locks and referral codes.
+//!
+//! Plain data, beside the engine rather than inside it: the engine (`engine/`) changes these
+//! records and `render.rs` writes them as API JSON, so both depend on this module and neither on
+//! the other.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::super::catalog::Interval;
+use super::catalog::Interval;
 
 /// A customer or an entity's plans and balances.
 #[derive(Clone, Debug, Default)]
