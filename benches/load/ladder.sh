@@ -131,7 +131,7 @@ for k, name in names.items():
         cells += ["", "", "", "", ""]
     if c:
         ir = float(c["ir_per_request"])
-        cells += [f"{ir:,.0f}", f"{ir / base_ir:.2f}x"]
+        cells += [f"{ir:,.0f}", f"{ir / base_ir:.2f}x" if base_ir else ""]
     else:
         cells += ["", ""]
     print("| " + " | ".join(cells) + " |")
