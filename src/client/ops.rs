@@ -65,7 +65,7 @@ mod tests {
     /// Paths are unique, `/v1/<resource>.<method>`, and the retry classes follow the rules.
     #[test]
     fn the_table_is_consistent() {
-        assert_eq!(OPERATIONS.len(), 67);
+        // That it holds every operation of the spec is `tests/all_operations.rs`'s test.
         let mut paths: Vec<_> = OPERATIONS.iter().map(|o| o.path).collect();
         paths.sort_unstable();
         paths.dedup();
