@@ -116,6 +116,22 @@ mod tests {
         })
     }
 
+    /// Only a flag without a balance is boolean: an answer that carries a balance is metered even when
+    /// it also has a flag (its usage must be checked every time), and one with neither is no feature.
+    #[test]
+    fn only_a_flag_without_a_balance_is_boolean() {
+        let answer = |balance: bool, flag: bool| CheckResponse {
+            allowed: true,
+            balance: balance.then(Balance::default),
+            flag: flag.then(Flag::default),
+            ..CheckResponse::default()
+        };
+        assert!(is_boolean(&answer(false, true)));
+        assert!(!is_boolean(&answer(true, true)));
+        assert!(!is_boolean(&answer(true, false)));
+        assert!(!is_boolean(&answer(false, false)));
+    }
+
     #[tokio::test(start_paused = true)]
     async fn bounded_expiring_and_boolean_only() {
         let cache = BooleanCache::new(2, Duration::from_secs(10));
