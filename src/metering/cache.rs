@@ -132,6 +132,20 @@ mod tests {
         assert!(!is_boolean(&answer(false, false)));
     }
 
+    /// Refreshing a key already held never evicts another, even when the cache is full.
+    #[tokio::test(start_paused = true)]
+    async fn refreshing_a_held_key_evicts_nothing() {
+        let cache = BooleanCache::new(2, Duration::from_secs(10));
+        cache.put("a", None, "sso", &flag());
+        tokio::time::advance(Duration::from_secs(1)).await;
+        cache.put("b", None, "sso", &flag());
+        tokio::time::advance(Duration::from_secs(1)).await;
+        cache.put("b", None, "sso", &flag());
+        assert_eq!(cache.len(), 2);
+        assert!(cache.get("a", None, "sso").is_some());
+        assert!(cache.get("b", None, "sso").is_some());
+    }
+
     #[tokio::test(start_paused = true)]
     async fn bounded_expiring_and_boolean_only() {
         let cache = BooleanCache::new(2, Duration::from_secs(10));
