@@ -228,6 +228,23 @@ fn escape(b: &[u8], i: usize) -> R<usize> {
     }
 }
 
+/// Where the plain run of a string starting at `i` ends: the first `"`, `\` or control character (or
+/// the end of the input). Eight bytes at a time.
+#[inline]
+fn plain_run(b: &[u8], mut i: usize) -> usize {
+    while i + 8 <= b.len() {
+        let stops = string_stops(word(b, i));
+        if stops != 0 {
+            return i + (stops.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < b.len() && !STRING_STOP[usize::from(b[i])] {
+        i += 1;
+    }
+    i
+}
+
 /// Counts the leaf values of JSON text this pass wrote, as `count_leaves` counts them in a tree.
 fn count_leaves_text(t: &[u8]) -> usize {
     let mut n = 0;
@@ -280,10 +297,18 @@ impl Scan<'_> {
         self.b.get(self.i).copied().unwrap_or(0)
     }
 
+    /// Skips whitespace (Autumn's answers are minified: one comparison when there is none).
     #[inline]
     fn ws(&mut self) {
+        if self.peek() <= b' ' {
+            self.ws_run();
+        }
+    }
+
+    #[inline(never)]
+    fn ws_run(&mut self) {
         while let Some(&c) = self.b.get(self.i) {
-            if c <= b' ' && matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
+            if matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
                 self.i += 1;
             } else {
                 break;
@@ -338,34 +363,26 @@ impl Scan<'_> {
     /// At a `"`: moves past the string, checked as serde_json checks it; true when it holds an escape.
     #[inline]
     fn string(&mut self) -> R<bool> {
+        let i = plain_run(self.b, self.i + 1);
+        if self.b.get(i) == Some(&b'"') {
+            self.i = i + 1;
+            return Ok(false);
+        }
+        self.escaped_string(i)
+    }
+
+    /// The rest of a string from `i`, where `plain_run` stopped at something other than its end.
+    #[cold]
+    #[inline(never)]
+    fn escaped_string(&mut self, mut i: usize) -> R<bool> {
         let b = self.b;
-        let mut i = self.i + 1;
-        let mut escaped = false;
         loop {
-            // Eight bytes at a time up to the first `"`, `\` or control character.
-            loop {
-                if i + 8 > b.len() {
-                    while i < b.len() && !STRING_STOP[usize::from(b[i])] {
-                        i += 1;
-                    }
-                    break;
-                }
-                let stops = string_stops(word(b, i));
-                if stops != 0 {
-                    i += (stops.trailing_zeros() / 8) as usize;
-                    break;
-                }
-                i += 8;
-            }
             match b.get(i) {
                 Some(b'"') => {
                     self.i = i + 1;
-                    return Ok(escaped);
+                    return Ok(true);
                 }
-                Some(b'\\') => {
-                    escaped = true;
-                    i = escape(b, i + 1)?;
-                }
+                Some(b'\\') => i = plain_run(b, escape(b, i + 1)?),
                 _ => return Err(Stop::GiveUp),
             }
         }
@@ -426,6 +443,8 @@ impl Scan<'_> {
     }
 
     /// The number spelled from `start` to the current position, as serde_json reads it.
+    #[cold]
+    #[inline(never)]
     fn parse_number(&self, start: usize) -> R<serde_json::Number> {
         let text = std::str::from_utf8(&self.b[start..self.i]).map_err(|_| Stop::GiveUp)?;
         serde_json::from_str(text).map_err(|_| Stop::GiveUp)
@@ -523,6 +542,7 @@ impl Scan<'_> {
     }
 
     /// Copies the value at the current position as it is spelled (a free-form value).
+    #[inline(never)]
     fn copy(&mut self) -> R<Wrote> {
         let start = self.i;
         self.skip(true)?;
@@ -531,6 +551,8 @@ impl Scan<'_> {
     }
 
     /// The value from the current position converted by the tree path (for the tree's coercions).
+    #[cold]
+    #[inline(never)]
     fn tree(&mut self, n: u16, depth: u32) -> R<Wrote> {
         let start = self.i;
         self.skip(false)?;
@@ -538,6 +560,8 @@ impl Scan<'_> {
     }
 
     /// The value from `start` to the current position converted by the tree path.
+    #[cold]
+    #[inline(never)]
     fn tree_span(&mut self, n: u16, start: usize, depth: u32) -> R<Wrote> {
         let text = std::str::from_utf8(&self.b[start..self.i]).map_err(|_| Stop::GiveUp)?;
         let v: Value = serde_json::from_str(text).map_err(|_| Stop::GiveUp)?;
@@ -726,6 +750,7 @@ impl Scan<'_> {
         self.ctx.inexact += 1;
     }
 
+    #[inline(never)]
     fn record(&mut self, val: u16, depth: u32) -> R<Wrote> {
         self.out.push(b'{');
         if !self.open(b'}')? {
@@ -786,10 +811,10 @@ impl Scan<'_> {
                 let found = find_field(fields, next, key);
                 if let Some(i) = found {
                     next = i + 1;
-                    let bit = 1u128.checked_shl(i as u32).unwrap_or(0);
-                    if bit == 0 || seen & bit != 0 {
-                        // A repeated key (the tree keeps the last one) or an object too wide to
-                        // track.
+                    // `fields` has at most 128 entries (checked above).
+                    let bit = 1u128 << (i & 127);
+                    if seen & bit != 0 {
+                        // A repeated key (the tree keeps the last one).
                         return Err(Stop::GiveUp);
                     }
                     seen |= bit;
@@ -838,6 +863,7 @@ impl Scan<'_> {
 
     /// A union, resolved as the tree path's `union` does: each member that may take the value
     /// converts it, the best fitting output stays.
+    #[inline(never)]
     fn union(&mut self, n: u16, members: &'static [u16], depth: u32) -> R<Wrote> {
         let start = self.i;
         let (nest, keys) = (self.nest, self.keys.len());
