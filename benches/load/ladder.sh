@@ -124,8 +124,9 @@ for k, name in names.items():
     if l:
         cpu = float(l["cpu_s_per_1k"])
         p99 = int(l["p99_us"])
-        cells += [f"{float(l['req_per_s']):,.0f} ({float(l['req_per_s']) / base_rps:.2f}x)",
-                  f"{p99 / 1000:.2f} ms", f"{cpu:.4f}", f"{cpu / base_cpu:.2f}x",
+        cells += [f"{float(l['req_per_s']):,.0f} ({float(l['req_per_s']) / base_rps:.2f}x)" if base_rps
+                  else f"{float(l['req_per_s']):,.0f}",
+                  f"{p99 / 1000:.2f} ms", f"{cpu:.4f}", f"{cpu / base_cpu:.2f}x" if base_cpu else "",
                   f"{int(l['hwm_kib']) / 1024:.1f} MiB"]
     else:
         cells += ["", "", "", "", ""]

@@ -14,8 +14,8 @@ use super::{count_leaves, node, union_better, Candidate, Fail, Field, Node, Seg,
 /// How loosely the current subtree matched, for choosing among union members.
 #[derive(Default, Debug)]
 pub(super) struct Ctx {
-    inexact: u32,
-    zero: u32,
+    pub(super) inexact: u32,
+    pub(super) zero: u32,
 }
 
 fn object(
