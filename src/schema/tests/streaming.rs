@@ -1,0 +1,284 @@
+//! The streaming pass (`super::super::stream`) against the tree path: on every fixture and its
+//! mutations, on repeated keys, and on answers generated from the tables.
+
+use serde_json::{json, Value};
+
+use super::*;
+
+/// The streaming response pass and the tree path agree: when the stream answers, its JSON equals the
+/// tree's answer; when the tree errs, the stream never answers (it leaves the error to the tree).
+fn assert_stream_agrees(op: Op, input: &Value) {
+    let bytes = serde_json::to_vec(input).unwrap();
+    let root = tables::RESPONSE_ROOTS[op.index()];
+    let streamed = stream::convert(root, &bytes);
+    let tree = response_to_browser(op, input.clone());
+    match (streamed, tree) {
+        (Some(out), Ok(expected)) => {
+            let out: Value = serde_json::from_slice(&out).unwrap_or_else(|e| {
+                panic!(
+                    "{op:?}: the stream wrote invalid JSON ({e}): {}",
+                    String::from_utf8_lossy(&out)
+                )
+            });
+            assert_eq!(
+                out, expected,
+                "{op:?}: the stream differs from the tree on {input}"
+            );
+        }
+        (Some(out), Err(e)) => panic!(
+            "{op:?}: the tree refuses ({e:?}) what the stream converted to {} (input {input})",
+            String::from_utf8_lossy(&out)
+        ),
+        (None, _) => {}
+    }
+}
+
+#[test]
+fn the_stream_agrees_with_the_tree_on_every_fixture_and_mutation() {
+    let replacements = [
+        Value::Null,
+        json!(true),
+        json!(0),
+        json!(-1.5),
+        json!(1e3),
+        json!(""),
+        json!("12"),
+        json!("TRUE"),
+        json!("0x1F"),
+        json!([]),
+        json!({}),
+        json!([null]),
+        json!({"a": null}),
+    ];
+    let (mut streamed, mut total) = (0usize, 0usize);
+    for f in fixtures().into_iter().filter(|f| f["side"] == "response") {
+        let op = op_named(f["op"].as_str().unwrap_or(""));
+        let input = f["input"].clone();
+        let root = tables::RESPONSE_ROOTS[op.index()];
+        if stream::convert(root, &serde_json::to_vec(&input).unwrap()).is_some() {
+            streamed += 1;
+        }
+        total += 1;
+        assert_stream_agrees(op, &input);
+        for p in &pointers(&input) {
+            for r in &replacements {
+                let mut v = input.clone();
+                if let Some(slot) = v.pointer_mut(p) {
+                    *slot = r.clone();
+                }
+                assert_stream_agrees(op, &v);
+            }
+            // the key removed
+            let mut v = input.clone();
+            if let Some((parent, key)) = p.rsplit_once('/') {
+                if let Some(Value::Object(m)) = v.pointer_mut(parent) {
+                    m.remove(&key.replace("~1", "/").replace("~0", "~"));
+                }
+            }
+            assert_stream_agrees(op, &v);
+        }
+    }
+    // Most valid answers must take the fast path, or it is not a fast path.
+    assert!(
+        streamed * 2 > total,
+        "only {streamed} of {total} response fixtures streamed"
+    );
+}
+
+#[test]
+fn the_stream_gives_repeated_keys_to_the_tree() {
+    let (input, _) = fixture("redeemReferralCode", "response");
+    let mut text = serde_json::to_string(&input).unwrap();
+    text.insert_str(1, r#""id":"first","#);
+    let root = tables::RESPONSE_ROOTS[Op::ReferralsRedeemCode.index()];
+    assert!(stream::convert(root, text.as_bytes()).is_none());
+    let out = response_bytes_to_browser(Op::ReferralsRedeemCode, text.as_bytes()).unwrap();
+    let out: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(out["id"], input["id"], "the last of the repeated keys wins");
+    assert!(matches!(
+        response_bytes_to_browser(Op::ReferralsRedeemCode, b"<html>"),
+        Err(ResponseError::NotJson)
+    ));
+}
+
+/// The streaming pass writes field names from the tables without escaping them.
+#[test]
+fn table_field_names_need_no_escaping() {
+    for n in tables::NODES.iter() {
+        if let Node::Object(fields) = n {
+            for f in *fields {
+                assert!(
+                    !f.camel.is_empty()
+                        && f.camel
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'_'),
+                    "{:?}",
+                    f.camel
+                );
+            }
+        }
+    }
+}
+
+/// A random answer for node `n`, drawn from the tables: mostly what the schema says, sometimes what
+/// the lenient parser coerces (`null`, numeric strings, numbers where strings belong), sometimes
+/// what it refuses, with unknown keys, escaped strings and free-form values of every kind.
+fn random_answer(n: u16, rng: &mut fastrand::Rng, depth: u32) -> Value {
+    fn free(rng: &mut fastrand::Rng, depth: u32) -> Value {
+        match rng.u8(..if depth > 3 { 6 } else { 8 }) {
+            0 => Value::Null,
+            1 => json!(rng.bool()),
+            2 => json!(rng.i64(-1_000_000..1_000_000_000_000)),
+            3 => json!([0.5, -0.0, 1e3, 2.5e-7, 1e300][rng.usize(..5)]),
+            4 | 5 => json!(random_string(rng)),
+            6 => Value::Array((0..rng.usize(..3)).map(|_| free(rng, depth + 1)).collect()),
+            _ => Value::Object(
+                (0..rng.usize(..4))
+                    .map(|_| (random_string(rng), free(rng, depth + 1)))
+                    .collect(),
+            ),
+        }
+    }
+    fn random_string(rng: &mut fastrand::Rng) -> String {
+        [
+            "",
+            "a",
+            "month",
+            "plan_id",
+            "é\"quoted\"\n",
+            "back\\slash/",
+            "\u{1F600} x",
+            "12",
+            "true",
+            "0x1F",
+        ][rng.usize(..10)]
+        .to_owned()
+    }
+    let off = rng.u8(..20) == 0; // one value in twenty is off its schema
+    if off || depth > 12 {
+        return free(rng, depth);
+    }
+    match node(n) {
+        Node::Any => free(rng, depth),
+        Node::Null => Value::Null,
+        Node::Str => match rng.u8(..10) {
+            0 => Value::Null,
+            1 => json!(rng.i32(..)),
+            _ => json!(random_string(rng)),
+        },
+        Node::Num | Node::Int => match rng.u8(..10) {
+            0 => Value::Null,
+            1 => json!(["12", " 7 ", "1e3", "0x1F", "abc", ""][rng.usize(..6)]),
+            2 => json!([0.25, 1000.0, -0.0, 1e21][rng.usize(..4)]),
+            _ => json!(rng.i64(-10..2_000_000_000_000)),
+        },
+        Node::Bool => match rng.u8(..10) {
+            0 => Value::Null,
+            1 => json!(["true", "FALSE", "yes"][rng.usize(..3)]),
+            _ => json!(rng.bool()),
+        },
+        Node::Enum(values) => {
+            if rng.u8(..8) == 0 || values.is_empty() {
+                json!("not_in_the_enum")
+            } else {
+                json!(values[rng.usize(..values.len())])
+            }
+        }
+        Node::Const(c) => {
+            if rng.u8(..8) == 0 {
+                Value::Null
+            } else {
+                json!(c)
+            }
+        }
+        Node::Array(item) => Value::Array(
+            (0..rng.usize(..3))
+                .map(|_| random_answer(*item, rng, depth + 1))
+                .collect(),
+        ),
+        Node::Record(val) => Value::Object(
+            (0..rng.usize(..3))
+                .map(|_| (random_string(rng), random_answer(*val, rng, depth + 1)))
+                .collect(),
+        ),
+        Node::Object(fields) => {
+            let mut m = Map::new();
+            for f in *fields {
+                let keep = if f.required { 19 } else { 10 };
+                if rng.u8(..20) < keep {
+                    let v = if rng.u8(..12) == 0 {
+                        Value::Null
+                    } else {
+                        random_answer(f.node, rng, depth + 1)
+                    };
+                    m.insert(f.snake.to_owned(), v);
+                }
+            }
+            if rng.u8(..6) == 0 {
+                m.insert("unknown_key".to_owned(), free(rng, depth + 1));
+            }
+            Value::Object(m)
+        }
+        Node::Union(members) => {
+            if rng.bool() {
+                // Keys of all the members' shapes mixed, so that several members fit and the
+                // choice among them (exactness, leaf counts) decides.
+                let mut m = Map::new();
+                for &member in *members {
+                    if let Node::Object(fields) = node(member) {
+                        for f in *fields {
+                            if rng.u8(..3) == 0 {
+                                m.insert(f.snake.to_owned(), random_answer(f.node, rng, depth + 1));
+                            }
+                        }
+                    }
+                }
+                if !m.is_empty() {
+                    return Value::Object(m);
+                }
+            }
+            random_answer(members[rng.usize(..members.len())], rng, depth + 1)
+        }
+    }
+}
+
+/// The stream against the tree on one generated answer, compact and pretty-printed; whether the
+/// stream answered.
+fn stream_agrees_on_random_answer(seed: u64) -> bool {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let op = Op::ALL[rng.usize(..Op::ALL.len())];
+    let input = random_answer(tables::RESPONSE_ROOTS[op.index()], &mut rng, 0);
+    assert_stream_agrees(op, &input);
+    let root = tables::RESPONSE_ROOTS[op.index()];
+    let pretty = serde_json::to_vec_pretty(&input).unwrap();
+    let streamed = stream::convert(root, &pretty);
+    if let Some(out) = &streamed {
+        let out: Value = serde_json::from_slice(out).expect("the stream writes JSON");
+        assert_eq!(
+            Ok(out),
+            response_to_browser(op, input.clone()),
+            "{op:?}: the stream differs from the tree on the pretty-printed {input}"
+        );
+    }
+    streamed.is_some()
+}
+
+#[test]
+fn the_stream_agrees_with_the_tree_on_generated_answers() {
+    let streamed = (0..3000u64)
+        .filter(|&seed| stream_agrees_on_random_answer(seed))
+        .count();
+    // Enough of them take the fast path for the comparison to mean something.
+    assert!(
+        streamed > 300,
+        "only {streamed} of 3000 generated answers streamed"
+    );
+}
+
+#[cfg(feature = "__dev")]
+proptest::proptest! {
+    #[test]
+    fn the_stream_agrees_with_the_tree_on_any_generated_answer(seed in proptest::prelude::any::<u64>()) {
+        stream_agrees_on_random_answer(seed);
+    }
+}
