@@ -181,6 +181,27 @@ async fn checks_before_and_tracks_once_after_a_success() {
     assert_ne!(k1, k2, "one idempotency key per request");
 }
 
+/// A handler cannot refund the customer, nor track an amount JSON cannot carry: a negative or
+/// non-finite `Usage` is ignored and the configured amount is tracked.
+#[tokio::test]
+async fn a_negative_or_infinite_usage_tracks_the_configured_amount() {
+    let autumn = OfflineAutumn::new();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let layer = MeterLayer::new(autumn.client(), by_header as Identify, "messages").amount(2.0);
+    for usage in [-5.0, f64::INFINITY, f64::NAN] {
+        let mut svc = layer.layer(handler(runs.clone(), StatusCode::OK, Some(usage)));
+        let response = svc
+            .ready()
+            .await
+            .unwrap()
+            .call(request(Some("bo")))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    assert_eq!(events(&autumn, "bo").await, [2.0, 2.0, 2.0]);
+}
+
 #[tokio::test]
 async fn errors_and_non_2xx_answers_track_nothing() {
     let autumn = OfflineAutumn::new();
