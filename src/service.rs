@@ -429,6 +429,12 @@ where
     }
 }
 
+/// The route a request's path and method name.
+enum Found {
+    Current(&'static current::Route),
+    Legacy(&'static legacy::Route, Option<Vec<u8>>),
+}
+
 /// Why a request body could not be used.
 #[derive(Debug)]
 enum BodyError {
@@ -452,25 +458,43 @@ impl<I: Identify, T: HttpTransport> Shared<I, T> {
         B: http_body::Body,
         B::Error: Into<BoxError>,
     {
-        let path = req.uri().path().to_owned();
-        let Some(segments) = Segments::parse(&path, &self.prefix_segments) else {
-            return routes::not_found();
+        // The route is found while the path is borrowed; what a route keeps of it (the legacy
+        // `:entityId`) is decoded into its own buffer, so the request can move on.
+        let found = {
+            let Some(segments) = Segments::parse(req.uri().path(), &self.prefix_segments) else {
+                return routes::not_found();
+            };
+            match self.protocol {
+                Protocol::Current => current::find(segments.as_slice()).map(Found::Current),
+                Protocol::Legacy => match legacy::find(segments.as_slice(), req.method()) {
+                    legacy::Found::Route(route, param) => {
+                        tracing::Span::current().record("route", route.name);
+                        if let Some(resp) = route.answer_at_once() {
+                            return resp;
+                        }
+                        match legacy::entity_id(param) {
+                            Ok(entity_id) => Some(Found::Legacy(route, entity_id)),
+                            Err(resp) => return resp,
+                        }
+                    }
+                    legacy::Found::Method(allow) => return routes::method_not_allowed(allow),
+                    legacy::Found::None => None,
+                },
+            }
         };
-        match self.protocol {
-            Protocol::Current => self.current(req, segments.as_slice()).await,
-            Protocol::Legacy => self.legacy(req, segments.as_slice()).await,
+        match found {
+            Some(Found::Current(route)) => self.current(req, route).await,
+            Some(Found::Legacy(route, entity_id)) => self.legacy(req, route, entity_id).await,
+            None => routes::not_found(),
         }
     }
 
     /// One request of the current protocol: the I/O around the pure steps of [`routes::current`].
-    async fn current<B>(&self, req: Request<B>, segments: &[&str]) -> Response<ResponseBody>
+    async fn current<B>(&self, req: Request<B>, route: &current::Route) -> Response<ResponseBody>
     where
         B: http_body::Body,
         B::Error: Into<BoxError>,
     {
-        let Some(route) = current::find(segments) else {
-            return routes::not_found();
-        };
         tracing::Span::current().record("route", route.name);
         if req.method() != http::Method::POST {
             return routes::method_not_allowed("POST");
@@ -510,24 +534,17 @@ impl<I: Identify, T: HttpTransport> Shared<I, T> {
     }
 
     /// One request of the legacy protocol: the I/O around the pure steps of [`routes::legacy`].
-    async fn legacy<B>(&self, req: Request<B>, segments: &[&str]) -> Response<ResponseBody>
+    /// (`find`, `answer_at_once` and `entity_id` ran in `dispatch`.)
+    async fn legacy<B>(
+        &self,
+        req: Request<B>,
+        route: &legacy::Route,
+        entity_id: Option<Vec<u8>>,
+    ) -> Response<ResponseBody>
     where
         B: http_body::Body,
         B::Error: Into<BoxError>,
     {
-        let (route, param) = match legacy::find(segments, req.method()) {
-            legacy::Found::Route(route, param) => (route, param),
-            legacy::Found::Method(allow) => return routes::method_not_allowed(allow),
-            legacy::Found::None => return routes::not_found(),
-        };
-        tracing::Span::current().record("route", route.name);
-        if let Some(resp) = route.answer_at_once() {
-            return resp;
-        }
-        let entity_id = match legacy::entity_id(param) {
-            Ok(id) => id,
-            Err(resp) => return resp,
-        };
         if route.has_body() {
             if let Err(resp) = require_json(&req) {
                 return resp;

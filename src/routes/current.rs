@@ -28,10 +28,11 @@
 //! ([`IDENTITY_FIELDS`], and on getOrCreateCustomer [`CUSTOMER_RECORD`]) are left out of the
 //! conversion, in every spelling, and only the identified ones are sent.
 
+use bytes::Bytes;
 use http::{Response, StatusCode};
 use serde_json::{Map, Value};
 
-use super::{encode, error, json, Scrub, Upstream};
+use super::{encode_failed, error, json, Scrub, Upstream};
 use crate::body::ResponseBody;
 use crate::client::{api_error_object, RawResponse, GENERIC_CODE};
 use crate::fields::{apply_object, Allowed};
@@ -243,28 +244,72 @@ pub(crate) fn plan(
             )
         })?;
     apply_object(route.name, allowed, &mut upstream);
+    // The identity's fields are written straight after the encoded body: none of them is in it (they
+    // are protected), and building them as map entries would cost an allocation each.
+    let mut extra: [Option<(&str, &str)>; 3] = [None; 3];
     if let Some(identity) = identity {
-        upstream.insert(
-            "customer_id".to_owned(),
-            Value::String(identity.customer_id.clone()),
-        );
+        extra[0] = Some(("customer_id", identity.customer_id.as_str()));
         if get_or_create {
             let data = &identity.customer_data;
-            if let Some(name) = &data.name {
-                upstream.insert("name".to_owned(), Value::String(name.clone()));
-            }
-            if let Some(email) = &data.email {
-                upstream.insert("email".to_owned(), Value::String(email.clone()));
-            }
+            extra[1] = data.name.as_deref().map(|name| ("name", name));
+            extra[2] = data.email.as_deref().map(|email| ("email", email));
         }
     }
+    // getOrCreateCustomer always asks for the balances' features (autumn-js does the same, even when
+    // the browser already asked).
+    let mut expand_missing = false;
     if get_or_create {
-        append_expand(&mut upstream);
+        match upstream.get_mut("expand") {
+            Some(Value::Array(items)) => items.push(Value::String(EXPAND_FEATURE.to_owned())),
+            _ => expand_missing = true,
+        }
     }
+    let body = encode_with(&upstream, extra.iter().flatten(), expand_missing)?;
     Ok(Upstream {
         operation: route.op.info().operation(),
-        body: Some(encode(&upstream)?),
+        body: Some(body),
     })
+}
+
+/// The item getOrCreateCustomer adds to `expand`.
+const EXPAND_FEATURE: &str = "balances.feature";
+
+/// `body` encoded, with the string fields `extra` and, when `expand` is set, `"expand":["balances.feature"]`
+/// added (none of them may be in `body`).
+fn encode_with<'a>(
+    body: &Map<String, Value>,
+    extra: impl Iterator<Item = &'a (&'a str, &'a str)>,
+    expand: bool,
+) -> Result<Bytes, Response<ResponseBody>> {
+    let mut out = Vec::with_capacity(128);
+    let encoded = serde_json::to_writer(&mut out, body);
+    if encoded.is_err() || out.pop() != Some(b'}') {
+        return Err(encode_failed());
+    }
+    let add = |out: &mut Vec<u8>, key: &str, value: &dyn Fn(&mut Vec<u8>)| {
+        if out.len() > 1 {
+            out.push(b',');
+        }
+        out.push(b'"');
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\":");
+        value(out);
+    };
+    for (key, value) in extra {
+        // A `&str` always encodes.
+        add(&mut out, key, &|out| {
+            drop(serde_json::to_writer(out, value))
+        });
+    }
+    if expand {
+        add(&mut out, "expand", &|out| {
+            out.extend_from_slice(b"[\"");
+            out.extend_from_slice(EXPAND_FEATURE.as_bytes());
+            out.extend_from_slice(b"\"]");
+        });
+    }
+    out.push(b'}');
+    Ok(Bytes::from(out))
 }
 
 /// The browser's answer to Autumn's: a 2xx converted as autumn-js's SDK converts it (502 when it does
@@ -313,18 +358,6 @@ pub(crate) fn answer(route: &Route, raw: RawResponse, scrub: Scrub<'_>) -> Respo
                     e.message
                 ),
             )
-        }
-    }
-}
-
-/// getOrCreateCustomer always asks for the balances' features (autumn-js does the same, even when the
-/// browser already asked).
-fn append_expand(body: &mut Map<String, Value>) {
-    let item = Value::String("balances.feature".to_owned());
-    match body.get_mut("expand") {
-        Some(Value::Array(items)) => items.push(item),
-        _ => {
-            body.insert("expand".to_owned(), Value::Array(vec![item]));
         }
     }
 }

@@ -40,13 +40,18 @@ pub(crate) type Scrub<'a> = &'a dyn Fn(&str) -> String;
 
 /// Encodes an upstream body; 500 in the (unreachable for `Value`s) case it cannot be.
 pub(crate) fn encode(value: &impl serde::Serialize) -> Result<Bytes, Response<ResponseBody>> {
-    serde_json::to_vec(value).map(Bytes::from).map_err(|_| {
-        error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "the request could not be encoded",
-        )
-    })
+    serde_json::to_vec(value)
+        .map(Bytes::from)
+        .map_err(|_| encode_failed())
+}
+
+/// The 500 for an upstream body that could not be encoded.
+pub(crate) fn encode_failed() -> Response<ResponseBody> {
+    error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "the request could not be encoded",
+    )
 }
 
 /// The browser's answer when a call to Autumn failed without an answer (timeout, connection, decoding).

@@ -416,7 +416,7 @@ pub(crate) enum ResponseError {
 }
 
 /// [`response_to_browser`] from and to bytes, in one streaming pass when the answer fits its
-/// schema (see `stream.rs`); the tree path decides everything else, so the answer and any error
+/// schema (see `stream/`); the tree path decides everything else, so the answer and any error
 /// are the same as parsing the bytes and calling [`response_to_browser`].
 pub(crate) fn response_bytes_to_browser(op: Op, body: &[u8]) -> Result<Vec<u8>, ResponseError> {
     let root = tables::RESPONSE_ROOTS[op.index()];
