@@ -17,33 +17,22 @@ use std::future::poll_fn;
 use std::pin::Pin;
 
 use autumn_tower::models::*;
-use autumn_tower::{Client, RetryPolicy};
+use autumn_tower::Client;
 use futures_core::Stream;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
-use support::fake_autumn::{generated_request, spec_paths};
+use support::fake_autumn::{client_builder, generated_request, spec_paths};
 use support::{numbers_as_f64, FakeAutumn, Fault};
 
 const KEY: &str = "am_sk_test_all_operations";
 
 fn client(url: &str) -> Client {
-    Client::builder()
-        .secret_key(KEY)
-        .base_url(url)
-        .retry(RetryPolicy::none())
-        .build()
-        .unwrap()
+    client_builder(url, KEY).build().unwrap()
 }
 
 fn blocking(url: &str) -> autumn_tower::blocking::Client {
-    autumn_tower::blocking::Client::from_builder(
-        Client::builder()
-            .secret_key(KEY)
-            .base_url(url)
-            .retry(RetryPolicy::none()),
-    )
-    .unwrap()
+    autumn_tower::blocking::Client::from_builder(client_builder(url, KEY)).unwrap()
 }
 
 /// The params of `path` from the fake's fullest request (`{}` for an operation without a body), and

@@ -20,18 +20,14 @@ use autumn_tower::models::*;
 use autumn_tower::{Client, RetryPolicy};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
+use support::fake_autumn::client_builder;
 use support::{FakeAutumn, Fault};
 
 const KEY: &str = "am_sk_test_methods";
 const UNKNOWN: &str = "zz_field_from_the_future";
 
 fn client(url: &str) -> Client {
-    Client::builder()
-        .secret_key(KEY)
-        .base_url(url)
-        .retry(RetryPolicy::none())
-        .build()
-        .unwrap()
+    client_builder(url, KEY).build().unwrap()
 }
 
 /// A JSON object from a `json!` literal.
@@ -941,13 +937,7 @@ async fn referrals_redeem_code() {
 fn the_blocking_client_sends_the_same_requests() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let fake = rt.block_on(FakeAutumn::start());
-    let c = autumn_tower::blocking::Client::from_builder(
-        Client::builder()
-            .secret_key(KEY)
-            .base_url(fake.url())
-            .retry(RetryPolicy::none()),
-    )
-    .unwrap();
+    let c = autumn_tower::blocking::Client::from_builder(client_builder(fake.url(), KEY)).unwrap();
 
     let customer = c
         .customers()
@@ -1163,13 +1153,7 @@ async fn raw_call_retries_by_the_given_class() {
 
 #[cfg(feature = "blocking")]
 fn blocking_client(url: String) -> autumn_tower::blocking::Client {
-    autumn_tower::blocking::Client::from_builder(
-        Client::builder()
-            .secret_key(KEY)
-            .base_url(url)
-            .retry(RetryPolicy::none()),
-    )
-    .unwrap()
+    autumn_tower::blocking::Client::from_builder(client_builder(url, KEY)).unwrap()
 }
 
 /// Outside any runtime: created, used (typed and raw) and dropped.

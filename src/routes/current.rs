@@ -315,7 +315,9 @@ fn encode_with<'a>(
         });
     }
     out.push(b'}');
-    Ok(exact(out))
+    // Not `exact`: the client clones the body for each attempt, and a clone of a body without a shared
+    // header allocates one, so giving back the spare capacity first would only add a `realloc`.
+    Ok(Bytes::from(out))
 }
 
 /// The browser's answer to Autumn's: a 2xx converted as autumn-js's SDK converts it (502 when it does

@@ -393,6 +393,15 @@ fn generated_response(path: &str) -> Option<String> {
         .clone()
 }
 
+/// Client settings for a fake at `url`: the key `key` and no retries, so that a test sees each
+/// request it makes exactly once.
+pub fn client_builder(url: impl Into<String>, key: &str) -> autumn_tower::ClientBuilder {
+    autumn_tower::Client::builder()
+        .secret_key(key)
+        .base_url(url)
+        .retry(autumn_tower::RetryPolicy::none())
+}
+
 /// A request body for `path` built like the responses: every optional field and nested object
 /// present (see the module docs), or `None` when the operation takes no body or is unknown. Tests
 /// use it to send the fullest spec-valid request through the typed client.

@@ -209,6 +209,23 @@ impl Scan<'_> {
         }
     }
 
+    /// The literal `word` (`null`, `true`, `false`) read and written as it is.
+    #[inline]
+    fn pass_literal(&mut self, word: &'static [u8]) -> R<Wrote> {
+        self.literal(word)?;
+        self.out.extend_from_slice(word);
+        Ok(Wrote::Value)
+    }
+
+    /// A `null` where the node has a zero value: read, counted as zero-filled, written as `zero`.
+    #[inline]
+    fn null_as_zero(&mut self, zero: &'static [u8]) -> R<Wrote> {
+        self.literal(b"null")?;
+        self.zero();
+        self.out.extend_from_slice(zero);
+        Ok(Wrote::Value)
+    }
+
     /// The value at the current position (whitespace skipped) converted by node `n` and written.
     fn conv(&mut self, n: u16, null: NullRule, depth: u32) -> R<Wrote> {
         if depth > MAX_DEPTH {
@@ -218,9 +235,7 @@ impl Scan<'_> {
         if c == b'n' {
             match null {
                 NullRule::Keep => {
-                    self.literal(b"null")?;
-                    self.out.extend_from_slice(b"null");
-                    return Ok(Wrote::Value);
+                    return self.pass_literal(b"null");
                 }
                 NullRule::Drop => {
                     self.literal(b"null")?;
@@ -236,9 +251,7 @@ impl Scan<'_> {
                 if c != b'n' {
                     return Err(Stop::Fail);
                 }
-                self.literal(b"null")?;
-                self.out.extend_from_slice(b"null");
-                Ok(Wrote::Value)
+                self.pass_literal(b"null")
             }
             Node::Str => match c {
                 b'"' => {
@@ -247,12 +260,7 @@ impl Scan<'_> {
                     self.out.extend_from_slice(&self.b[start..self.i]);
                     Ok(Wrote::Value)
                 }
-                b'n' => {
-                    self.literal(b"null")?;
-                    self.zero();
-                    self.out.extend_from_slice(b"\"\"");
-                    Ok(Wrote::Value)
-                }
+                b'n' => self.null_as_zero(b"\"\""),
                 // Any other value becomes its JSON text.
                 _ => self.tree(n, depth),
             },
@@ -305,33 +313,15 @@ impl Scan<'_> {
                     }
                     Ok(Wrote::Value)
                 }
-                b'n' => {
-                    self.literal(b"null")?;
-                    self.zero();
-                    self.out.push(b'0');
-                    Ok(Wrote::Value)
-                }
+                b'n' => self.null_as_zero(b"0"),
                 // A numeric string becomes its number.
                 b'"' => self.tree(n, depth),
                 _ => Err(Stop::Fail),
             },
             Node::Bool => match c {
-                b't' => {
-                    self.literal(b"true")?;
-                    self.out.extend_from_slice(b"true");
-                    Ok(Wrote::Value)
-                }
-                b'f' => {
-                    self.literal(b"false")?;
-                    self.out.extend_from_slice(b"false");
-                    Ok(Wrote::Value)
-                }
-                b'n' => {
-                    self.literal(b"null")?;
-                    self.zero();
-                    self.out.extend_from_slice(b"false");
-                    Ok(Wrote::Value)
-                }
+                b't' => self.pass_literal(b"true"),
+                b'f' => self.pass_literal(b"false"),
+                b'n' => self.null_as_zero(b"false"),
                 b'"' => self.tree(n, depth),
                 _ => Err(Stop::Fail),
             },
