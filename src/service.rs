@@ -465,7 +465,10 @@ impl<I: Identify, T: HttpTransport> Shared<I, T> {
                 return routes::not_found();
             };
             match self.protocol {
-                Protocol::Current => current::find(segments.as_slice()).map(Found::Current),
+                Protocol::Current => current::find(segments.as_slice()).map(|route| {
+                    tracing::Span::current().record("route", route.name);
+                    Found::Current(route)
+                }),
                 Protocol::Legacy => match legacy::find(segments.as_slice(), req.method()) {
                     legacy::Found::Route(route, param) => {
                         tracing::Span::current().record("route", route.name);
@@ -489,13 +492,13 @@ impl<I: Identify, T: HttpTransport> Shared<I, T> {
         }
     }
 
-    /// One request of the current protocol: the I/O around the pure steps of [`routes::current`].
+    /// One request of the current protocol (found, and its name recorded, in `dispatch`): the I/O
+    /// around the pure steps of [`routes::current`].
     async fn current<B>(&self, req: Request<B>, route: &current::Route) -> Response<ResponseBody>
     where
         B: http_body::Body,
         B::Error: Into<BoxError>,
     {
-        tracing::Span::current().record("route", route.name);
         if req.method() != http::Method::POST {
             return routes::method_not_allowed("POST");
         }
