@@ -39,7 +39,7 @@ import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gen_schema import OVERRIDES as SCHEMA_OVERRIDES  # noqa: E402
-from gen_schema import apply_patch, glob_match  # noqa: E402
+from gen_schema import apply_patch, glob_match, rustfmt  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_SPEC = os.path.join(ROOT, "spec", "autumn-api-2.x.yml")
@@ -941,21 +941,6 @@ def setter_arg(ty):
     if ty == "TierLimit":
         return "impl Into<TierLimit>", "%s.into()"
     return ty, "%s"
-
-
-def rustfmt(text: str) -> str:
-    """Formats like `cargo fmt` does (edition 2021, the repository's rustfmt settings)."""
-    import subprocess
-
-    out = subprocess.run(
-        ["rustfmt", "--edition", "2021", "--emit", "stdout"],
-        input=text,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=True,
-    )
-    return out.stdout
 
 
 def main():

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 
 import yaml
@@ -444,18 +443,6 @@ def render_tests(ops):
     return "\n".join(out)
 
 
-def rustfmt(text: str) -> str:
-    out = subprocess.run(
-        ["rustfmt", "--edition", "2021", "--emit", "stdout"],
-        input=text,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=True,
-    )
-    return out.stdout
-
-
 def main():
     args = sys.argv[1:]
     check = "--check" in args
@@ -465,6 +452,7 @@ def main():
     attach_routes(ops)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from gen_models import clean_doc  # noqa: E402
+    from gen_schema import rustfmt  # noqa: E402
 
     files = [
         (OUT_CLIENT, rustfmt(render_client(ops, clean_doc) + "\n")),
