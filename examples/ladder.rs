@@ -15,6 +15,10 @@
 //! - `copy`: the `AutumnService` (routing, identify, request conversion, the same client) with a
 //!   response conversion that only copies the answer's bytes.
 //! - `service`: the full `AutumnService`.
+//!
+//! `ladder convert <answer.json> <count>` runs only the response conversion, `count` times, on the
+//! answer in the file (minified first, as the fake upstream serves it), and exits: the conversion's
+//! instructions alone under callgrind.
 
 use std::convert::Infallible;
 use std::future::{ready, Ready};
@@ -85,11 +89,40 @@ async fn forward(
     })
 }
 
+/// JSON text without the whitespace between tokens (keys keep their order).
+fn minified(text: &[u8]) -> Vec<u8> {
+    let (mut out, mut in_string, mut escaped) = (Vec::with_capacity(text.len()), false, false);
+    for &c in text {
+        if in_string {
+            in_string = escaped || c != b'"';
+            escaped = !escaped && c == b'\\';
+        } else if c.is_ascii_whitespace() {
+            continue;
+        } else {
+            in_string = c == b'"';
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: ladder <client|copy|service> <listen addr> <upstream base URL>";
+    let usage = "usage: ladder <client|copy|service> <listen addr> <upstream base URL>\n       ladder convert <answer.json> <count>";
     let rung = args.next().expect(usage);
+    if rung == "convert" {
+        let text = std::fs::read(args.next().expect(usage)).expect("read the answer");
+        let count: usize = args.next().expect(usage).parse().expect(usage);
+        let body = minified(&text);
+        let mut total = 0;
+        for _ in 0..count {
+            total += autumn_tower::bench::convert_customer(std::hint::black_box(&body))
+                .expect("the answer converts");
+        }
+        println!("{count} conversions, {total} bytes written");
+        return;
+    }
     let listen: SocketAddr = args.next().expect(usage).parse().expect(usage);
     let upstream = args.next().expect(usage);
     let secret = "am_sk_test_load_comparison";

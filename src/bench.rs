@@ -34,3 +34,12 @@ pub async fn post<T: HttpTransport>(
         .await?;
     Ok((raw.status, raw.body))
 }
+
+/// Converts `body`, an upstream answer to `POST /v1/customers.get_or_create`, to the browser's JSON
+/// as the service does for a 2xx answer; the length of the output, or `None` when it would be an
+/// error. The ladder's `convert` mode runs it alone under callgrind.
+pub fn convert_customer(body: &[u8]) -> Option<usize> {
+    crate::schema::response_bytes_to_browser(crate::schema::Op::CustomersGetOrCreate, body)
+        .ok()
+        .map(|out| out.len())
+}

@@ -30,8 +30,8 @@ use super::{js_number_value, node, union_better, Candidate, Def, Field, Node, MA
 
 /// Converts Autumn's answer for the node `root`; `None` when the tree path must decide.
 pub(super) fn convert(root: u16, input: &[u8]) -> Option<Vec<u8>> {
-    // One UTF-8 check of the whole answer (vectorised): string contents are then copied unchecked.
-    std::str::from_utf8(input).ok()?;
+    // No UTF-8 check of the whole answer: outside strings only ASCII is grammatical, and strings
+    // check their non-ASCII characters as they are scanned.
     let mut s = Scan {
         b: input,
         i: 0,
@@ -420,26 +420,39 @@ impl Scan<'_> {
         let mut seen: u128 = 0;
         if !self.open(b'}')? {
             let mut next = 0;
+            // One past the highest field index found.
+            let mut above = 0;
             loop {
                 if self.peek() != b'"' {
                     return Err(Stop::GiveUp);
                 }
-                let k = self.i;
-                if self.string()? {
-                    // An escaped key might spell a known name: the tree path decides.
-                    return Err(Stop::GiveUp);
-                }
-                let b = self.b;
-                let key = &b[k + 1..self.i - 1];
+                // Autumn writes an object's keys in the tables' order: the expected field's name is
+                // compared in place first (names are plain identifiers, so a match is the whole key).
+                let found = match fields.get(next) {
+                    Some(f) if self.key_is(f.snake.as_bytes()) => Some(next),
+                    _ => {
+                        let k = self.i;
+                        if self.string()? {
+                            // An escaped key might spell a known name: the tree path decides.
+                            return Err(Stop::GiveUp);
+                        }
+                        let b = self.b;
+                        find_field(fields, next, &b[k + 1..self.i - 1])
+                    }
+                };
                 self.colon()?;
-                let found = find_field(fields, next, key);
                 if let Some(i) = found {
                     next = i + 1;
                     // `fields` has at most 128 entries (checked above).
                     let bit = 1u128 << (i & 127);
-                    if seen & bit != 0 {
-                        // A repeated key (the tree keeps the last one).
-                        return Err(Stop::GiveUp);
+                    // Past every field found so far, the key cannot be a repeat.
+                    if i < above {
+                        if seen & bit != 0 {
+                            // A repeated key (the tree keeps the last one).
+                            return Err(Stop::GiveUp);
+                        }
+                    } else {
+                        above = next;
                     }
                     seen |= bit;
                     let f = &fields[i];

@@ -6,11 +6,17 @@
 use super::{Stop, MAX_NEST, PAIRWISE_KEYS, R};
 use crate::schema::response::Ctx;
 
-/// Bytes that end the plain run of a string: `"`, `\` and the control characters.
+/// Bytes that end the plain run of a string: `"`, `\`, the control characters, and the bytes of
+/// non-ASCII characters (checked as UTF-8 one character at a time).
 static STRING_STOP: [bool; 256] = {
     let mut t = [false; 256];
     let mut i = 0;
     while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    i = 0x80;
+    while i < 0x100 {
         t[i] = true;
         i += 1;
     }
@@ -22,8 +28,8 @@ static STRING_STOP: [bool; 256] = {
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
-/// The bytes of `v` (eight bytes of a string, little-endian) that are `"`, `\` or below 0x20, each
-/// flagged by its high bit. The lowest flag is exact (borrows only run upwards from a flagged byte), so
+/// The bytes of `v` (eight bytes of a string, little-endian) that are `"`, `\`, below 0x20 or above
+/// 0x7f, each flagged by its high bit. The lowest flag is exact (borrows only run upwards from a flagged byte), so
 /// `trailing_zeros() / 8` is the first such byte.
 #[inline]
 pub(super) fn string_stops(v: u64) -> u64 {
@@ -31,7 +37,8 @@ pub(super) fn string_stops(v: u64) -> u64 {
     let backslash = v ^ (ONES * u64::from(b'\\'));
     ((quote.wrapping_sub(ONES) & !quote)
         | (backslash.wrapping_sub(ONES) & !backslash)
-        | (v.wrapping_sub(ONES * 0x20) & !v))
+        | v.wrapping_sub(ONES * 0x20)
+        | v)
         & HIGHS
 }
 
@@ -95,6 +102,20 @@ pub(super) fn escape(b: &[u8], i: usize) -> R<usize> {
         }
         _ => Err(Stop::GiveUp),
     }
+}
+
+/// Past the UTF-8 character whose first byte `c` is at `i`; fails on anything `str` refuses
+/// (overlong forms, surrogates, truncated or stray continuation bytes).
+fn utf8_char(b: &[u8], i: usize, c: u8) -> R<usize> {
+    let len = match c {
+        0xC2..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF4 => 4,
+        _ => return Err(Stop::GiveUp),
+    };
+    let bytes = b.get(i..i + len).ok_or(Stop::GiveUp)?;
+    std::str::from_utf8(bytes).map_err(|_| Stop::GiveUp)?;
+    Ok(i + len)
 }
 
 /// Where the plain run of a string starting at `i` ends: the first `"`, `\` or control character (or
@@ -195,7 +216,22 @@ impl Scan<'_> {
         Ok(false)
     }
 
-    /// At a `"`: moves past the string, checked as serde_json checks it; true when it holds an escape.
+    /// At a `"`: moves past the key when it is exactly `"name"` (`name` with nothing to escape).
+    #[inline]
+    pub(super) fn key_is(&mut self, name: &[u8]) -> bool {
+        let start = self.i + 1;
+        let end = start + name.len();
+        match self.b.get(start..=end) {
+            Some(k) if k[name.len()] == b'"' && same(&k[..name.len()], name) => {
+                self.i = end + 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// At a `"`: moves past the string, checked as serde_json checks it (its UTF-8 too); true when it
+    /// holds an escape.
     #[inline]
     pub(super) fn string(&mut self) -> R<bool> {
         let i = plain_run(self.b, self.i + 1);
@@ -211,13 +247,18 @@ impl Scan<'_> {
     #[inline(never)]
     pub(super) fn escaped_string(&mut self, mut i: usize) -> R<bool> {
         let b = self.b;
+        let mut escaped = false;
         loop {
             match b.get(i) {
                 Some(b'"') => {
                     self.i = i + 1;
-                    return Ok(true);
+                    return Ok(escaped);
                 }
-                Some(b'\\') => i = plain_run(b, escape(b, i + 1)?),
+                Some(b'\\') => {
+                    escaped = true;
+                    i = plain_run(b, escape(b, i + 1)?);
+                }
+                Some(&c) if c >= 0x80 => i = plain_run(b, utf8_char(b, i, c)?),
                 _ => return Err(Stop::GiveUp),
             }
         }

@@ -101,22 +101,82 @@ fn the_stream_gives_repeated_keys_to_the_tree() {
     ));
 }
 
-/// The streaming pass writes field names from the tables without escaping them.
+/// The streaming pass writes field names from the tables without escaping them, and matches an
+/// answer's key against the expected field's name byte for byte (a key equal to a name can hold no
+/// escape).
 #[test]
 fn table_field_names_need_no_escaping() {
     for n in tables::NODES.iter() {
         if let Node::Object(fields) = n {
             for f in *fields {
-                assert!(
-                    !f.camel.is_empty()
-                        && f.camel
-                            .bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b == b'_'),
-                    "{:?}",
-                    f.camel
-                );
+                for name in [f.camel, f.snake] {
+                    assert!(
+                        !name.is_empty()
+                            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'),
+                        "{name:?}"
+                    );
+                }
             }
         }
+    }
+}
+
+/// The stream checks UTF-8 inside strings (it does not check the whole answer first): invalid bytes
+/// in a known field's value or in an unknown key's value leave the answer to the tree path, which
+/// refuses it; valid characters of every length are copied.
+#[test]
+fn the_stream_checks_utf8_inside_strings() {
+    let (mut input, _) = fixture("redeemReferralCode", "response");
+    input["id"] = json!("PLACEHOLDER");
+    let template = serde_json::to_vec(&input).unwrap();
+    let root = tables::RESPONSE_ROOTS[Op::ReferralsRedeemCode.index()];
+    let with = |raw: &[u8], unknown: bool| {
+        let text = if unknown {
+            let mut t = b"{\"zz_unknown\":\"".to_vec();
+            t.extend_from_slice(raw);
+            t.extend_from_slice(b"\",");
+            t.extend_from_slice(&template[1..]);
+            t
+        } else {
+            let at = template
+                .windows(11)
+                .position(|w| w == b"PLACEHOLDER")
+                .unwrap();
+            [&template[..at], raw, &template[at + 11..]].concat()
+        };
+        text
+    };
+    let invalid: [&[u8]; 7] = [
+        b"\xff",
+        b"a\x80b",
+        b"\xc0\xaf",
+        b"\xed\xa0\x80",
+        b"\xe2\x82",
+        b"\xf5\x80\x80\x80",
+        b"ok\xf0\x9f\x98",
+    ];
+    for raw in invalid {
+        for unknown in [false, true] {
+            let text = with(raw, unknown);
+            assert!(stream::convert(root, &text).is_none(), "{raw:?} {unknown}");
+            assert!(matches!(
+                response_bytes_to_browser(Op::ReferralsRedeemCode, &text),
+                Err(ResponseError::NotJson)
+            ));
+        }
+    }
+    let valid = "é € 😀 x\u{7f}";
+    for unknown in [false, true] {
+        let text = with(valid.as_bytes(), unknown);
+        let out = stream::convert(root, &text).expect("valid UTF-8 streams");
+        let out: Value = serde_json::from_slice(&out).unwrap();
+        if !unknown {
+            assert_eq!(out["id"], valid);
+        }
+        assert_stream_agrees(
+            Op::ReferralsRedeemCode,
+            &serde_json::from_slice(&text).unwrap(),
+        );
     }
 }
 
