@@ -305,7 +305,7 @@ impl Scan<'_> {
                 b'-' | b'0'..=b'9' => {
                     let start = self.i;
                     if self.number()? {
-                        // An integer is written as it is (what `js_number_value` keeps it as).
+                        // Written as it is (what `js_number_value` keeps it as).
                         self.out.extend_from_slice(&self.b[start..self.i]);
                     } else {
                         let v = js_number_value(self.parse_number(start)?);

@@ -264,8 +264,11 @@ impl Scan<'_> {
         }
     }
 
-    /// At a number: moves past it, checked as serde_json checks it. True when it is an integer
-    /// serde_json reads as one and writes back the same (at most 18 digits, not `-0`).
+    /// At a number: moves past it, checked as serde_json checks it. True when the tree path writes it
+    /// back as it is spelled, as far as JSON can tell: an integer serde_json reads as one (at most 18
+    /// digits, not `-0`), or a decimal fraction without exponent, of at most 15 significant digits,
+    /// whose last digit is not `0` (its double is not integral, so the tree keeps it a float, and the
+    /// text parses to that same double).
     pub(super) fn number(&mut self) -> R<bool> {
         let b = self.b;
         let start = self.i;
@@ -284,7 +287,8 @@ impl Scan<'_> {
             }
             _ => return Err(Stop::GiveUp),
         }
-        let mut simple = i - int_start <= 18 && !(negative && b[int_start] == b'0');
+        let int_digits = i - int_start;
+        let mut as_spelled = int_digits <= 18 && !(negative && b[int_start] == b'0');
         if b.get(i) == Some(&b'.') {
             i += 1;
             let d = i;
@@ -294,7 +298,15 @@ impl Scan<'_> {
             if i == d {
                 return Err(Stop::GiveUp);
             }
-            simple = false;
+            let fraction = &b[d..i];
+            // Significant digits: a lone `0` before the point and the fraction's leading zeros after
+            // it do not count.
+            let significant = if b[int_start] == b'0' {
+                fraction.len() - fraction.iter().take_while(|&&c| c == b'0').count()
+            } else {
+                int_digits + fraction.len()
+            };
+            as_spelled = significant <= 15 && fraction.last() != Some(&b'0');
         }
         if matches!(b.get(i), Some(b'e' | b'E')) {
             i += 1;
@@ -308,14 +320,14 @@ impl Scan<'_> {
             if i == d {
                 return Err(Stop::GiveUp);
             }
-            simple = false;
+            as_spelled = false;
         }
         self.i = i;
-        if !simple {
+        if !as_spelled {
             // serde_json refuses numbers out of f64's range: let it say.
             self.parse_number(start)?;
         }
-        Ok(simple)
+        Ok(as_spelled)
     }
 
     /// The number spelled from `start` to the current position, as serde_json reads it.

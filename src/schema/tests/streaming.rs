@@ -381,3 +381,64 @@ fn the_stream_picks_the_trees_union_member() {
         "{compared} answers compared over {unions} unions"
     );
 }
+
+/// Numbers as Autumn might spell them, in every numeric slot of every response fixture: the stream
+/// copies the spellings the tree path writes back unchanged and converts the others like the tree.
+#[test]
+fn the_stream_agrees_with_the_tree_on_number_spellings() {
+    let spellings = [
+        "0.5",
+        "-0.5",
+        "1188.5",
+        "0.002",
+        "0.1000",
+        "1.0",
+        "-0.0",
+        "-0",
+        "0.0000001",
+        "99999999999999.5",
+        "123456789012345.5",
+        "0.1234567890123456",
+        "9007199254740993.0",
+        "1234567890123.00001",
+        "1e3",
+        "2.5E-7",
+        "12345678901234567890",
+        "1e400",
+    ];
+    let mut slots = 0;
+    for f in fixtures().into_iter().filter(|f| f["side"] == "response") {
+        let op = op_named(f["op"].as_str().unwrap_or(""));
+        let root = tables::RESPONSE_ROOTS[op.index()];
+        let input = f["input"].clone();
+        for p in pointers(&input) {
+            if !input.pointer(&p).is_some_and(Value::is_number) {
+                continue;
+            }
+            slots += 1;
+            let mut v = input.clone();
+            if let Some(slot) = v.pointer_mut(&p) {
+                *slot = json!("NUMBER_SLOT");
+            }
+            let template = serde_json::to_string(&v).unwrap();
+            for spelling in spellings {
+                let text = template.replacen("\"NUMBER_SLOT\"", spelling, 1);
+                let tree = serde_json::from_str::<Value>(&text)
+                    .map_err(|_| ())
+                    .and_then(|v| response_to_browser(op, v).map_err(|_| ()));
+                match (stream::convert(root, text.as_bytes()), tree) {
+                    (Some(out), Ok(expected)) => {
+                        let out: Value = serde_json::from_slice(&out).unwrap();
+                        assert_eq!(out, expected, "{op:?} {p} = {spelling}");
+                    }
+                    (Some(out), Err(())) => panic!(
+                        "{op:?} {p} = {spelling}: the tree refuses what the stream wrote as {}",
+                        String::from_utf8_lossy(&out)
+                    ),
+                    (None, _) => {}
+                }
+            }
+        }
+    }
+    assert!(slots > 20, "only {slots} numeric slots in the fixtures");
+}
