@@ -475,8 +475,8 @@ class Gen:
                 for name, ps in props.items():
                     i, n, d = self.conv(ps, side, op, path + "." + name)
                     fields.append((camel(name), name, i, d, name in req, n))
-                # (the engine tracks an object's fields in a 128-bit set)
-                assert len(fields) <= 128, "object with more than 128 fields at %s %s" % (op, path)
+                # (the streaming conversion tracks an object's fields in a 64-bit set)
+                assert len(fields) <= 64, "object with more than 64 fields at %s %s" % (op, path)
                 idx = self.add(("obj", tuple(fields)))
             else:
                 ap = s.get("additionalProperties", {})

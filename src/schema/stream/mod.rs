@@ -11,6 +11,11 @@
 //! non-string where a string belongs, a numeric string, an escaped enum value) are parsed alone
 //! and handed to the tree path.
 //!
+//! Most of the answer is copied rather than written: the scanner keeps the input from `pend` to
+//! where it stands as output not yet copied, and copies it in one piece only where the output must
+//! differ (a renamed key, a dropped member, a converted value, a default). An object member whose
+//! name needs no renaming and whose value is kept as spelled costs no write at all.
+//!
 //! Whenever this pass cannot be sure of giving the tree path's answer (input serde_json might
 //! refuse, a repeated key, nesting past the limits, an escaped key) it gives up and returns `None`;
 //! the caller then runs the tree path, which produces the answer or the precise error. So errors
@@ -35,13 +40,16 @@ pub(super) fn convert(root: u16, input: &[u8]) -> Option<Vec<u8>> {
     let mut s = Scan {
         b: input,
         i: 0,
+        pend: 0,
         out: Vec::with_capacity(input.len() + 128),
         ctx: Ctx::default(),
         keys: Vec::new(),
         nest: 0,
     };
     s.ws();
+    s.pend = s.i;
     let wrote = s.conv(root, NullRule::Convert, 0).ok()?;
+    s.flush(s.i);
     s.ws();
     if s.i != input.len() {
         return None;
@@ -93,21 +101,15 @@ fn write_value(out: &mut Vec<u8>, v: &Value) {
     let _ = serde_json::to_writer(&mut *out, v);
 }
 
-/// Starts an element of an array or object: a comma unless it is the first. Returns where the element
-/// starts, to take it back if it comes out absent.
-fn begin(out: &mut Vec<u8>, first: bool) -> usize {
-    let mark = out.len();
+/// `"name":` after a comma unless the member is the object's first (`name` from the generated
+/// tables, or a key as the input spells it: nothing to escape).
+fn write_name(out: &mut Vec<u8>, first: bool, name: &[u8]) {
+    out.reserve(name.len() + 4);
     if !first {
         out.push(b',');
     }
-    mark
-}
-
-/// `"name":` for a field name from the generated tables (plain identifiers: nothing to escape).
-fn write_field_name(out: &mut Vec<u8>, name: &str) {
-    out.reserve(name.len() + 3);
     out.push(b'"');
-    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(name);
     out.extend_from_slice(b"\":");
 }
 
@@ -122,8 +124,7 @@ fn write_default(out: &mut Vec<u8>, first: bool, f: &Field) -> bool {
         },
         _ => None,
     };
-    begin(out, first);
-    write_field_name(out, f.camel);
+    write_name(out, first, f.camel.as_bytes());
     match (&f.default, structured) {
         (_, Some(v)) => write_value(out, &v),
         (Def::Bool(b), None) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
@@ -175,12 +176,31 @@ fn count_leaves_text(t: &[u8]) -> usize {
 }
 
 impl Scan<'_> {
-    /// Copies the value at the current position as it is spelled (a free-form value).
+    /// The output so far is `out` followed by the input from `pend` to `upto`: copies that input.
+    #[inline]
+    fn flush(&mut self, upto: usize) {
+        self.out.extend_from_slice(&self.b[self.pend..upto]);
+        self.pend = upto;
+    }
+
+    /// Takes back a member of an object or array that came out absent: the output is again what it
+    /// was when the member began (`out_len` written, the input from `pend` on pending) followed by
+    /// the input up to `start`, and nothing of the member's input is pending.
+    fn take_back(&mut self, out_len: usize, pend: usize, start: usize) {
+        let keep = out_len + (start - pend);
+        if self.out.len() < keep {
+            // Nothing of the member was written: what preceded it was still pending.
+            self.flush(start);
+        } else {
+            self.out.truncate(keep);
+        }
+        self.pend = self.i;
+    }
+
+    /// Moves past the value at the current position, kept as it is spelled (a free-form value).
     #[inline(never)]
     fn copy(&mut self) -> R<Wrote> {
-        let start = self.i;
         self.skip(true)?;
-        self.out.extend_from_slice(&self.b[start..self.i]);
         Ok(Wrote::Value)
     }
 
@@ -199,6 +219,8 @@ impl Scan<'_> {
     fn tree_span(&mut self, n: u16, start: usize, depth: u32) -> R<Wrote> {
         let text = std::str::from_utf8(&self.b[start..self.i]).map_err(|_| Stop::GiveUp)?;
         let v: Value = serde_json::from_str(text).map_err(|_| Stop::GiveUp)?;
+        self.flush(start);
+        self.pend = self.i;
         match response::convert(n, Some(v), &mut self.ctx, depth) {
             Ok(Some(v)) => {
                 write_value(&mut self.out, &v);
@@ -209,20 +231,28 @@ impl Scan<'_> {
         }
     }
 
-    /// The literal `word` (`null`, `true`, `false`) read and written as it is.
+    /// The literal `word` (`null`, `true`, `false`), kept as it is.
     #[inline]
     fn pass_literal(&mut self, word: &'static [u8]) -> R<Wrote> {
         self.literal(word)?;
-        self.out.extend_from_slice(word);
         Ok(Wrote::Value)
+    }
+
+    /// Writes `text` in place of the input from `start` to the current position.
+    #[cold]
+    fn replace(&mut self, start: usize, text: &[u8]) {
+        self.flush(start);
+        self.out.extend_from_slice(text);
+        self.pend = self.i;
     }
 
     /// A `null` where the node has a zero value: read, counted as zero-filled, written as `zero`.
     #[inline]
     fn null_as_zero(&mut self, zero: &'static [u8]) -> R<Wrote> {
+        let start = self.i;
         self.literal(b"null")?;
         self.zero();
-        self.out.extend_from_slice(zero);
+        self.replace(start, zero);
         Ok(Wrote::Value)
     }
 
@@ -255,9 +285,7 @@ impl Scan<'_> {
             }
             Node::Str => match c {
                 b'"' => {
-                    let start = self.i;
                     self.string()?;
-                    self.out.extend_from_slice(&self.b[start..self.i]);
                     Ok(Wrote::Value)
                 }
                 b'n' => self.null_as_zero(b"\"\""),
@@ -277,7 +305,6 @@ impl Scan<'_> {
                 if !values.iter().any(|v| v.as_bytes() == text) {
                     self.ctx.inexact += 1;
                 }
-                self.out.extend_from_slice(&self.b[start..self.i]);
                 Ok(Wrote::Value)
             }
             Node::Const(k) => match c {
@@ -290,13 +317,15 @@ impl Scan<'_> {
                     if &self.b[start + 1..self.i - 1] != k.as_bytes() {
                         return Err(Stop::Fail);
                     }
-                    self.out.extend_from_slice(&self.b[start..self.i]);
                     Ok(Wrote::Value)
                 }
                 b'n' => {
+                    let start = self.i;
                     self.literal(b"null")?;
                     self.zero();
+                    self.flush(start);
                     write_str(&mut self.out, k);
+                    self.pend = self.i;
                     Ok(Wrote::Value)
                 }
                 _ => Err(Stop::Fail),
@@ -304,12 +333,12 @@ impl Scan<'_> {
             Node::Num | Node::Int => match c {
                 b'-' | b'0'..=b'9' => {
                     let start = self.i;
-                    if self.number()? {
-                        // Written as it is (what `js_number_value` keeps it as).
-                        self.out.extend_from_slice(&self.b[start..self.i]);
-                    } else {
+                    // Kept as spelled when that is what `js_number_value` keeps.
+                    if !self.number()? {
                         let v = js_number_value(self.parse_number(start)?);
+                        self.flush(start);
                         write_value(&mut self.out, &v);
+                        self.pend = self.i;
                     }
                     Ok(Wrote::Value)
                 }
@@ -329,14 +358,12 @@ impl Scan<'_> {
                 if c != b'[' {
                     return Err(Stop::Fail);
                 }
-                self.out.push(b'[');
                 if !self.open(b']')? {
-                    let mut first = true;
                     loop {
-                        begin(&mut self.out, first);
-                        first = false;
+                        let (out_len, pend, start) = (self.out.len(), self.pend, self.i);
                         // An element that comes out absent is JSON `null`.
                         if let Wrote::Absent = self.conv(*item, NullRule::Convert, depth + 1)? {
+                            self.take_back(out_len, pend, start);
                             self.out.extend_from_slice(b"null");
                         }
                         if self.next_or_end(b']')? {
@@ -345,7 +372,6 @@ impl Scan<'_> {
                     }
                     self.nest -= 1;
                 }
-                self.out.push(b']');
                 Ok(Wrote::Value)
             }
             Node::Record(val) => {
@@ -376,11 +402,17 @@ impl Scan<'_> {
 
     #[inline(never)]
     fn record(&mut self, val: u16, depth: u32) -> R<Wrote> {
-        self.out.push(b'{');
         if !self.open(b'}')? {
             let mark = self.keys.len();
-            let mut first = true;
+            // Whether nothing is written yet, and whether this is the input's first member: while
+            // they agree, the member's comma (or its absence) is the output's.
+            let (mut first, mut input_first) = (true, true);
             loop {
+                // Where the member starts (before its comma): what came before is kept.
+                let (out_len, pend, start) = (self.out.len(), self.pend, self.i);
+                if !input_first {
+                    self.next_member();
+                }
                 if self.peek() != b'"' {
                     return Err(Stop::GiveUp);
                 }
@@ -391,14 +423,17 @@ impl Scan<'_> {
                 let key_end = self.i;
                 self.keys.push((k, key_end));
                 self.colon()?;
-                let at = begin(&mut self.out, first);
-                self.out.extend_from_slice(&self.b[k..key_end]);
-                self.out.push(b':');
+                if first != input_first {
+                    self.flush(start);
+                    write_name(&mut self.out, first, &self.b[k + 1..key_end - 1]);
+                    self.pend = self.i;
+                }
                 match self.conv(val, NullRule::Convert, depth + 1)? {
                     Wrote::Value => first = false,
-                    Wrote::Absent => self.out.truncate(at),
+                    Wrote::Absent => self.take_back(out_len, pend, start),
                 }
-                if self.next_or_end(b'}')? {
+                input_first = false;
+                if self.at_end(b'}')? {
                     break;
                 }
             }
@@ -406,23 +441,28 @@ impl Scan<'_> {
             self.check_repeats(mark)?;
             self.nest -= 1;
         }
-        self.out.push(b'}');
         Ok(Wrote::Value)
     }
 
     fn object(&mut self, fields: &'static [Field], depth: u32) -> R<Wrote> {
-        if fields.len() > 128 {
+        if fields.len() > 64 {
             // Wider than `seen` tracks (the generator keeps objects narrower).
             return Err(Stop::GiveUp);
         }
-        self.out.push(b'{');
-        let mut first = true;
-        let mut seen: u128 = 0;
+        // Whether nothing is written yet, and whether this is the input's first member: while they
+        // agree, the member's comma (or its absence) is the output's.
+        let (mut first, mut input_first) = (true, true);
+        let mut seen: u64 = 0;
         if !self.open(b'}')? {
             let mut next = 0;
             // One past the highest field index found.
             let mut above = 0;
             loop {
+                // Where the member starts (before its comma): what came before is kept.
+                let (out_len, pend, start) = (self.out.len(), self.pend, self.i);
+                if !input_first {
+                    self.next_member();
+                }
                 if self.peek() != b'"' {
                     return Err(Stop::GiveUp);
                 }
@@ -443,8 +483,8 @@ impl Scan<'_> {
                 self.colon()?;
                 if let Some(i) = found {
                     next = i + 1;
-                    // `fields` has at most 128 entries (checked above).
-                    let bit = 1u128 << (i & 127);
+                    // `fields` has at most 64 entries (checked above).
+                    let bit = 1u64 << (i & 63);
                     // Past every field found so far, the key cannot be a repeat.
                     if i < above {
                         if seen & bit != 0 {
@@ -456,8 +496,13 @@ impl Scan<'_> {
                     }
                     seen |= bit;
                     let f = &fields[i];
-                    let at = begin(&mut self.out, first);
-                    write_field_name(&mut self.out, f.camel);
+                    // The same length means the same name (a table test checks it): then the key
+                    // as the input spells it is the output's.
+                    if f.camel.len() != f.snake.len() || first != input_first {
+                        self.flush(start);
+                        write_name(&mut self.out, first, f.camel.as_bytes());
+                        self.pend = self.i;
+                    }
                     let null = if f.nullable {
                         NullRule::Keep
                     } else if f.drops_null() {
@@ -467,20 +512,24 @@ impl Scan<'_> {
                     };
                     match self.conv(f.node, null, depth + 1)? {
                         Wrote::Value => first = false,
-                        Wrote::Absent => self.out.truncate(at),
+                        Wrote::Absent => self.take_back(out_len, pend, start),
                     }
                 } else {
                     // Unknown keys are dropped (their values still checked: the tree parses them).
                     self.skip(false)?;
+                    self.take_back(out_len, pend, start);
                 }
-                if self.next_or_end(b'}')? {
+                input_first = false;
+                if self.at_end(b'}')? {
                     break;
                 }
             }
             self.nest -= 1;
         }
-        // The fields the answer lacks, in order: the clear bits of `seen` below the field count.
-        let mut missing = !seen & (u128::MAX >> (128 - fields.len().clamp(1, 128)));
+        // The fields the answer lacks, in order: the clear bits of `seen` below the field count,
+        // written before the closing brace.
+        let close = self.i - 1;
+        let mut missing = !seen & (u64::MAX >> (64 - fields.len().clamp(1, 64)));
         if fields.is_empty() {
             missing = 0;
         }
@@ -488,13 +537,19 @@ impl Scan<'_> {
             let i = missing.trailing_zeros() as usize;
             missing &= missing - 1;
             let f = &fields[i];
+            if matches!(f.default, Def::None) {
+                if f.required && !matches!(node(f.node), Node::Any) {
+                    return Err(Stop::Fail);
+                }
+                continue;
+            }
+            self.flush(close);
             if write_default(&mut self.out, first, f) {
                 first = false;
             } else if f.required && !matches!(node(f.node), Node::Any) {
                 return Err(Stop::Fail);
             }
         }
-        self.out.push(b'}');
         Ok(Wrote::Value)
     }
 
@@ -531,18 +586,21 @@ impl Scan<'_> {
             return self.conv(first, NullRule::Convert, depth + 1);
         };
         let outer = std::mem::take(&mut self.ctx);
+        self.flush(start);
         let mark = self.out.len();
         // The best output so far sits at `mark..mark + best_len`; each try is written after it.
         let mut best: Option<(Candidate, usize, bool)> = None;
         let best_len = |b: &Option<(Candidate, usize, bool)>| b.as_ref().map_or(0, |b| b.1);
         for m in [first, second].into_iter().chain(fits) {
             self.i = start;
+            self.pend = start;
             self.nest = nest;
             self.keys.truncate(keys);
             self.ctx = Ctx::default();
             let at = mark + best_len(&best);
             match self.conv(m, NullRule::Convert, depth + 1) {
                 Ok(wrote) if self.i == end => {
+                    self.flush(end);
                     let value = matches!(wrote, Wrote::Value);
                     let c = Candidate {
                         value: None,
@@ -567,6 +625,7 @@ impl Scan<'_> {
                 Err(Stop::Fail) => self.out.truncate(at),
                 Ok(_) | Err(Stop::GiveUp) => {
                     self.out.truncate(mark);
+                    self.pend = start;
                     self.ctx = outer;
                     self.i = end;
                     self.nest = nest;
@@ -576,6 +635,7 @@ impl Scan<'_> {
             }
         }
         self.i = end;
+        self.pend = end;
         self.nest = nest;
         self.keys.truncate(keys);
         self.ctx = outer;

@@ -135,10 +135,12 @@ pub(super) fn plain_run(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// The scanner: the input, where it stands, and the output written so far.
+/// The scanner: the input, where it stands, and the output so far: `out`, then the input from `pend`
+/// to `i` (copied when something different must be written).
 pub(super) struct Scan<'a> {
     pub(super) b: &'a [u8],
     pub(super) i: usize,
+    pub(super) pend: usize,
     pub(super) out: Vec<u8>,
     /// How loosely the current union member matched (the tree path's `Ctx`).
     pub(super) ctx: Ctx,
@@ -198,6 +200,28 @@ impl Scan<'_> {
             }
             _ => Err(Stop::GiveUp),
         }
+    }
+
+    /// After a member of an object: true at its end (`}` consumed); false before the comma that
+    /// starts the next member.
+    #[inline]
+    pub(super) fn at_end(&mut self, close: u8) -> R<bool> {
+        self.ws();
+        match self.peek() {
+            b',' => Ok(false),
+            c if c == close => {
+                self.i += 1;
+                Ok(true)
+            }
+            _ => Err(Stop::GiveUp),
+        }
+    }
+
+    /// At the comma `at_end` stopped before: moves past it.
+    #[inline]
+    pub(super) fn next_member(&mut self) {
+        self.i += 1;
+        self.ws();
     }
 
     /// At `[` or `{`: steps in; true when the container is empty (and already closed).
