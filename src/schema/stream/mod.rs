@@ -335,10 +335,7 @@ impl Scan<'_> {
                     let start = self.i;
                     // Kept as spelled when that is what `js_number_value` keeps.
                     if !self.number()? {
-                        let v = js_number_value(self.parse_number(start)?);
-                        self.flush(start);
-                        write_value(&mut self.out, &v);
-                        self.pend = self.i;
+                        self.rewrite_number(start)?;
                     }
                     Ok(Wrote::Value)
                 }
@@ -392,6 +389,48 @@ impl Scan<'_> {
             }
             Node::Union(members) => self.union(n, members, depth),
         }
+    }
+
+    /// The value of field `f`: the common scalars kept as spelled here, the rest by `conv`.
+    #[inline]
+    fn field_value(&mut self, f: &Field, depth: u32) -> R<Wrote> {
+        if depth <= MAX_DEPTH {
+            match (node(f.node), self.peek()) {
+                (Node::Str, b'"') => {
+                    self.string()?;
+                    return Ok(Wrote::Value);
+                }
+                (Node::Int | Node::Num, b'-' | b'0'..=b'9') => {
+                    let start = self.i;
+                    if !self.number()? {
+                        self.rewrite_number(start)?;
+                    }
+                    return Ok(Wrote::Value);
+                }
+                (Node::Bool, b't') => return self.pass_literal(b"true"),
+                (Node::Bool, b'f') => return self.pass_literal(b"false"),
+                _ => {}
+            }
+        }
+        let null = if f.nullable {
+            NullRule::Keep
+        } else if f.drops_null() {
+            NullRule::Drop
+        } else {
+            NullRule::Convert
+        };
+        self.conv(f.node, null, depth)
+    }
+
+    /// The number from `start` to the current position written as the tree path writes it.
+    #[cold]
+    #[inline(never)]
+    fn rewrite_number(&mut self, start: usize) -> R<()> {
+        let v = js_number_value(self.parse_number(start)?);
+        self.flush(start);
+        write_value(&mut self.out, &v);
+        self.pend = self.i;
+        Ok(())
     }
 
     /// A missing or `null` scalar filled with its zero value.
@@ -503,14 +542,7 @@ impl Scan<'_> {
                         write_name(&mut self.out, first, f.camel.as_bytes());
                         self.pend = self.i;
                     }
-                    let null = if f.nullable {
-                        NullRule::Keep
-                    } else if f.drops_null() {
-                        NullRule::Drop
-                    } else {
-                        NullRule::Convert
-                    };
-                    match self.conv(f.node, null, depth + 1)? {
+                    match self.field_value(f, depth + 1)? {
                         Wrote::Value => first = false,
                         Wrote::Absent => self.take_back(out_len, pend, start),
                     }
