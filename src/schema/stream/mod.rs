@@ -35,6 +35,11 @@ use super::{js_number_value, node, union_better, Candidate, Def, Field, Node, MA
 
 /// Converts Autumn's answer for the node `root`; `None` when the tree path must decide.
 pub(super) fn convert(root: u16, input: &[u8]) -> Option<Vec<u8>> {
+    convert_counting(root, input).map(|(out, _)| out)
+}
+
+/// [`convert`], with how loosely the answer matched (what a union around it would weigh).
+pub(super) fn convert_counting(root: u16, input: &[u8]) -> Option<(Vec<u8>, Ctx)> {
     // No UTF-8 check of the whole answer: outside strings only ASCII is grammatical, and strings
     // check their non-ASCII characters as they are scanned.
     let mut s = Scan {
@@ -55,7 +60,7 @@ pub(super) fn convert(root: u16, input: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     match wrote {
-        Wrote::Value => Some(s.out),
+        Wrote::Value => Some((s.out, s.ctx)),
         Wrote::Absent => None,
     }
 }
@@ -591,17 +596,16 @@ impl Scan<'_> {
     fn union(&mut self, n: u16, members: &'static [u16], depth: u32) -> R<Wrote> {
         let start = self.i;
         let (nest, keys) = (self.nest, self.keys.len());
-        // Where the value ends (and that it is JSON), for members that fail half way.
-        self.skip(false)?;
-        let end = self.i;
-        let c = self.b[start];
+        let c = self.peek();
+        // A string's contents, for the members that compare it. Containers are not looked through
+        // first: a member that converts one consumes exactly it, so every success ends at the same
+        // place.
         let text = if c == b'"' {
-            let t = &self.b[start + 1..end - 1];
-            if t.contains(&b'\\') {
+            if self.string()? {
                 // A constant might match the decoded string: the tree path decides.
                 return self.tree_span(n, start, depth);
             }
-            Some(t)
+            Some(&self.b[start + 1..self.i - 1])
         } else {
             None
         };
@@ -610,6 +614,7 @@ impl Scan<'_> {
             .copied()
             .filter(|&m| may_accept(m, c, text, depth + 1));
         let Some(first) = fits.next() else {
+            self.i = start;
             return Err(Stop::Fail);
         };
         let Some(second) = fits.next() else {
@@ -617,12 +622,21 @@ impl Scan<'_> {
             self.i = start;
             return self.conv(first, NullRule::Convert, depth + 1);
         };
+        if let (Some(text), true) = (text, depth < MAX_DEPTH) {
+            if let Some(inexact) = string_members(members, c, text, depth + 1) {
+                // Every candidate is this string as spelled: only how exactly it matched differs.
+                self.ctx.inexact += inexact;
+                return Ok(Wrote::Value);
+            }
+        }
         let outer = std::mem::take(&mut self.ctx);
         self.flush(start);
         let mark = self.out.len();
         // The best output so far sits at `mark..mark + best_len`; each try is written after it.
         let mut best: Option<(Candidate, usize, bool)> = None;
         let best_len = |b: &Option<(Candidate, usize, bool)>| b.as_ref().map_or(0, |b| b.1);
+        // Where the value ends: where the first member that converts it stops.
+        let mut end = None;
         for m in [first, second].into_iter().chain(fits) {
             self.i = start;
             self.pend = start;
@@ -631,8 +645,8 @@ impl Scan<'_> {
             self.ctx = Ctx::default();
             let at = mark + best_len(&best);
             match self.conv(m, NullRule::Convert, depth + 1) {
-                Ok(wrote) if self.i == end => {
-                    self.flush(end);
+                Ok(wrote) if *end.get_or_insert(self.i) == self.i => {
+                    self.flush(self.i);
                     let value = matches!(wrote, Wrote::Value);
                     let c = Candidate {
                         value: None,
@@ -659,27 +673,54 @@ impl Scan<'_> {
                     self.out.truncate(mark);
                     self.pend = start;
                     self.ctx = outer;
-                    self.i = end;
+                    self.nest = nest;
+                    self.keys.truncate(keys);
+                    // Where the value ends (and that it is JSON), for the tree path.
+                    self.i = start;
+                    self.skip(false)?;
                     self.nest = nest;
                     self.keys.truncate(keys);
                     return self.tree_span(n, start, depth);
                 }
             }
         }
-        self.i = end;
-        self.pend = end;
         self.nest = nest;
         self.keys.truncate(keys);
         self.ctx = outer;
-        match best {
-            Some((c, _, value)) => {
+        match (best, end) {
+            (Some((c, _, value)), Some(end)) => {
+                self.i = end;
+                self.pend = end;
                 self.ctx.inexact += c.inexact;
                 self.ctx.zero += c.zero;
                 Ok(if value { Wrote::Value } else { Wrote::Absent })
             }
-            None => Err(Stop::Fail),
+            _ => {
+                self.i = start;
+                self.pend = start;
+                Err(Stop::Fail)
+            }
         }
     }
+}
+
+/// When every member of a union that may take the plain string `text` is a string, an enum or a
+/// constant, each converts it to itself: how loosely the best of them matches (0, or 1 when it is
+/// in none of the enums); `None` otherwise.
+fn string_members(members: &[u16], c: u8, text: &[u8], depth: u32) -> Option<u32> {
+    let mut exact = false;
+    for &m in members {
+        if !may_accept(m, c, Some(text), depth) {
+            continue;
+        }
+        match node(m) {
+            // A constant may take it only when it is that constant.
+            Node::Str | Node::Const(_) => exact = true,
+            Node::Enum(values) => exact |= values.iter().any(|v| v.as_bytes() == text),
+            _ => return None,
+        }
+    }
+    Some(u32::from(!exact))
 }
 
 /// The index of the field named `key`. Autumn writes an object's keys in its schema's order, which is

@@ -442,3 +442,47 @@ fn the_stream_agrees_with_the_tree_on_number_spellings() {
     }
     assert!(slots > 20, "only {slots} numeric slots in the fixtures");
 }
+
+/// Every union of the tables, given strings (each enum value of its members, and strings in none of
+/// them): the stream writes what the tree writes and counts the same inexact and zero-filled
+/// matches, which an enclosing union weighs.
+#[test]
+fn the_stream_weighs_string_unions_like_the_tree() {
+    let mut checked = 0;
+    for (u, n) in tables::NODES.iter().enumerate() {
+        let Node::Union(members) = n else { continue };
+        let u = u16::try_from(u).unwrap();
+        let mut texts = vec!["zz_in_no_enum".to_owned(), String::new(), "12".to_owned()];
+        for &m in *members {
+            match node(m) {
+                Node::Enum(values) => texts.extend(values.iter().map(|v| (*v).to_owned())),
+                Node::Const(k) => texts.push((*k).to_owned()),
+                _ => {}
+            }
+        }
+        for text in texts {
+            let input = Value::String(text);
+            let mut ctx = response::Ctx::default();
+            let tree = response::convert(u, Some(input.clone()), &mut ctx, 0);
+            let streamed = stream::convert_counting(u, &serde_json::to_vec(&input).unwrap());
+            match (streamed, tree) {
+                (Some((out, sctx)), Ok(Some(expected))) => {
+                    let out: Value = serde_json::from_slice(&out).unwrap();
+                    assert_eq!(out, expected, "union {u} on {input}");
+                    assert_eq!(
+                        (sctx.inexact, sctx.zero),
+                        (ctx.inexact, ctx.zero),
+                        "union {u} on {input}"
+                    );
+                    checked += 1;
+                }
+                (Some((out, _)), tree) => panic!(
+                    "union {u} on {input}: the stream wrote {} where the tree gives {tree:?}",
+                    String::from_utf8_lossy(&out)
+                ),
+                (None, _) => {}
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} union cases streamed");
+}
