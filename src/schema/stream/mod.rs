@@ -29,7 +29,7 @@ mod scan;
 
 use serde_json::Value;
 
-use self::scan::{same, Scan};
+use self::scan::{plain_run, same, Scan};
 use super::response::{self, Ctx};
 use super::{js_number_value, node, union_better, Candidate, Def, Field, Node, MAX_DEPTH};
 
@@ -154,8 +154,13 @@ fn count_leaves_text(t: &[u8]) -> usize {
         match t[i] {
             b'"' => {
                 i += 1;
-                while i < t.len() && t[i] != b'"' {
-                    i += if t[i] == b'\\' { 2 } else { 1 };
+                loop {
+                    i = plain_run(t, i);
+                    match t.get(i) {
+                        Some(b'"') | None => break,
+                        Some(b'\\') => i += 2,
+                        Some(_) => i += 1,
+                    }
                 }
                 i += 1;
                 while i < t.len() && matches!(t[i], b' ' | b'\n' | b'\r' | b'\t') {
