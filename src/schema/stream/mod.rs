@@ -525,11 +525,11 @@ impl Scan<'_> {
                             // An escaped key might spell a known name: the tree path decides.
                             return Err(Stop::GiveUp);
                         }
-                        let b = self.b;
-                        find_field(fields, next, &b[k + 1..self.i - 1])
+                        let key_end = self.i;
+                        self.colon()?;
+                        find_field(fields, next, &self.b[k + 1..key_end - 1])
                     }
                 };
-                self.colon()?;
                 if let Some(i) = found {
                     next = i + 1;
                     // `fields` has at most 64 entries (checked above).

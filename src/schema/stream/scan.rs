@@ -240,14 +240,16 @@ impl Scan<'_> {
         Ok(false)
     }
 
-    /// At a `"`: moves past the key when it is exactly `"name"` (`name` with nothing to escape).
+    /// At a `"`: moves past the key and its colon when they are exactly `"name":` (`name` with
+    /// nothing to escape), and the whitespace after them.
     #[inline]
     pub(super) fn key_is(&mut self, name: &[u8]) -> bool {
         let start = self.i + 1;
         let end = start + name.len();
-        match self.b.get(start..=end) {
-            Some(k) if k[name.len()] == b'"' && same(&k[..name.len()], name) => {
-                self.i = end + 1;
+        match self.b.get(start..end + 2) {
+            Some(k) if k[name.len()..] == *b"\":" && same(&k[..name.len()], name) => {
+                self.i = end + 2;
+                self.ws();
                 true
             }
             _ => false,
