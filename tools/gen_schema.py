@@ -512,8 +512,8 @@ class Gen:
             return "Node::Union(&[%s])" % ", ".join(str(m) for m in node[1])
         assert k == "obj"
         fields = [
-            "Field { camel: %s, snake: %s, node: %d, default: %s, required: %s, nullable: %s }"
-            % (rs(c), rs(sn), i, rdef(d), rb(r), rb(n))
+            "Field { camel: %s, key: %s, snake: %s, node: %d, default: %s, required: %s, nullable: %s }"
+            % (rs(c), rs(',"%s":' % c), rs(sn), i, rdef(d), rb(r), rb(n))
             for (c, sn, i, d, r, n) in node[1]
         ]
         return "Node::Object(&[%s])" % ", ".join(fields)

@@ -94,6 +94,9 @@ pub(super) enum Node {
 #[derive(Debug)]
 pub(super) struct Field {
     pub(super) camel: &'static str,
+    /// `,"camel":`, as the streaming conversion writes the name (without the comma for an object's
+    /// first member).
+    pub(super) key: &'static str,
     pub(super) snake: &'static str,
     pub(super) node: u16,
     pub(super) default: Def,

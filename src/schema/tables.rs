@@ -83,6 +83,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "interval",
+            key: ",\"interval\":",
             snake: "interval",
             node: 5,
             default: Def::None,
@@ -91,6 +92,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "intervalCount",
+            key: ",\"intervalCount\":",
             snake: "interval_count",
             node: 4,
             default: Def::Int(1),
@@ -99,6 +101,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "limit",
+            key: ",\"limit\":",
             snake: "limit",
             node: 4,
             default: Def::None,
@@ -107,6 +110,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "count",
+            key: ",\"count\":",
             snake: "count",
             node: 4,
             default: Def::None,
@@ -118,6 +122,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 0,
             default: Def::None,
@@ -126,6 +131,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "enabled",
+            key: ",\"enabled\":",
             snake: "enabled",
             node: 3,
             default: Def::Bool(false),
@@ -134,6 +140,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "threshold",
+            key: ",\"threshold\":",
             snake: "threshold",
             node: 4,
             default: Def::None,
@@ -142,6 +149,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "quantity",
+            key: ",\"quantity\":",
             snake: "quantity",
             node: 4,
             default: Def::None,
@@ -150,6 +158,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "purchaseLimit",
+            key: ",\"purchaseLimit\":",
             snake: "purchase_limit",
             node: 6,
             default: Def::None,
@@ -158,6 +167,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "invoiceMode",
+            key: ",\"invoiceMode\":",
             snake: "invoice_mode",
             node: 3,
             default: Def::None,
@@ -171,6 +181,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 0,
             default: Def::None,
@@ -179,6 +190,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "enabled",
+            key: ",\"enabled\":",
             snake: "enabled",
             node: 3,
             default: Def::Bool(false),
@@ -187,6 +199,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "limitType",
+            key: ",\"limitType\":",
             snake: "limit_type",
             node: 9,
             default: Def::None,
@@ -195,6 +208,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "overageLimit",
+            key: ",\"overageLimit\":",
             snake: "overage_limit",
             node: 4,
             default: Def::None,
@@ -203,6 +217,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "skipOverageBilling",
+            key: ",\"skipOverageBilling\":",
             snake: "skip_overage_billing",
             node: 3,
             default: Def::None,
@@ -218,6 +233,7 @@ pub(super) static NODES: [Node; 331] = [
     /* 16 */
     Node::Object(&[Field {
         camel: "properties",
+        key: ",\"properties\":",
         snake: "properties",
         node: 15,
         default: Def::None,
@@ -228,6 +244,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 0,
             default: Def::None,
@@ -236,6 +253,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "enabled",
+            key: ",\"enabled\":",
             snake: "enabled",
             node: 3,
             default: Def::Bool(true),
@@ -244,6 +262,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "limit",
+            key: ",\"limit\":",
             snake: "limit",
             node: 4,
             default: Def::None,
@@ -252,6 +271,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "interval",
+            key: ",\"interval\":",
             snake: "interval",
             node: 12,
             default: Def::None,
@@ -260,6 +280,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "anchor",
+            key: ",\"anchor\":",
             snake: "anchor",
             node: 13,
             default: Def::None,
@@ -268,6 +289,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "filter",
+            key: ",\"filter\":",
             snake: "filter",
             node: 16,
             default: Def::None,
@@ -288,6 +310,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 0,
             default: Def::None,
@@ -296,6 +319,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "enabled",
+            key: ",\"enabled\":",
             snake: "enabled",
             node: 3,
             default: Def::Bool(true),
@@ -304,6 +328,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "threshold",
+            key: ",\"threshold\":",
             snake: "threshold",
             node: 4,
             default: Def::None,
@@ -312,6 +337,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "thresholdType",
+            key: ",\"thresholdType\":",
             snake: "threshold_type",
             node: 19,
             default: Def::None,
@@ -320,6 +346,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "name",
+            key: ",\"name\":",
             snake: "name",
             node: 0,
             default: Def::None,
@@ -328,6 +355,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "basis",
+            key: ",\"basis\":",
             snake: "basis",
             node: 20,
             default: Def::Str("balance"),
@@ -336,6 +364,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "filter",
+            key: ",\"filter\":",
             snake: "filter",
             node: 16,
             default: Def::None,
@@ -348,6 +377,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 0,
             default: Def::None,
@@ -356,6 +386,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "enabled",
+            key: ",\"enabled\":",
             snake: "enabled",
             node: 3,
             default: Def::Bool(false),
@@ -368,6 +399,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "autoTopups",
+            key: ",\"autoTopups\":",
             snake: "auto_topups",
             node: 8,
             default: Def::None,
@@ -376,6 +408,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "spendLimits",
+            key: ",\"spendLimits\":",
             snake: "spend_limits",
             node: 11,
             default: Def::None,
@@ -384,6 +417,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "usageLimits",
+            key: ",\"usageLimits\":",
             snake: "usage_limits",
             node: 18,
             default: Def::None,
@@ -392,6 +426,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "usageAlerts",
+            key: ",\"usageAlerts\":",
             snake: "usage_alerts",
             node: 22,
             default: Def::None,
@@ -400,6 +435,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "overageAllowed",
+            key: ",\"overageAllowed\":",
             snake: "overage_allowed",
             node: 24,
             default: Def::None,
@@ -411,6 +447,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "disablePooledBalance",
+            key: ",\"disablePooledBalance\":",
             snake: "disable_pooled_balance",
             node: 3,
             default: Def::None,
@@ -419,6 +456,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "disableOverageBilling",
+            key: ",\"disableOverageBilling\":",
             snake: "disable_overage_billing",
             node: 3,
             default: Def::None,
@@ -446,6 +484,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "customerId",
+            key: ",\"customerId\":",
             snake: "customer_id",
             node: 0,
             default: Def::None,
@@ -454,6 +493,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "name",
+            key: ",\"name\":",
             snake: "name",
             node: 0,
             default: Def::None,
@@ -462,6 +502,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "email",
+            key: ",\"email\":",
             snake: "email",
             node: 0,
             default: Def::None,
@@ -470,6 +511,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "fingerprint",
+            key: ",\"fingerprint\":",
             snake: "fingerprint",
             node: 0,
             default: Def::None,
@@ -478,6 +520,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "metadata",
+            key: ",\"metadata\":",
             snake: "metadata",
             node: 2,
             default: Def::None,
@@ -486,6 +529,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "stripeId",
+            key: ",\"stripeId\":",
             snake: "stripe_id",
             node: 0,
             default: Def::None,
@@ -494,6 +538,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "createInStripe",
+            key: ",\"createInStripe\":",
             snake: "create_in_stripe",
             node: 3,
             default: Def::None,
@@ -502,6 +547,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "autoEnablePlanId",
+            key: ",\"autoEnablePlanId\":",
             snake: "auto_enable_plan_id",
             node: 0,
             default: Def::None,
@@ -510,6 +556,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "sendEmailReceipts",
+            key: ",\"sendEmailReceipts\":",
             snake: "send_email_receipts",
             node: 3,
             default: Def::None,
@@ -518,6 +565,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "currency",
+            key: ",\"currency\":",
             snake: "currency",
             node: 0,
             default: Def::None,
@@ -526,6 +574,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingControls",
+            key: ",\"billingControls\":",
             snake: "billing_controls",
             node: 25,
             default: Def::None,
@@ -534,6 +583,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "config",
+            key: ",\"config\":",
             snake: "config",
             node: 26,
             default: Def::None,
@@ -542,6 +592,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "expand",
+            key: ",\"expand\":",
             snake: "expand",
             node: 28,
             default: Def::None,
@@ -554,6 +605,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "interval",
+            key: ",\"interval\":",
             snake: "interval",
             node: 5,
             default: Def::None,
@@ -562,6 +614,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "intervalCount",
+            key: ",\"intervalCount\":",
             snake: "interval_count",
             node: 4,
             default: Def::None,
@@ -570,6 +623,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "limit",
+            key: ",\"limit\":",
             snake: "limit",
             node: 4,
             default: Def::None,
@@ -578,6 +632,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "count",
+            key: ",\"count\":",
             snake: "count",
             node: 4,
             default: Def::None,
@@ -586,6 +641,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "nextResetAt",
+            key: ",\"nextResetAt\":",
             snake: "next_reset_at",
             node: 4,
             default: Def::None,
@@ -597,6 +653,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "interval",
+            key: ",\"interval\":",
             snake: "interval",
             node: 5,
             default: Def::None,
@@ -605,6 +662,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "intervalCount",
+            key: ",\"intervalCount\":",
             snake: "interval_count",
             node: 4,
             default: Def::Int(1),
@@ -613,6 +671,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "limit",
+            key: ",\"limit\":",
             snake: "limit",
             node: 4,
             default: Def::None,
@@ -626,6 +685,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 0,
             default: Def::None,
@@ -634,6 +694,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "enabled",
+            key: ",\"enabled\":",
             snake: "enabled",
             node: 3,
             default: Def::Bool(false),
@@ -642,6 +703,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "threshold",
+            key: ",\"threshold\":",
             snake: "threshold",
             node: 4,
             default: Def::None,
@@ -650,6 +712,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "quantity",
+            key: ",\"quantity\":",
             snake: "quantity",
             node: 4,
             default: Def::None,
@@ -658,6 +721,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "purchaseLimit",
+            key: ",\"purchaseLimit\":",
             snake: "purchase_limit",
             node: 33,
             default: Def::None,
@@ -666,6 +730,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "invoiceMode",
+            key: ",\"invoiceMode\":",
             snake: "invoice_mode",
             node: 3,
             default: Def::None,
@@ -674,6 +739,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "source",
+            key: ",\"source\":",
             snake: "source",
             node: 34,
             default: Def::None,
@@ -686,6 +752,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 0,
             default: Def::None,
@@ -694,6 +761,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "enabled",
+            key: ",\"enabled\":",
             snake: "enabled",
             node: 3,
             default: Def::Bool(false),
@@ -702,6 +770,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "limitType",
+            key: ",\"limitType\":",
             snake: "limit_type",
             node: 9,
             default: Def::None,
@@ -710,6 +779,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "overageLimit",
+            key: ",\"overageLimit\":",
             snake: "overage_limit",
             node: 4,
             default: Def::None,
@@ -718,6 +788,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "skipOverageBilling",
+            key: ",\"skipOverageBilling\":",
             snake: "skip_overage_billing",
             node: 3,
             default: Def::None,
@@ -726,6 +797,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "source",
+            key: ",\"source\":",
             snake: "source",
             node: 34,
             default: Def::None,
@@ -738,6 +810,7 @@ pub(super) static NODES: [Node; 331] = [
     /* 40 */
     Node::Object(&[Field {
         camel: "properties",
+        key: ",\"properties\":",
         snake: "properties",
         node: 39,
         default: Def::None,
@@ -748,6 +821,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 0,
             default: Def::None,
@@ -756,6 +830,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "enabled",
+            key: ",\"enabled\":",
             snake: "enabled",
             node: 3,
             default: Def::Bool(true),
@@ -764,6 +839,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "limit",
+            key: ",\"limit\":",
             snake: "limit",
             node: 4,
             default: Def::None,
@@ -772,6 +848,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "interval",
+            key: ",\"interval\":",
             snake: "interval",
             node: 12,
             default: Def::None,
@@ -780,6 +857,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "anchor",
+            key: ",\"anchor\":",
             snake: "anchor",
             node: 13,
             default: Def::None,
@@ -788,6 +866,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "filter",
+            key: ",\"filter\":",
             snake: "filter",
             node: 40,
             default: Def::None,
@@ -796,6 +875,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "usage",
+            key: ",\"usage\":",
             snake: "usage",
             node: 4,
             default: Def::None,
@@ -804,6 +884,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "source",
+            key: ",\"source\":",
             snake: "source",
             node: 34,
             default: Def::None,
@@ -816,6 +897,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 0,
             default: Def::None,
@@ -824,6 +906,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "enabled",
+            key: ",\"enabled\":",
             snake: "enabled",
             node: 3,
             default: Def::Bool(true),
@@ -832,6 +915,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "threshold",
+            key: ",\"threshold\":",
             snake: "threshold",
             node: 4,
             default: Def::None,
@@ -840,6 +924,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "thresholdType",
+            key: ",\"thresholdType\":",
             snake: "threshold_type",
             node: 19,
             default: Def::None,
@@ -848,6 +933,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "name",
+            key: ",\"name\":",
             snake: "name",
             node: 0,
             default: Def::None,
@@ -856,6 +942,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "source",
+            key: ",\"source\":",
             snake: "source",
             node: 34,
             default: Def::None,
@@ -864,6 +951,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "basis",
+            key: ",\"basis\":",
             snake: "basis",
             node: 20,
             default: Def::Str("balance"),
@@ -872,6 +960,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "filter",
+            key: ",\"filter\":",
             snake: "filter",
             node: 40,
             default: Def::None,
@@ -884,6 +973,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 0,
             default: Def::None,
@@ -892,6 +982,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "enabled",
+            key: ",\"enabled\":",
             snake: "enabled",
             node: 3,
             default: Def::Bool(false),
@@ -900,6 +991,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "source",
+            key: ",\"source\":",
             snake: "source",
             node: 34,
             default: Def::None,
@@ -912,6 +1004,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "autoTopups",
+            key: ",\"autoTopups\":",
             snake: "auto_topups",
             node: 36,
             default: Def::None,
@@ -920,6 +1013,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "spendLimits",
+            key: ",\"spendLimits\":",
             snake: "spend_limits",
             node: 38,
             default: Def::None,
@@ -928,6 +1022,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "usageLimits",
+            key: ",\"usageLimits\":",
             snake: "usage_limits",
             node: 42,
             default: Def::None,
@@ -936,6 +1031,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "usageAlerts",
+            key: ",\"usageAlerts\":",
             snake: "usage_alerts",
             node: 44,
             default: Def::None,
@@ -944,6 +1040,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "overageAllowed",
+            key: ",\"overageAllowed\":",
             snake: "overage_allowed",
             node: 46,
             default: Def::None,
@@ -955,6 +1052,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "currency",
+            key: ",\"currency\":",
             snake: "currency",
             node: 0,
             default: Def::None,
@@ -963,6 +1061,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "amount",
+            key: ",\"amount\":",
             snake: "amount",
             node: 4,
             default: Def::None,
@@ -976,6 +1075,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "primaryText",
+            key: ",\"primaryText\":",
             snake: "primary_text",
             node: 0,
             default: Def::None,
@@ -984,6 +1084,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "secondaryText",
+            key: ",\"secondaryText\":",
             snake: "secondary_text",
             node: 0,
             default: Def::None,
@@ -994,6 +1095,7 @@ pub(super) static NODES: [Node; 331] = [
     /* 52 */
     Node::Object(&[Field {
         camel: "priceId",
+        key: ",\"priceId\":",
         snake: "price_id",
         node: 0,
         default: Def::None,
@@ -1003,6 +1105,7 @@ pub(super) static NODES: [Node; 331] = [
     /* 53 */
     Node::Object(&[Field {
         camel: "stripe",
+        key: ",\"stripe\":",
         snake: "stripe",
         node: 52,
         default: Def::None,
@@ -1013,6 +1116,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "amount",
+            key: ",\"amount\":",
             snake: "amount",
             node: 4,
             default: Def::None,
@@ -1021,6 +1125,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "additionalCurrencies",
+            key: ",\"additionalCurrencies\":",
             snake: "additional_currencies",
             node: 49,
             default: Def::None,
@@ -1029,6 +1134,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "interval",
+            key: ",\"interval\":",
             snake: "interval",
             node: 50,
             default: Def::None,
@@ -1037,6 +1143,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "intervalCount",
+            key: ",\"intervalCount\":",
             snake: "interval_count",
             node: 4,
             default: Def::None,
@@ -1045,6 +1152,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "display",
+            key: ",\"display\":",
             snake: "display",
             node: 51,
             default: Def::None,
@@ -1053,6 +1161,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "processors",
+            key: ",\"processors\":",
             snake: "processors",
             node: 53,
             default: Def::None,
@@ -1073,6 +1182,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "singular",
+            key: ",\"singular\":",
             snake: "singular",
             node: 0,
             default: Def::None,
@@ -1081,6 +1191,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "plural",
+            key: ",\"plural\":",
             snake: "plural",
             node: 0,
             default: Def::None,
@@ -1092,6 +1203,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "meteredFeatureId",
+            key: ",\"meteredFeatureId\":",
             snake: "metered_feature_id",
             node: 0,
             default: Def::None,
@@ -1100,6 +1212,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "creditCost",
+            key: ",\"creditCost\":",
             snake: "credit_cost",
             node: 4,
             default: Def::None,
@@ -1112,6 +1225,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "id",
+            key: ",\"id\":",
             snake: "id",
             node: 0,
             default: Def::None,
@@ -1120,6 +1234,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "name",
+            key: ",\"name\":",
             snake: "name",
             node: 0,
             default: Def::None,
@@ -1128,6 +1243,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "type",
+            key: ",\"type\":",
             snake: "type",
             node: 55,
             default: Def::None,
@@ -1136,6 +1252,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "display",
+            key: ",\"display\":",
             snake: "display",
             node: 56,
             default: Def::None,
@@ -1144,6 +1261,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "creditSchema",
+            key: ",\"creditSchema\":",
             snake: "credit_schema",
             node: 58,
             default: Def::None,
@@ -1152,6 +1270,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "archived",
+            key: ",\"archived\":",
             snake: "archived",
             node: 3,
             default: Def::None,
@@ -1175,6 +1294,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "interval",
+            key: ",\"interval\":",
             snake: "interval",
             node: 60,
             default: Def::None,
@@ -1183,6 +1303,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "intervalCount",
+            key: ",\"intervalCount\":",
             snake: "interval_count",
             node: 4,
             default: Def::None,
@@ -1195,6 +1316,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "currency",
+            key: ",\"currency\":",
             snake: "currency",
             node: 0,
             default: Def::None,
@@ -1203,6 +1325,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "amount",
+            key: ",\"amount\":",
             snake: "amount",
             node: 4,
             default: Def::None,
@@ -1211,6 +1334,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "flatAmount",
+            key: ",\"flatAmount\":",
             snake: "flat_amount",
             node: 4,
             default: Def::None,
@@ -1223,6 +1347,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "to",
+            key: ",\"to\":",
             snake: "to",
             node: 62,
             default: Def::None,
@@ -1231,6 +1356,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "amount",
+            key: ",\"amount\":",
             snake: "amount",
             node: 4,
             default: Def::None,
@@ -1239,6 +1365,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "flatAmount",
+            key: ",\"flatAmount\":",
             snake: "flat_amount",
             node: 4,
             default: Def::None,
@@ -1247,6 +1374,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "additionalCurrencies",
+            key: ",\"additionalCurrencies\":",
             snake: "additional_currencies",
             node: 64,
             default: Def::None,
@@ -1261,6 +1389,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "amount",
+            key: ",\"amount\":",
             snake: "amount",
             node: 4,
             default: Def::None,
@@ -1269,6 +1398,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "additionalCurrencies",
+            key: ",\"additionalCurrencies\":",
             snake: "additional_currencies",
             node: 49,
             default: Def::None,
@@ -1277,6 +1407,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "tiers",
+            key: ",\"tiers\":",
             snake: "tiers",
             node: 66,
             default: Def::None,
@@ -1285,6 +1416,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "tierBehavior",
+            key: ",\"tierBehavior\":",
             snake: "tier_behavior",
             node: 67,
             default: Def::None,
@@ -1293,6 +1425,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "interval",
+            key: ",\"interval\":",
             snake: "interval",
             node: 50,
             default: Def::None,
@@ -1301,6 +1434,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "intervalCount",
+            key: ",\"intervalCount\":",
             snake: "interval_count",
             node: 4,
             default: Def::None,
@@ -1309,6 +1443,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingUnits",
+            key: ",\"billingUnits\":",
             snake: "billing_units",
             node: 4,
             default: Def::None,
@@ -1317,6 +1452,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingMethod",
+            key: ",\"billingMethod\":",
             snake: "billing_method",
             node: 68,
             default: Def::None,
@@ -1325,6 +1461,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "maxPurchase",
+            key: ",\"maxPurchase\":",
             snake: "max_purchase",
             node: 4,
             default: Def::None,
@@ -1333,6 +1470,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "processors",
+            key: ",\"processors\":",
             snake: "processors",
             node: 53,
             default: Def::None,
@@ -1345,6 +1483,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "max",
+            key: ",\"max\":",
             snake: "max",
             node: 4,
             default: Def::None,
@@ -1353,6 +1492,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "maxPercentage",
+            key: ",\"maxPercentage\":",
             snake: "max_percentage",
             node: 4,
             default: Def::None,
@@ -1361,6 +1501,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "expiryDurationType",
+            key: ",\"expiryDurationType\":",
             snake: "expiry_duration_type",
             node: 70,
             default: Def::None,
@@ -1369,6 +1510,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "expiryDurationLength",
+            key: ",\"expiryDurationLength\":",
             snake: "expiry_duration_length",
             node: 4,
             default: Def::None,
@@ -1380,6 +1522,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "duration",
+            key: ",\"duration\":",
             snake: "duration",
             node: 12,
             default: Def::None,
@@ -1388,6 +1531,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "length",
+            key: ",\"length\":",
             snake: "length",
             node: 4,
             default: Def::None,
@@ -1402,6 +1546,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "to",
+            key: ",\"to\":",
             snake: "to",
             node: 75,
             default: Def::None,
@@ -1410,6 +1555,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "creditCost",
+            key: ",\"creditCost\":",
             snake: "credit_cost",
             node: 4,
             default: Def::None,
@@ -1423,6 +1569,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "match",
+            key: ",\"match\":",
             snake: "match",
             node: 39,
             default: Def::None,
@@ -1431,6 +1578,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "priority",
+            key: ",\"priority\":",
             snake: "priority",
             node: 78,
             default: Def::None,
@@ -1439,6 +1587,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "tierBehavior",
+            key: ",\"tierBehavior\":",
             snake: "tier_behavior",
             node: 73,
             default: Def::None,
@@ -1447,6 +1596,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "tiers",
+            key: ",\"tiers\":",
             snake: "tiers",
             node: 77,
             default: Def::None,
@@ -1458,6 +1608,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "match",
+            key: ",\"match\":",
             snake: "match",
             node: 39,
             default: Def::None,
@@ -1466,6 +1617,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "priority",
+            key: ",\"priority\":",
             snake: "priority",
             node: 78,
             default: Def::None,
@@ -1474,6 +1626,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "creditCost",
+            key: ",\"creditCost\":",
             snake: "credit_cost",
             node: 4,
             default: Def::None,
@@ -1487,6 +1640,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "match",
+            key: ",\"match\":",
             snake: "match",
             node: 39,
             default: Def::None,
@@ -1495,6 +1649,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "factor",
+            key: ",\"factor\":",
             snake: "factor",
             node: 4,
             default: Def::None,
@@ -1503,6 +1658,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "add",
+            key: ",\"add\":",
             snake: "add",
             node: 4,
             default: Def::None,
@@ -1515,6 +1671,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "meteredFeatureId",
+            key: ",\"meteredFeatureId\":",
             snake: "metered_feature_id",
             node: 0,
             default: Def::None,
@@ -1523,6 +1680,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "tierBehavior",
+            key: ",\"tierBehavior\":",
             snake: "tier_behavior",
             node: 73,
             default: Def::None,
@@ -1531,6 +1689,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "tiers",
+            key: ",\"tiers\":",
             snake: "tiers",
             node: 77,
             default: Def::None,
@@ -1539,6 +1698,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingUnits",
+            key: ",\"billingUnits\":",
             snake: "billing_units",
             node: 4,
             default: Def::None,
@@ -1547,6 +1707,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "dimensions",
+            key: ",\"dimensions\":",
             snake: "dimensions",
             node: 82,
             default: Def::None,
@@ -1555,6 +1716,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "multipliers",
+            key: ",\"multipliers\":",
             snake: "multipliers",
             node: 84,
             default: Def::None,
@@ -1566,6 +1728,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "meteredFeatureId",
+            key: ",\"meteredFeatureId\":",
             snake: "metered_feature_id",
             node: 0,
             default: Def::None,
@@ -1574,6 +1737,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "creditCost",
+            key: ",\"creditCost\":",
             snake: "credit_cost",
             node: 4,
             default: Def::None,
@@ -1582,6 +1746,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingUnits",
+            key: ",\"billingUnits\":",
             snake: "billing_units",
             node: 4,
             default: Def::None,
@@ -1590,6 +1755,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "dimensions",
+            key: ",\"dimensions\":",
             snake: "dimensions",
             node: 82,
             default: Def::None,
@@ -1598,6 +1764,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "multipliers",
+            key: ",\"multipliers\":",
             snake: "multipliers",
             node: 84,
             default: Def::None,
@@ -1611,6 +1778,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "inputCost",
+            key: ",\"inputCost\":",
             snake: "input_cost",
             node: 4,
             default: Def::None,
@@ -1619,6 +1787,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "outputCost",
+            key: ",\"outputCost\":",
             snake: "output_cost",
             node: 4,
             default: Def::None,
@@ -1627,6 +1796,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "markup",
+            key: ",\"markup\":",
             snake: "markup",
             node: 4,
             default: Def::None,
@@ -1638,6 +1808,7 @@ pub(super) static NODES: [Node; 331] = [
     /* 91 */
     Node::Object(&[Field {
         camel: "markup",
+        key: ",\"markup\":",
         snake: "markup",
         node: 4,
         default: Def::None,
@@ -1649,6 +1820,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "defaultMarkup",
+            key: ",\"defaultMarkup\":",
             snake: "default_markup",
             node: 4,
             default: Def::None,
@@ -1657,6 +1829,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "modelMarkups",
+            key: ",\"modelMarkups\":",
             snake: "model_markups",
             node: 90,
             default: Def::None,
@@ -1665,6 +1838,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "providerMarkups",
+            key: ",\"providerMarkups\":",
             snake: "provider_markups",
             node: 92,
             default: Def::None,
@@ -1676,6 +1850,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "creditSchema",
+            key: ",\"creditSchema\":",
             snake: "credit_schema",
             node: 88,
             default: Def::None,
@@ -1684,6 +1859,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "markups",
+            key: ",\"markups\":",
             snake: "markups",
             node: 93,
             default: Def::None,
@@ -1694,6 +1870,7 @@ pub(super) static NODES: [Node; 331] = [
     /* 95 */
     Node::Object(&[Field {
         camel: "threshold",
+        key: ",\"threshold\":",
         snake: "threshold",
         node: 4,
         default: Def::None,
@@ -1704,6 +1881,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 0,
             default: Def::None,
@@ -1712,6 +1890,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "feature",
+            key: ",\"feature\":",
             snake: "feature",
             node: 59,
             default: Def::None,
@@ -1720,6 +1899,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "included",
+            key: ",\"included\":",
             snake: "included",
             node: 4,
             default: Def::None,
@@ -1728,6 +1908,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "unlimited",
+            key: ",\"unlimited\":",
             snake: "unlimited",
             node: 3,
             default: Def::None,
@@ -1736,6 +1917,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "pooled",
+            key: ",\"pooled\":",
             snake: "pooled",
             node: 3,
             default: Def::Bool(false),
@@ -1744,6 +1926,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "reset",
+            key: ",\"reset\":",
             snake: "reset",
             node: 61,
             default: Def::None,
@@ -1752,6 +1935,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "price",
+            key: ",\"price\":",
             snake: "price",
             node: 69,
             default: Def::None,
@@ -1760,6 +1944,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "display",
+            key: ",\"display\":",
             snake: "display",
             node: 51,
             default: Def::None,
@@ -1768,6 +1953,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "rollover",
+            key: ",\"rollover\":",
             snake: "rollover",
             node: 71,
             default: Def::None,
@@ -1776,6 +1962,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "expiry",
+            key: ",\"expiry\":",
             snake: "expiry",
             node: 72,
             default: Def::None,
@@ -1784,6 +1971,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "featureOverride",
+            key: ",\"featureOverride\":",
             snake: "feature_override",
             node: 94,
             default: Def::None,
@@ -1792,6 +1980,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "thresholdBilling",
+            key: ",\"thresholdBilling\":",
             snake: "threshold_billing",
             node: 95,
             default: Def::None,
@@ -1806,6 +1995,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "durationLength",
+            key: ",\"durationLength\":",
             snake: "duration_length",
             node: 4,
             default: Def::None,
@@ -1814,6 +2004,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "durationType",
+            key: ",\"durationType\":",
             snake: "duration_type",
             node: 98,
             default: Def::None,
@@ -1822,6 +2013,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "cardRequired",
+            key: ",\"cardRequired\":",
             snake: "card_required",
             node: 3,
             default: Def::None,
@@ -1830,6 +2022,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "onEnd",
+            key: ",\"onEnd\":",
             snake: "on_end",
             node: 99,
             default: Def::None,
@@ -1841,6 +2034,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "amount",
+            key: ",\"amount\":",
             snake: "amount",
             node: 4,
             default: Def::None,
@@ -1849,6 +2043,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "interval",
+            key: ",\"interval\":",
             snake: "interval",
             node: 50,
             default: Def::None,
@@ -1857,6 +2052,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "intervalCount",
+            key: ",\"intervalCount\":",
             snake: "interval_count",
             node: 4,
             default: Def::Int(1),
@@ -1865,6 +2061,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "additionalCurrencies",
+            key: ",\"additionalCurrencies\":",
             snake: "additional_currencies",
             node: 49,
             default: Def::None,
@@ -1876,6 +2073,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "interval",
+            key: ",\"interval\":",
             snake: "interval",
             node: 60,
             default: Def::None,
@@ -1884,6 +2082,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "intervalCount",
+            key: ",\"intervalCount\":",
             snake: "interval_count",
             node: 4,
             default: Def::Int(1),
@@ -1895,6 +2094,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "amount",
+            key: ",\"amount\":",
             snake: "amount",
             node: 4,
             default: Def::None,
@@ -1903,6 +2103,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "additionalCurrencies",
+            key: ",\"additionalCurrencies\":",
             snake: "additional_currencies",
             node: 49,
             default: Def::None,
@@ -1911,6 +2112,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "tiers",
+            key: ",\"tiers\":",
             snake: "tiers",
             node: 66,
             default: Def::None,
@@ -1919,6 +2121,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "tierBehavior",
+            key: ",\"tierBehavior\":",
             snake: "tier_behavior",
             node: 67,
             default: Def::None,
@@ -1927,6 +2130,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "interval",
+            key: ",\"interval\":",
             snake: "interval",
             node: 50,
             default: Def::None,
@@ -1935,6 +2139,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "intervalCount",
+            key: ",\"intervalCount\":",
             snake: "interval_count",
             node: 4,
             default: Def::Int(1),
@@ -1943,6 +2148,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingUnits",
+            key: ",\"billingUnits\":",
             snake: "billing_units",
             node: 4,
             default: Def::Int(1),
@@ -1951,6 +2157,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingMethod",
+            key: ",\"billingMethod\":",
             snake: "billing_method",
             node: 68,
             default: Def::None,
@@ -1959,6 +2166,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "maxPurchase",
+            key: ",\"maxPurchase\":",
             snake: "max_purchase",
             node: 4,
             default: Def::None,
@@ -1985,6 +2193,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "onIncrease",
+            key: ",\"onIncrease\":",
             snake: "on_increase",
             node: 104,
             default: Def::None,
@@ -1993,6 +2202,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "onDecrease",
+            key: ",\"onDecrease\":",
             snake: "on_decrease",
             node: 105,
             default: Def::None,
@@ -2004,6 +2214,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "max",
+            key: ",\"max\":",
             snake: "max",
             node: 4,
             default: Def::None,
@@ -2012,6 +2223,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "maxPercentage",
+            key: ",\"maxPercentage\":",
             snake: "max_percentage",
             node: 4,
             default: Def::None,
@@ -2020,6 +2232,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "expiryDurationType",
+            key: ",\"expiryDurationType\":",
             snake: "expiry_duration_type",
             node: 70,
             default: Def::None,
@@ -2028,6 +2241,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "expiryDurationLength",
+            key: ",\"expiryDurationLength\":",
             snake: "expiry_duration_length",
             node: 4,
             default: Def::None,
@@ -2039,6 +2253,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 0,
             default: Def::None,
@@ -2047,6 +2262,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "included",
+            key: ",\"included\":",
             snake: "included",
             node: 4,
             default: Def::None,
@@ -2055,6 +2271,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "unlimited",
+            key: ",\"unlimited\":",
             snake: "unlimited",
             node: 3,
             default: Def::None,
@@ -2063,6 +2280,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "pooled",
+            key: ",\"pooled\":",
             snake: "pooled",
             node: 3,
             default: Def::Bool(false),
@@ -2071,6 +2289,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "reset",
+            key: ",\"reset\":",
             snake: "reset",
             node: 102,
             default: Def::None,
@@ -2079,6 +2298,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "price",
+            key: ",\"price\":",
             snake: "price",
             node: 103,
             default: Def::None,
@@ -2087,6 +2307,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "proration",
+            key: ",\"proration\":",
             snake: "proration",
             node: 106,
             default: Def::None,
@@ -2095,6 +2316,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "rollover",
+            key: ",\"rollover\":",
             snake: "rollover",
             node: 107,
             default: Def::None,
@@ -2103,6 +2325,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "expiry",
+            key: ",\"expiry\":",
             snake: "expiry",
             node: 72,
             default: Def::None,
@@ -2111,6 +2334,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "featureOverride",
+            key: ",\"featureOverride\":",
             snake: "feature_override",
             node: 94,
             default: Def::None,
@@ -2119,6 +2343,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "thresholdBilling",
+            key: ",\"thresholdBilling\":",
             snake: "threshold_billing",
             node: 95,
             default: Def::None,
@@ -2132,6 +2357,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 0,
             default: Def::None,
@@ -2140,6 +2366,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingMethod",
+            key: ",\"billingMethod\":",
             snake: "billing_method",
             node: 68,
             default: Def::None,
@@ -2148,6 +2375,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "interval",
+            key: ",\"interval\":",
             snake: "interval",
             node: 110,
             default: Def::None,
@@ -2156,6 +2384,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "intervalCount",
+            key: ",\"intervalCount\":",
             snake: "interval_count",
             node: 78,
             default: Def::None,
@@ -2164,6 +2393,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "included",
+            key: ",\"included\":",
             snake: "included",
             node: 4,
             default: Def::None,
@@ -2176,6 +2406,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "durationLength",
+            key: ",\"durationLength\":",
             snake: "duration_length",
             node: 4,
             default: Def::None,
@@ -2184,6 +2415,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "durationType",
+            key: ",\"durationType\":",
             snake: "duration_type",
             node: 98,
             default: Def::Str("month"),
@@ -2192,6 +2424,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "cardRequired",
+            key: ",\"cardRequired\":",
             snake: "card_required",
             node: 3,
             default: Def::Bool(false),
@@ -2200,6 +2433,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "onEnd",
+            key: ",\"onEnd\":",
             snake: "on_end",
             node: 99,
             default: Def::Str("bill"),
@@ -2211,6 +2445,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 0,
             default: Def::None,
@@ -2219,6 +2454,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "enabled",
+            key: ",\"enabled\":",
             snake: "enabled",
             node: 3,
             default: Def::Bool(true),
@@ -2227,6 +2463,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "limit",
+            key: ",\"limit\":",
             snake: "limit",
             node: 4,
             default: Def::None,
@@ -2235,6 +2472,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "interval",
+            key: ",\"interval\":",
             snake: "interval",
             node: 12,
             default: Def::None,
@@ -2243,6 +2481,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "anchor",
+            key: ",\"anchor\":",
             snake: "anchor",
             node: 13,
             default: Def::None,
@@ -2251,6 +2490,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "filter",
+            key: ",\"filter\":",
             snake: "filter",
             node: 40,
             default: Def::None,
@@ -2263,6 +2503,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 0,
             default: Def::None,
@@ -2271,6 +2512,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "enabled",
+            key: ",\"enabled\":",
             snake: "enabled",
             node: 3,
             default: Def::Bool(true),
@@ -2279,6 +2521,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "threshold",
+            key: ",\"threshold\":",
             snake: "threshold",
             node: 4,
             default: Def::None,
@@ -2287,6 +2530,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "thresholdType",
+            key: ",\"thresholdType\":",
             snake: "threshold_type",
             node: 19,
             default: Def::None,
@@ -2295,6 +2539,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "name",
+            key: ",\"name\":",
             snake: "name",
             node: 0,
             default: Def::None,
@@ -2303,6 +2548,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "basis",
+            key: ",\"basis\":",
             snake: "basis",
             node: 20,
             default: Def::Str("balance"),
@@ -2311,6 +2557,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "filter",
+            key: ",\"filter\":",
             snake: "filter",
             node: 40,
             default: Def::None,
@@ -2323,6 +2570,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "autoTopups",
+            key: ",\"autoTopups\":",
             snake: "auto_topups",
             node: 8,
             default: Def::None,
@@ -2331,6 +2579,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "spendLimits",
+            key: ",\"spendLimits\":",
             snake: "spend_limits",
             node: 11,
             default: Def::None,
@@ -2339,6 +2588,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "usageLimits",
+            key: ",\"usageLimits\":",
             snake: "usage_limits",
             node: 115,
             default: Def::None,
@@ -2347,6 +2597,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "usageAlerts",
+            key: ",\"usageAlerts\":",
             snake: "usage_alerts",
             node: 117,
             default: Def::None,
@@ -2355,6 +2606,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "overageAllowed",
+            key: ",\"overageAllowed\":",
             snake: "overage_allowed",
             node: 24,
             default: Def::None,
@@ -2365,6 +2617,7 @@ pub(super) static NODES: [Node; 331] = [
     /* 119 */
     Node::Object(&[Field {
         camel: "licensePlanId",
+        key: ",\"licensePlanId\":",
         snake: "license_plan_id",
         node: 0,
         default: Def::None,
@@ -2376,6 +2629,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "price",
+            key: ",\"price\":",
             snake: "price",
             node: 101,
             default: Def::None,
@@ -2384,6 +2638,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "addItems",
+            key: ",\"addItems\":",
             snake: "add_items",
             node: 109,
             default: Def::None,
@@ -2392,6 +2647,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "removeItems",
+            key: ",\"removeItems\":",
             snake: "remove_items",
             node: 112,
             default: Def::None,
@@ -2403,6 +2659,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "licensePlanId",
+            key: ",\"licensePlanId\":",
             snake: "license_plan_id",
             node: 0,
             default: Def::None,
@@ -2411,6 +2668,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "included",
+            key: ",\"included\":",
             snake: "included",
             node: 78,
             default: Def::None,
@@ -2419,6 +2677,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "prepaidOnly",
+            key: ",\"prepaidOnly\":",
             snake: "prepaid_only",
             node: 3,
             default: Def::None,
@@ -2427,6 +2686,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "customize",
+            key: ",\"customize\":",
             snake: "customize",
             node: 121,
             default: Def::None,
@@ -2435,6 +2695,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "metadata",
+            key: ",\"metadata\":",
             snake: "metadata",
             node: 2,
             default: Def::None,
@@ -2443,6 +2704,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "versionSlug",
+            key: ",\"versionSlug\":",
             snake: "version_slug",
             node: 0,
             default: Def::None,
@@ -2455,6 +2717,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "price",
+            key: ",\"price\":",
             snake: "price",
             node: 101,
             default: Def::None,
@@ -2463,6 +2726,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "addItems",
+            key: ",\"addItems\":",
             snake: "add_items",
             node: 109,
             default: Def::None,
@@ -2471,6 +2735,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "removeItems",
+            key: ",\"removeItems\":",
             snake: "remove_items",
             node: 112,
             default: Def::None,
@@ -2479,6 +2744,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "freeTrial",
+            key: ",\"freeTrial\":",
             snake: "free_trial",
             node: 113,
             default: Def::None,
@@ -2487,6 +2753,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingControls",
+            key: ",\"billingControls\":",
             snake: "billing_controls",
             node: 118,
             default: Def::None,
@@ -2495,6 +2762,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "removeLicenses",
+            key: ",\"removeLicenses\":",
             snake: "remove_licenses",
             node: 120,
             default: Def::None,
@@ -2503,6 +2771,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "upsertLicenses",
+            key: ",\"upsertLicenses\":",
             snake: "upsert_licenses",
             node: 123,
             default: Def::None,
@@ -2514,6 +2783,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "basePlanId",
+            key: ",\"basePlanId\":",
             snake: "base_plan_id",
             node: 0,
             default: Def::None,
@@ -2522,6 +2792,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "customize",
+            key: ",\"customize\":",
             snake: "customize",
             node: 124,
             default: Def::None,
@@ -2532,6 +2803,7 @@ pub(super) static NODES: [Node; 331] = [
     /* 126 */
     Node::Object(&[Field {
         camel: "ignorePastDue",
+        key: ",\"ignorePastDue\":",
         snake: "ignore_past_due",
         node: 3,
         default: Def::Bool(false),
@@ -2542,6 +2814,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 0,
             default: Def::None,
@@ -2550,6 +2823,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "enabled",
+            key: ",\"enabled\":",
             snake: "enabled",
             node: 3,
             default: Def::Bool(false),
@@ -2558,6 +2832,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "threshold",
+            key: ",\"threshold\":",
             snake: "threshold",
             node: 4,
             default: Def::None,
@@ -2566,6 +2841,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "quantity",
+            key: ",\"quantity\":",
             snake: "quantity",
             node: 4,
             default: Def::None,
@@ -2574,6 +2850,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "purchaseLimit",
+            key: ",\"purchaseLimit\":",
             snake: "purchase_limit",
             node: 32,
             default: Def::None,
@@ -2582,6 +2859,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "invoiceMode",
+            key: ",\"invoiceMode\":",
             snake: "invoice_mode",
             node: 3,
             default: Def::None,
@@ -2594,6 +2872,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "autoTopups",
+            key: ",\"autoTopups\":",
             snake: "auto_topups",
             node: 128,
             default: Def::None,
@@ -2602,6 +2881,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "spendLimits",
+            key: ",\"spendLimits\":",
             snake: "spend_limits",
             node: 11,
             default: Def::None,
@@ -2610,6 +2890,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "usageLimits",
+            key: ",\"usageLimits\":",
             snake: "usage_limits",
             node: 115,
             default: Def::None,
@@ -2618,6 +2899,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "usageAlerts",
+            key: ",\"usageAlerts\":",
             snake: "usage_alerts",
             node: 117,
             default: Def::None,
@@ -2626,6 +2908,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "overageAllowed",
+            key: ",\"overageAllowed\":",
             snake: "overage_allowed",
             node: 24,
             default: Def::None,
@@ -2639,6 +2922,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "trialAvailable",
+            key: ",\"trialAvailable\":",
             snake: "trial_available",
             node: 3,
             default: Def::None,
@@ -2647,6 +2931,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "status",
+            key: ",\"status\":",
             snake: "status",
             node: 130,
             default: Def::None,
@@ -2655,6 +2940,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "canceling",
+            key: ",\"canceling\":",
             snake: "canceling",
             node: 3,
             default: Def::None,
@@ -2663,6 +2949,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "trialing",
+            key: ",\"trialing\":",
             snake: "trialing",
             node: 3,
             default: Def::None,
@@ -2671,6 +2958,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "attachAction",
+            key: ",\"attachAction\":",
             snake: "attach_action",
             node: 131,
             default: Def::None,
@@ -2683,6 +2971,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "productId",
+            key: ",\"productId\":",
             snake: "product_id",
             node: 0,
             default: Def::None,
@@ -2691,6 +2980,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "additionalProductIds",
+            key: ",\"additionalProductIds\":",
             snake: "additional_product_ids",
             node: 133,
             default: Def::None,
@@ -2702,6 +2992,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 0,
             default: Def::None,
@@ -2710,6 +3001,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "quantity",
+            key: ",\"quantity\":",
             snake: "quantity",
             node: 4,
             default: Def::None,
@@ -2722,6 +3014,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "productId",
+            key: ",\"productId\":",
             snake: "product_id",
             node: 0,
             default: Def::None,
@@ -2730,6 +3023,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "featureQuantities",
+            key: ",\"featureQuantities\":",
             snake: "feature_quantities",
             node: 136,
             default: Def::None,
@@ -2741,6 +3035,7 @@ pub(super) static NODES: [Node; 331] = [
     /* 139 */
     Node::Object(&[Field {
         camel: "products",
+        key: ",\"products\":",
         snake: "products",
         node: 138,
         default: Def::None,
@@ -2751,6 +3046,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "stripe",
+            key: ",\"stripe\":",
             snake: "stripe",
             node: 134,
             default: Def::None,
@@ -2759,6 +3055,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "revenuecat",
+            key: ",\"revenuecat\":",
             snake: "revenuecat",
             node: 139,
             default: Def::None,
@@ -2770,6 +3067,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "id",
+            key: ",\"id\":",
             snake: "id",
             node: 0,
             default: Def::None,
@@ -2778,6 +3076,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "name",
+            key: ",\"name\":",
             snake: "name",
             node: 0,
             default: Def::None,
@@ -2786,6 +3085,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "description",
+            key: ",\"description\":",
             snake: "description",
             node: 0,
             default: Def::None,
@@ -2794,6 +3094,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "group",
+            key: ",\"group\":",
             snake: "group",
             node: 0,
             default: Def::None,
@@ -2802,6 +3103,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "version",
+            key: ",\"version\":",
             snake: "version",
             node: 4,
             default: Def::None,
@@ -2810,6 +3112,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "addOn",
+            key: ",\"addOn\":",
             snake: "add_on",
             node: 3,
             default: Def::None,
@@ -2818,6 +3121,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "autoEnable",
+            key: ",\"autoEnable\":",
             snake: "auto_enable",
             node: 3,
             default: Def::None,
@@ -2826,6 +3130,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "price",
+            key: ",\"price\":",
             snake: "price",
             node: 54,
             default: Def::None,
@@ -2834,6 +3139,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "items",
+            key: ",\"items\":",
             snake: "items",
             node: 97,
             default: Def::None,
@@ -2842,6 +3148,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "freeTrial",
+            key: ",\"freeTrial\":",
             snake: "free_trial",
             node: 100,
             default: Def::None,
@@ -2850,6 +3157,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "createdAt",
+            key: ",\"createdAt\":",
             snake: "created_at",
             node: 4,
             default: Def::None,
@@ -2858,6 +3166,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "env",
+            key: ",\"env\":",
             snake: "env",
             node: 30,
             default: Def::None,
@@ -2866,6 +3175,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "archived",
+            key: ",\"archived\":",
             snake: "archived",
             node: 3,
             default: Def::None,
@@ -2874,6 +3184,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "baseVariantId",
+            key: ",\"baseVariantId\":",
             snake: "base_variant_id",
             node: 0,
             default: Def::None,
@@ -2882,6 +3193,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "variantDetails",
+            key: ",\"variantDetails\":",
             snake: "variant_details",
             node: 125,
             default: Def::None,
@@ -2890,6 +3202,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "config",
+            key: ",\"config\":",
             snake: "config",
             node: 126,
             default: Def::None,
@@ -2898,6 +3211,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingControls",
+            key: ",\"billingControls\":",
             snake: "billing_controls",
             node: 129,
             default: Def::None,
@@ -2906,6 +3220,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "metadata",
+            key: ",\"metadata\":",
             snake: "metadata",
             node: 2,
             default: Def::None,
@@ -2914,6 +3229,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "customerEligibility",
+            key: ",\"customerEligibility\":",
             snake: "customer_eligibility",
             node: 132,
             default: Def::None,
@@ -2922,6 +3238,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "active",
+            key: ",\"active\":",
             snake: "active",
             node: 3,
             default: Def::None,
@@ -2930,6 +3247,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "versionSlug",
+            key: ",\"versionSlug\":",
             snake: "version_slug",
             node: 0,
             default: Def::None,
@@ -2938,6 +3256,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "processors",
+            key: ",\"processors\":",
             snake: "processors",
             node: 140,
             default: Def::None,
@@ -2950,6 +3269,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "id",
+            key: ",\"id\":",
             snake: "id",
             node: 0,
             default: Def::None,
@@ -2958,6 +3278,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "plan",
+            key: ",\"plan\":",
             snake: "plan",
             node: 141,
             default: Def::None,
@@ -2966,6 +3287,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "planId",
+            key: ",\"planId\":",
             snake: "plan_id",
             node: 0,
             default: Def::None,
@@ -2974,6 +3296,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "autoEnable",
+            key: ",\"autoEnable\":",
             snake: "auto_enable",
             node: 3,
             default: Def::None,
@@ -2982,6 +3305,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "addOn",
+            key: ",\"addOn\":",
             snake: "add_on",
             node: 3,
             default: Def::None,
@@ -2990,6 +3314,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "status",
+            key: ",\"status\":",
             snake: "status",
             node: 130,
             default: Def::None,
@@ -2998,6 +3323,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "pastDue",
+            key: ",\"pastDue\":",
             snake: "past_due",
             node: 3,
             default: Def::None,
@@ -3006,6 +3332,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "canceledAt",
+            key: ",\"canceledAt\":",
             snake: "canceled_at",
             node: 4,
             default: Def::None,
@@ -3014,6 +3341,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "expiresAt",
+            key: ",\"expiresAt\":",
             snake: "expires_at",
             node: 4,
             default: Def::None,
@@ -3022,6 +3350,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "trialEndsAt",
+            key: ",\"trialEndsAt\":",
             snake: "trial_ends_at",
             node: 4,
             default: Def::None,
@@ -3030,6 +3359,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "startedAt",
+            key: ",\"startedAt\":",
             snake: "started_at",
             node: 4,
             default: Def::None,
@@ -3038,6 +3368,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "currentPeriodStart",
+            key: ",\"currentPeriodStart\":",
             snake: "current_period_start",
             node: 4,
             default: Def::None,
@@ -3046,6 +3377,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "currentPeriodEnd",
+            key: ",\"currentPeriodEnd\":",
             snake: "current_period_end",
             node: 4,
             default: Def::None,
@@ -3054,6 +3386,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "quantity",
+            key: ",\"quantity\":",
             snake: "quantity",
             node: 4,
             default: Def::None,
@@ -3062,6 +3395,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "scope",
+            key: ",\"scope\":",
             snake: "scope",
             node: 142,
             default: Def::None,
@@ -3074,6 +3408,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "plan",
+            key: ",\"plan\":",
             snake: "plan",
             node: 141,
             default: Def::None,
@@ -3082,6 +3417,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "planId",
+            key: ",\"planId\":",
             snake: "plan_id",
             node: 0,
             default: Def::None,
@@ -3090,6 +3426,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "expiresAt",
+            key: ",\"expiresAt\":",
             snake: "expires_at",
             node: 4,
             default: Def::None,
@@ -3098,6 +3435,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "startedAt",
+            key: ",\"startedAt\":",
             snake: "started_at",
             node: 4,
             default: Def::None,
@@ -3106,6 +3444,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "quantity",
+            key: ",\"quantity\":",
             snake: "quantity",
             node: 4,
             default: Def::None,
@@ -3114,6 +3453,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "scope",
+            key: ",\"scope\":",
             snake: "scope",
             node: 142,
             default: Def::None,
@@ -3126,6 +3466,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "licensePlanId",
+            key: ",\"licensePlanId\":",
             snake: "license_plan_id",
             node: 0,
             default: Def::None,
@@ -3134,6 +3475,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "parentPlanId",
+            key: ",\"parentPlanId\":",
             snake: "parent_plan_id",
             node: 0,
             default: Def::None,
@@ -3142,6 +3484,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "licensePlanName",
+            key: ",\"licensePlanName\":",
             snake: "license_plan_name",
             node: 0,
             default: Def::None,
@@ -3150,6 +3493,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "granted",
+            key: ",\"granted\":",
             snake: "granted",
             node: 4,
             default: Def::None,
@@ -3158,6 +3502,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "usage",
+            key: ",\"usage\":",
             snake: "usage",
             node: 4,
             default: Def::None,
@@ -3166,6 +3511,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "remaining",
+            key: ",\"remaining\":",
             snake: "remaining",
             node: 4,
             default: Def::None,
@@ -3174,6 +3520,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "paidQuantity",
+            key: ",\"paidQuantity\":",
             snake: "paid_quantity",
             node: 4,
             default: Def::None,
@@ -3188,6 +3535,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "meteredFeatureId",
+            key: ",\"meteredFeatureId\":",
             snake: "metered_feature_id",
             node: 150,
             default: Def::None,
@@ -3196,6 +3544,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "creditCost",
+            key: ",\"creditCost\":",
             snake: "credit_cost",
             node: 4,
             default: Def::None,
@@ -3204,6 +3553,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingUnits",
+            key: ",\"billingUnits\":",
             snake: "billing_units",
             node: 4,
             default: Def::None,
@@ -3212,6 +3562,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "dimensions",
+            key: ",\"dimensions\":",
             snake: "dimensions",
             node: 82,
             default: Def::None,
@@ -3220,6 +3571,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "multipliers",
+            key: ",\"multipliers\":",
             snake: "multipliers",
             node: 84,
             default: Def::None,
@@ -3233,6 +3585,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "markup",
+            key: ",\"markup\":",
             snake: "markup",
             node: 4,
             default: Def::None,
@@ -3241,6 +3594,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "inputCost",
+            key: ",\"inputCost\":",
             snake: "input_cost",
             node: 4,
             default: Def::None,
@@ -3249,6 +3603,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "outputCost",
+            key: ",\"outputCost\":",
             snake: "output_cost",
             node: 4,
             default: Def::None,
@@ -3261,6 +3616,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "singular",
+            key: ",\"singular\":",
             snake: "singular",
             node: 0,
             default: Def::None,
@@ -3269,6 +3625,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "plural",
+            key: ",\"plural\":",
             snake: "plural",
             node: 0,
             default: Def::None,
@@ -3280,6 +3637,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "meterId",
+            key: ",\"meterId\":",
             snake: "meter_id",
             node: 0,
             default: Def::None,
@@ -3288,6 +3646,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "productId",
+            key: ",\"productId\":",
             snake: "product_id",
             node: 0,
             default: Def::None,
@@ -3298,6 +3657,7 @@ pub(super) static NODES: [Node; 331] = [
     /* 158 */
     Node::Object(&[Field {
         camel: "stripe",
+        key: ",\"stripe\":",
         snake: "stripe",
         node: 157,
         default: Def::None,
@@ -3308,6 +3668,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "id",
+            key: ",\"id\":",
             snake: "id",
             node: 0,
             default: Def::None,
@@ -3316,6 +3677,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "name",
+            key: ",\"name\":",
             snake: "name",
             node: 0,
             default: Def::None,
@@ -3324,6 +3686,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "type",
+            key: ",\"type\":",
             snake: "type",
             node: 149,
             default: Def::None,
@@ -3332,6 +3695,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "consumable",
+            key: ",\"consumable\":",
             snake: "consumable",
             node: 3,
             default: Def::None,
@@ -3340,6 +3704,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "eventNames",
+            key: ",\"eventNames\":",
             snake: "event_names",
             node: 133,
             default: Def::None,
@@ -3348,6 +3713,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "creditSchema",
+            key: ",\"creditSchema\":",
             snake: "credit_schema",
             node: 153,
             default: Def::None,
@@ -3356,6 +3722,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "modelMarkups",
+            key: ",\"modelMarkups\":",
             snake: "model_markups",
             node: 155,
             default: Def::None,
@@ -3364,6 +3731,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "defaultMarkup",
+            key: ",\"defaultMarkup\":",
             snake: "default_markup",
             node: 4,
             default: Def::None,
@@ -3372,6 +3740,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "providerMarkups",
+            key: ",\"providerMarkups\":",
             snake: "provider_markups",
             node: 92,
             default: Def::None,
@@ -3380,6 +3749,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "display",
+            key: ",\"display\":",
             snake: "display",
             node: 156,
             default: Def::None,
@@ -3388,6 +3758,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "archived",
+            key: ",\"archived\":",
             snake: "archived",
             node: 3,
             default: Def::None,
@@ -3396,6 +3767,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "processors",
+            key: ",\"processors\":",
             snake: "processors",
             node: 158,
             default: Def::None,
@@ -3408,6 +3780,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "interval",
+            key: ",\"interval\":",
             snake: "interval",
             node: 160,
             default: Def::None,
@@ -3416,6 +3789,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "intervalCount",
+            key: ",\"intervalCount\":",
             snake: "interval_count",
             node: 4,
             default: Def::None,
@@ -3424,6 +3798,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "resetsAt",
+            key: ",\"resetsAt\":",
             snake: "resets_at",
             node: 4,
             default: Def::None,
@@ -3435,6 +3810,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "to",
+            key: ",\"to\":",
             snake: "to",
             node: 62,
             default: Def::None,
@@ -3443,6 +3819,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "amount",
+            key: ",\"amount\":",
             snake: "amount",
             node: 4,
             default: Def::None,
@@ -3451,6 +3828,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "flatAmount",
+            key: ",\"flatAmount\":",
             snake: "flat_amount",
             node: 4,
             default: Def::None,
@@ -3463,6 +3841,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "amount",
+            key: ",\"amount\":",
             snake: "amount",
             node: 4,
             default: Def::None,
@@ -3471,6 +3850,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "tiers",
+            key: ",\"tiers\":",
             snake: "tiers",
             node: 163,
             default: Def::None,
@@ -3479,6 +3859,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "tierBehavior",
+            key: ",\"tierBehavior\":",
             snake: "tier_behavior",
             node: 67,
             default: Def::None,
@@ -3487,6 +3868,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingUnits",
+            key: ",\"billingUnits\":",
             snake: "billing_units",
             node: 4,
             default: Def::None,
@@ -3495,6 +3877,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingMethod",
+            key: ",\"billingMethod\":",
             snake: "billing_method",
             node: 68,
             default: Def::None,
@@ -3503,6 +3886,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "maxPurchase",
+            key: ",\"maxPurchase\":",
             snake: "max_purchase",
             node: 4,
             default: Def::None,
@@ -3514,6 +3898,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "id",
+            key: ",\"id\":",
             snake: "id",
             node: 0,
             default: Def::Str(""),
@@ -3522,6 +3907,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "planId",
+            key: ",\"planId\":",
             snake: "plan_id",
             node: 0,
             default: Def::None,
@@ -3530,6 +3916,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "includedGrant",
+            key: ",\"includedGrant\":",
             snake: "included_grant",
             node: 4,
             default: Def::None,
@@ -3538,6 +3925,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "prepaidGrant",
+            key: ",\"prepaidGrant\":",
             snake: "prepaid_grant",
             node: 4,
             default: Def::None,
@@ -3546,6 +3934,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "remaining",
+            key: ",\"remaining\":",
             snake: "remaining",
             node: 4,
             default: Def::None,
@@ -3554,6 +3943,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "usage",
+            key: ",\"usage\":",
             snake: "usage",
             node: 4,
             default: Def::None,
@@ -3562,6 +3952,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "unlimited",
+            key: ",\"unlimited\":",
             snake: "unlimited",
             node: 3,
             default: Def::None,
@@ -3570,6 +3961,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "reset",
+            key: ",\"reset\":",
             snake: "reset",
             node: 161,
             default: Def::None,
@@ -3578,6 +3970,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "price",
+            key: ",\"price\":",
             snake: "price",
             node: 164,
             default: Def::None,
@@ -3586,6 +3979,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "expiresAt",
+            key: ",\"expiresAt\":",
             snake: "expires_at",
             node: 4,
             default: Def::None,
@@ -3598,6 +3992,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "granted",
+            key: ",\"granted\":",
             snake: "granted",
             node: 4,
             default: Def::None,
@@ -3606,6 +4001,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "balance",
+            key: ",\"balance\":",
             snake: "balance",
             node: 4,
             default: Def::None,
@@ -3614,6 +4010,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "expiresAt",
+            key: ",\"expiresAt\":",
             snake: "expires_at",
             node: 4,
             default: Def::None,
@@ -3626,6 +4023,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 0,
             default: Def::None,
@@ -3634,6 +4032,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "feature",
+            key: ",\"feature\":",
             snake: "feature",
             node: 159,
             default: Def::None,
@@ -3642,6 +4041,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "granted",
+            key: ",\"granted\":",
             snake: "granted",
             node: 4,
             default: Def::None,
@@ -3650,6 +4050,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "remaining",
+            key: ",\"remaining\":",
             snake: "remaining",
             node: 4,
             default: Def::None,
@@ -3658,6 +4059,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "usage",
+            key: ",\"usage\":",
             snake: "usage",
             node: 4,
             default: Def::None,
@@ -3666,6 +4068,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "unlimited",
+            key: ",\"unlimited\":",
             snake: "unlimited",
             node: 3,
             default: Def::None,
@@ -3674,6 +4077,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "overageAllowed",
+            key: ",\"overageAllowed\":",
             snake: "overage_allowed",
             node: 3,
             default: Def::None,
@@ -3682,6 +4086,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "maxPurchase",
+            key: ",\"maxPurchase\":",
             snake: "max_purchase",
             node: 4,
             default: Def::None,
@@ -3690,6 +4095,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "nextResetAt",
+            key: ",\"nextResetAt\":",
             snake: "next_reset_at",
             node: 4,
             default: Def::None,
@@ -3698,6 +4104,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "breakdown",
+            key: ",\"breakdown\":",
             snake: "breakdown",
             node: 166,
             default: Def::None,
@@ -3706,6 +4113,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "rollovers",
+            key: ",\"rollovers\":",
             snake: "rollovers",
             node: 168,
             default: Def::None,
@@ -3718,6 +4126,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "id",
+            key: ",\"id\":",
             snake: "id",
             node: 0,
             default: Def::None,
@@ -3726,6 +4135,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "planId",
+            key: ",\"planId\":",
             snake: "plan_id",
             node: 0,
             default: Def::None,
@@ -3734,6 +4144,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "expiresAt",
+            key: ",\"expiresAt\":",
             snake: "expires_at",
             node: 4,
             default: Def::None,
@@ -3742,6 +4153,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 0,
             default: Def::None,
@@ -3750,6 +4162,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "feature",
+            key: ",\"feature\":",
             snake: "feature",
             node: 159,
             default: Def::None,
@@ -3761,6 +4174,7 @@ pub(super) static NODES: [Node; 331] = [
     /* 173 */
     Node::Object(&[Field {
         camel: "id",
+        key: ",\"id\":",
         snake: "id",
         node: 0,
         default: Def::None,
@@ -3771,6 +4185,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "installationId",
+            key: ",\"installationId\":",
             snake: "installation_id",
             node: 0,
             default: Def::None,
@@ -3779,6 +4194,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "accountId",
+            key: ",\"accountId\":",
             snake: "account_id",
             node: 0,
             default: Def::None,
@@ -3789,6 +4205,7 @@ pub(super) static NODES: [Node; 331] = [
     /* 175 */
     Node::Object(&[Field {
         camel: "id",
+        key: ",\"id\":",
         snake: "id",
         node: 0,
         default: Def::None,
@@ -3799,6 +4216,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "stripe",
+            key: ",\"stripe\":",
             snake: "stripe",
             node: 173,
             default: Def::None,
@@ -3807,6 +4225,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "vercel",
+            key: ",\"vercel\":",
             snake: "vercel",
             node: 174,
             default: Def::None,
@@ -3815,6 +4234,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "revenuecat",
+            key: ",\"revenuecat\":",
             snake: "revenuecat",
             node: 175,
             default: Def::None,
@@ -3827,6 +4247,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "planIds",
+            key: ",\"planIds\":",
             snake: "plan_ids",
             node: 133,
             default: Def::None,
@@ -3835,6 +4256,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "stripeId",
+            key: ",\"stripeId\":",
             snake: "stripe_id",
             node: 0,
             default: Def::None,
@@ -3843,6 +4265,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "processorType",
+            key: ",\"processorType\":",
             snake: "processor_type",
             node: 177,
             default: Def::Str("stripe"),
@@ -3851,6 +4274,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "status",
+            key: ",\"status\":",
             snake: "status",
             node: 0,
             default: Def::None,
@@ -3859,6 +4283,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "total",
+            key: ",\"total\":",
             snake: "total",
             node: 4,
             default: Def::None,
@@ -3867,6 +4292,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "currency",
+            key: ",\"currency\":",
             snake: "currency",
             node: 0,
             default: Def::None,
@@ -3875,6 +4301,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "createdAt",
+            key: ",\"createdAt\":",
             snake: "created_at",
             node: 4,
             default: Def::None,
@@ -3883,6 +4310,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "hostedInvoiceUrl",
+            key: ",\"hostedInvoiceUrl\":",
             snake: "hosted_invoice_url",
             node: 0,
             default: Def::None,
@@ -3895,6 +4323,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "amountOff",
+            key: ",\"amountOff\":",
             snake: "amount_off",
             node: 4,
             default: Def::None,
@@ -3903,6 +4332,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "percentOff",
+            key: ",\"percentOff\":",
             snake: "percent_off",
             node: 4,
             default: Def::None,
@@ -3911,6 +4341,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "rewardId",
+            key: ",\"rewardId\":",
             snake: "reward_id",
             node: 0,
             default: Def::None,
@@ -3919,6 +4350,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "rewardName",
+            key: ",\"rewardName\":",
             snake: "reward_name",
             node: 0,
             default: Def::None,
@@ -3931,6 +4363,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "start",
+            key: ",\"start\":",
             snake: "start",
             node: 4,
             default: Def::None,
@@ -3939,6 +4372,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "end",
+            key: ",\"end\":",
             snake: "end",
             node: 4,
             default: Def::None,
@@ -3950,6 +4384,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "displayName",
+            key: ",\"displayName\":",
             snake: "display_name",
             node: 0,
             default: Def::None,
@@ -3958,6 +4393,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "description",
+            key: ",\"description\":",
             snake: "description",
             node: 0,
             default: Def::None,
@@ -3966,6 +4402,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "subtotal",
+            key: ",\"subtotal\":",
             snake: "subtotal",
             node: 4,
             default: Def::None,
@@ -3974,6 +4411,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "total",
+            key: ",\"total\":",
             snake: "total",
             node: 4,
             default: Def::None,
@@ -3982,6 +4420,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "discounts",
+            key: ",\"discounts\":",
             snake: "discounts",
             node: 181,
             default: Def::None,
@@ -3990,6 +4429,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "planId",
+            key: ",\"planId\":",
             snake: "plan_id",
             node: 0,
             default: Def::None,
@@ -3998,6 +4438,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 0,
             default: Def::None,
@@ -4006,6 +4447,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "period",
+            key: ",\"period\":",
             snake: "period",
             node: 182,
             default: Def::None,
@@ -4014,6 +4456,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "quantity",
+            key: ",\"quantity\":",
             snake: "quantity",
             node: 4,
             default: Def::None,
@@ -4026,6 +4469,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "planIds",
+            key: ",\"planIds\":",
             snake: "plan_ids",
             node: 133,
             default: Def::None,
@@ -4034,6 +4478,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "invoiceAt",
+            key: ",\"invoiceAt\":",
             snake: "invoice_at",
             node: 4,
             default: Def::None,
@@ -4042,6 +4487,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "currency",
+            key: ",\"currency\":",
             snake: "currency",
             node: 0,
             default: Def::None,
@@ -4050,6 +4496,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "subtotal",
+            key: ",\"subtotal\":",
             snake: "subtotal",
             node: 4,
             default: Def::None,
@@ -4058,6 +4505,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "total",
+            key: ",\"total\":",
             snake: "total",
             node: 4,
             default: Def::None,
@@ -4066,6 +4514,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "lineItems",
+            key: ",\"lineItems\":",
             snake: "line_items",
             node: 184,
             default: Def::None,
@@ -4078,6 +4527,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "id",
+            key: ",\"id\":",
             snake: "id",
             node: 0,
             default: Def::None,
@@ -4086,6 +4536,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "name",
+            key: ",\"name\":",
             snake: "name",
             node: 0,
             default: Def::None,
@@ -4094,6 +4545,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "customerId",
+            key: ",\"customerId\":",
             snake: "customer_id",
             node: 0,
             default: Def::None,
@@ -4102,6 +4554,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 0,
             default: Def::None,
@@ -4110,6 +4563,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "createdAt",
+            key: ",\"createdAt\":",
             snake: "created_at",
             node: 4,
             default: Def::None,
@@ -4118,6 +4572,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "env",
+            key: ",\"env\":",
             snake: "env",
             node: 30,
             default: Def::None,
@@ -4130,6 +4585,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "planId",
+            key: ",\"planId\":",
             snake: "plan_id",
             node: 0,
             default: Def::None,
@@ -4138,6 +4594,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "customerId",
+            key: ",\"customerId\":",
             snake: "customer_id",
             node: 0,
             default: Def::None,
@@ -4146,6 +4603,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "fingerprint",
+            key: ",\"fingerprint\":",
             snake: "fingerprint",
             node: 0,
             default: Def::None,
@@ -4167,6 +4625,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "id",
+            key: ",\"id\":",
             snake: "id",
             node: 0,
             default: Def::None,
@@ -4175,6 +4634,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "name",
+            key: ",\"name\":",
             snake: "name",
             node: 0,
             default: Def::None,
@@ -4183,6 +4643,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "type",
+            key: ",\"type\":",
             snake: "type",
             node: 191,
             default: Def::None,
@@ -4191,6 +4652,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "discountValue",
+            key: ",\"discountValue\":",
             snake: "discount_value",
             node: 4,
             default: Def::None,
@@ -4199,6 +4661,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "durationType",
+            key: ",\"durationType\":",
             snake: "duration_type",
             node: 192,
             default: Def::None,
@@ -4207,6 +4670,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "durationValue",
+            key: ",\"durationValue\":",
             snake: "duration_value",
             node: 4,
             default: Def::None,
@@ -4215,6 +4679,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "currency",
+            key: ",\"currency\":",
             snake: "currency",
             node: 0,
             default: Def::None,
@@ -4223,6 +4688,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "start",
+            key: ",\"start\":",
             snake: "start",
             node: 4,
             default: Def::None,
@@ -4231,6 +4697,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "end",
+            key: ",\"end\":",
             snake: "end",
             node: 4,
             default: Def::None,
@@ -4239,6 +4706,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "subscriptionId",
+            key: ",\"subscriptionId\":",
             snake: "subscription_id",
             node: 0,
             default: Def::None,
@@ -4247,6 +4715,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "totalDiscountAmount",
+            key: ",\"totalDiscountAmount\":",
             snake: "total_discount_amount",
             node: 4,
             default: Def::None,
@@ -4258,6 +4727,7 @@ pub(super) static NODES: [Node; 331] = [
     /* 195 */
     Node::Object(&[Field {
         camel: "discounts",
+        key: ",\"discounts\":",
         snake: "discounts",
         node: 194,
         default: Def::None,
@@ -4268,6 +4738,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "id",
+            key: ",\"id\":",
             snake: "id",
             node: 0,
             default: Def::None,
@@ -4276,6 +4747,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "name",
+            key: ",\"name\":",
             snake: "name",
             node: 0,
             default: Def::None,
@@ -4284,6 +4756,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "email",
+            key: ",\"email\":",
             snake: "email",
             node: 0,
             default: Def::None,
@@ -4295,6 +4768,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "programId",
+            key: ",\"programId\":",
             snake: "program_id",
             node: 0,
             default: Def::None,
@@ -4303,6 +4777,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "customer",
+            key: ",\"customer\":",
             snake: "customer",
             node: 196,
             default: Def::None,
@@ -4311,6 +4786,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "rewardApplied",
+            key: ",\"rewardApplied\":",
             snake: "reward_applied",
             node: 3,
             default: Def::None,
@@ -4319,6 +4795,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "createdAt",
+            key: ",\"createdAt\":",
             snake: "created_at",
             node: 4,
             default: Def::None,
@@ -4331,6 +4808,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "id",
+            key: ",\"id\":",
             snake: "id",
             node: 0,
             default: Def::None,
@@ -4339,6 +4817,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "name",
+            key: ",\"name\":",
             snake: "name",
             node: 0,
             default: Def::None,
@@ -4347,6 +4826,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "email",
+            key: ",\"email\":",
             snake: "email",
             node: 0,
             default: Def::None,
@@ -4355,6 +4835,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "createdAt",
+            key: ",\"createdAt\":",
             snake: "created_at",
             node: 4,
             default: Def::None,
@@ -4363,6 +4844,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "fingerprint",
+            key: ",\"fingerprint\":",
             snake: "fingerprint",
             node: 0,
             default: Def::None,
@@ -4371,6 +4853,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "stripeId",
+            key: ",\"stripeId\":",
             snake: "stripe_id",
             node: 0,
             default: Def::None,
@@ -4379,6 +4862,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "env",
+            key: ",\"env\":",
             snake: "env",
             node: 30,
             default: Def::None,
@@ -4387,6 +4871,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "metadata",
+            key: ",\"metadata\":",
             snake: "metadata",
             node: 2,
             default: Def::None,
@@ -4395,6 +4880,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "sendEmailReceipts",
+            key: ",\"sendEmailReceipts\":",
             snake: "send_email_receipts",
             node: 3,
             default: Def::None,
@@ -4403,6 +4889,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingControls",
+            key: ",\"billingControls\":",
             snake: "billing_controls",
             node: 47,
             default: Def::None,
@@ -4411,6 +4898,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "subscriptions",
+            key: ",\"subscriptions\":",
             snake: "subscriptions",
             node: 144,
             default: Def::None,
@@ -4419,6 +4907,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "purchases",
+            key: ",\"purchases\":",
             snake: "purchases",
             node: 146,
             default: Def::None,
@@ -4427,6 +4916,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "licenses",
+            key: ",\"licenses\":",
             snake: "licenses",
             node: 148,
             default: Def::None,
@@ -4435,6 +4925,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "balances",
+            key: ",\"balances\":",
             snake: "balances",
             node: 170,
             default: Def::None,
@@ -4443,6 +4934,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "flags",
+            key: ",\"flags\":",
             snake: "flags",
             node: 172,
             default: Def::None,
@@ -4451,6 +4943,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "config",
+            key: ",\"config\":",
             snake: "config",
             node: 26,
             default: Def::None,
@@ -4459,6 +4952,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "processors",
+            key: ",\"processors\":",
             snake: "processors",
             node: 176,
             default: Def::None,
@@ -4467,6 +4961,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "invoices",
+            key: ",\"invoices\":",
             snake: "invoices",
             node: 179,
             default: Def::None,
@@ -4475,6 +4970,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "invoicePreviews",
+            key: ",\"invoicePreviews\":",
             snake: "invoice_previews",
             node: 186,
             default: Def::None,
@@ -4483,6 +4979,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "entities",
+            key: ",\"entities\":",
             snake: "entities",
             node: 188,
             default: Def::None,
@@ -4491,6 +4988,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "trialsUsed",
+            key: ",\"trialsUsed\":",
             snake: "trials_used",
             node: 190,
             default: Def::None,
@@ -4499,6 +4997,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "rewards",
+            key: ",\"rewards\":",
             snake: "rewards",
             node: 195,
             default: Def::None,
@@ -4507,6 +5006,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "referrals",
+            key: ",\"referrals\":",
             snake: "referrals",
             node: 198,
             default: Def::None,
@@ -4515,6 +5015,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "paymentMethod",
+            key: ",\"paymentMethod\":",
             snake: "payment_method",
             node: 1,
             default: Def::None,
@@ -4526,6 +5027,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "customerId",
+            key: ",\"customerId\":",
             snake: "customer_id",
             node: 0,
             default: Def::None,
@@ -4534,6 +5036,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "entityId",
+            key: ",\"entityId\":",
             snake: "entity_id",
             node: 0,
             default: Def::None,
@@ -4545,6 +5048,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "spendLimits",
+            key: ",\"spendLimits\":",
             snake: "spend_limits",
             node: 38,
             default: Def::None,
@@ -4553,6 +5057,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "usageLimits",
+            key: ",\"usageLimits\":",
             snake: "usage_limits",
             node: 42,
             default: Def::None,
@@ -4561,6 +5066,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "usageAlerts",
+            key: ",\"usageAlerts\":",
             snake: "usage_alerts",
             node: 44,
             default: Def::None,
@@ -4569,6 +5075,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "overageAllowed",
+            key: ",\"overageAllowed\":",
             snake: "overage_allowed",
             node: 46,
             default: Def::None,
@@ -4580,6 +5087,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "id",
+            key: ",\"id\":",
             snake: "id",
             node: 0,
             default: Def::None,
@@ -4588,6 +5096,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "name",
+            key: ",\"name\":",
             snake: "name",
             node: 0,
             default: Def::None,
@@ -4596,6 +5105,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "customerId",
+            key: ",\"customerId\":",
             snake: "customer_id",
             node: 0,
             default: Def::None,
@@ -4604,6 +5114,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 0,
             default: Def::None,
@@ -4612,6 +5123,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "createdAt",
+            key: ",\"createdAt\":",
             snake: "created_at",
             node: 4,
             default: Def::None,
@@ -4620,6 +5132,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "env",
+            key: ",\"env\":",
             snake: "env",
             node: 30,
             default: Def::None,
@@ -4628,6 +5141,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "subscriptions",
+            key: ",\"subscriptions\":",
             snake: "subscriptions",
             node: 144,
             default: Def::None,
@@ -4636,6 +5150,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "purchases",
+            key: ",\"purchases\":",
             snake: "purchases",
             node: 146,
             default: Def::None,
@@ -4644,6 +5159,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "balances",
+            key: ",\"balances\":",
             snake: "balances",
             node: 170,
             default: Def::None,
@@ -4652,6 +5168,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "flags",
+            key: ",\"flags\":",
             snake: "flags",
             node: 172,
             default: Def::None,
@@ -4660,6 +5177,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingControls",
+            key: ",\"billingControls\":",
             snake: "billing_controls",
             node: 201,
             default: Def::None,
@@ -4668,6 +5186,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "invoices",
+            key: ",\"invoices\":",
             snake: "invoices",
             node: 179,
             default: Def::None,
@@ -4679,6 +5198,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 0,
             default: Def::None,
@@ -4687,6 +5207,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "quantity",
+            key: ",\"quantity\":",
             snake: "quantity",
             node: 4,
             default: Def::None,
@@ -4695,6 +5216,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "adjustable",
+            key: ",\"adjustable\":",
             snake: "adjustable",
             node: 3,
             default: Def::None,
@@ -4707,6 +5229,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "to",
+            key: ",\"to\":",
             snake: "to",
             node: 62,
             default: Def::None,
@@ -4715,6 +5238,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "amount",
+            key: ",\"amount\":",
             snake: "amount",
             node: 4,
             default: Def::None,
@@ -4723,6 +5247,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "flatAmount",
+            key: ",\"flatAmount\":",
             snake: "flat_amount",
             node: 4,
             default: Def::None,
@@ -4731,6 +5256,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "additionalCurrencies",
+            key: ",\"additionalCurrencies\":",
             snake: "additional_currencies",
             node: 64,
             default: Def::None,
@@ -4743,6 +5269,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "amount",
+            key: ",\"amount\":",
             snake: "amount",
             node: 4,
             default: Def::None,
@@ -4751,6 +5278,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "additionalCurrencies",
+            key: ",\"additionalCurrencies\":",
             snake: "additional_currencies",
             node: 49,
             default: Def::None,
@@ -4759,6 +5287,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "tiers",
+            key: ",\"tiers\":",
             snake: "tiers",
             node: 206,
             default: Def::None,
@@ -4767,6 +5296,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "tierBehavior",
+            key: ",\"tierBehavior\":",
             snake: "tier_behavior",
             node: 67,
             default: Def::None,
@@ -4775,6 +5305,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "interval",
+            key: ",\"interval\":",
             snake: "interval",
             node: 50,
             default: Def::None,
@@ -4783,6 +5314,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "intervalCount",
+            key: ",\"intervalCount\":",
             snake: "interval_count",
             node: 4,
             default: Def::Int(1),
@@ -4791,6 +5323,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingUnits",
+            key: ",\"billingUnits\":",
             snake: "billing_units",
             node: 4,
             default: Def::Int(1),
@@ -4799,6 +5332,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingMethod",
+            key: ",\"billingMethod\":",
             snake: "billing_method",
             node: 68,
             default: Def::None,
@@ -4807,6 +5341,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "maxPurchase",
+            key: ",\"maxPurchase\":",
             snake: "max_purchase",
             node: 4,
             default: Def::None,
@@ -4818,6 +5353,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "match",
+            key: ",\"match\":",
             snake: "match",
             node: 15,
             default: Def::None,
@@ -4826,6 +5362,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "priority",
+            key: ",\"priority\":",
             snake: "priority",
             node: 78,
             default: Def::None,
@@ -4834,6 +5371,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "tierBehavior",
+            key: ",\"tierBehavior\":",
             snake: "tier_behavior",
             node: 73,
             default: Def::None,
@@ -4842,6 +5380,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "tiers",
+            key: ",\"tiers\":",
             snake: "tiers",
             node: 77,
             default: Def::None,
@@ -4853,6 +5392,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "match",
+            key: ",\"match\":",
             snake: "match",
             node: 15,
             default: Def::None,
@@ -4861,6 +5401,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "priority",
+            key: ",\"priority\":",
             snake: "priority",
             node: 78,
             default: Def::None,
@@ -4869,6 +5410,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "creditCost",
+            key: ",\"creditCost\":",
             snake: "credit_cost",
             node: 4,
             default: Def::None,
@@ -4882,6 +5424,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "match",
+            key: ",\"match\":",
             snake: "match",
             node: 15,
             default: Def::None,
@@ -4890,6 +5433,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "factor",
+            key: ",\"factor\":",
             snake: "factor",
             node: 4,
             default: Def::None,
@@ -4898,6 +5442,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "add",
+            key: ",\"add\":",
             snake: "add",
             node: 4,
             default: Def::None,
@@ -4910,6 +5455,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "meteredFeatureId",
+            key: ",\"meteredFeatureId\":",
             snake: "metered_feature_id",
             node: 0,
             default: Def::None,
@@ -4918,6 +5464,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "tierBehavior",
+            key: ",\"tierBehavior\":",
             snake: "tier_behavior",
             node: 73,
             default: Def::None,
@@ -4926,6 +5473,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "tiers",
+            key: ",\"tiers\":",
             snake: "tiers",
             node: 77,
             default: Def::None,
@@ -4934,6 +5482,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingUnits",
+            key: ",\"billingUnits\":",
             snake: "billing_units",
             node: 4,
             default: Def::None,
@@ -4942,6 +5491,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "dimensions",
+            key: ",\"dimensions\":",
             snake: "dimensions",
             node: 211,
             default: Def::None,
@@ -4950,6 +5500,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "multipliers",
+            key: ",\"multipliers\":",
             snake: "multipliers",
             node: 213,
             default: Def::None,
@@ -4961,6 +5512,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "meteredFeatureId",
+            key: ",\"meteredFeatureId\":",
             snake: "metered_feature_id",
             node: 0,
             default: Def::None,
@@ -4969,6 +5521,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "creditCost",
+            key: ",\"creditCost\":",
             snake: "credit_cost",
             node: 4,
             default: Def::None,
@@ -4977,6 +5530,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingUnits",
+            key: ",\"billingUnits\":",
             snake: "billing_units",
             node: 4,
             default: Def::None,
@@ -4985,6 +5539,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "dimensions",
+            key: ",\"dimensions\":",
             snake: "dimensions",
             node: 211,
             default: Def::None,
@@ -4993,6 +5548,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "multipliers",
+            key: ",\"multipliers\":",
             snake: "multipliers",
             node: 213,
             default: Def::None,
@@ -5006,6 +5562,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "creditSchema",
+            key: ",\"creditSchema\":",
             snake: "credit_schema",
             node: 217,
             default: Def::None,
@@ -5014,6 +5571,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "markups",
+            key: ",\"markups\":",
             snake: "markups",
             node: 93,
             default: Def::None,
@@ -5025,6 +5583,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 0,
             default: Def::None,
@@ -5033,6 +5592,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "included",
+            key: ",\"included\":",
             snake: "included",
             node: 4,
             default: Def::None,
@@ -5041,6 +5601,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "unlimited",
+            key: ",\"unlimited\":",
             snake: "unlimited",
             node: 3,
             default: Def::None,
@@ -5049,6 +5610,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "pooled",
+            key: ",\"pooled\":",
             snake: "pooled",
             node: 3,
             default: Def::Bool(false),
@@ -5057,6 +5619,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "reset",
+            key: ",\"reset\":",
             snake: "reset",
             node: 102,
             default: Def::None,
@@ -5065,6 +5628,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "price",
+            key: ",\"price\":",
             snake: "price",
             node: 207,
             default: Def::None,
@@ -5073,6 +5637,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "proration",
+            key: ",\"proration\":",
             snake: "proration",
             node: 106,
             default: Def::None,
@@ -5081,6 +5646,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "rollover",
+            key: ",\"rollover\":",
             snake: "rollover",
             node: 107,
             default: Def::None,
@@ -5089,6 +5655,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "expiry",
+            key: ",\"expiry\":",
             snake: "expiry",
             node: 72,
             default: Def::None,
@@ -5097,6 +5664,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "featureOverride",
+            key: ",\"featureOverride\":",
             snake: "feature_override",
             node: 218,
             default: Def::None,
@@ -5105,6 +5673,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "thresholdBilling",
+            key: ",\"thresholdBilling\":",
             snake: "threshold_billing",
             node: 95,
             default: Def::None,
@@ -5117,6 +5686,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "price",
+            key: ",\"price\":",
             snake: "price",
             node: 101,
             default: Def::None,
@@ -5125,6 +5695,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "addItems",
+            key: ",\"addItems\":",
             snake: "add_items",
             node: 220,
             default: Def::None,
@@ -5133,6 +5704,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "removeItems",
+            key: ",\"removeItems\":",
             snake: "remove_items",
             node: 112,
             default: Def::None,
@@ -5144,6 +5716,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "licensePlanId",
+            key: ",\"licensePlanId\":",
             snake: "license_plan_id",
             node: 0,
             default: Def::None,
@@ -5152,6 +5725,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "included",
+            key: ",\"included\":",
             snake: "included",
             node: 78,
             default: Def::None,
@@ -5160,6 +5734,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "prepaidOnly",
+            key: ",\"prepaidOnly\":",
             snake: "prepaid_only",
             node: 3,
             default: Def::None,
@@ -5168,6 +5743,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "customize",
+            key: ",\"customize\":",
             snake: "customize",
             node: 221,
             default: Def::None,
@@ -5176,6 +5752,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "metadata",
+            key: ",\"metadata\":",
             snake: "metadata",
             node: 2,
             default: Def::None,
@@ -5184,6 +5761,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "versionSlug",
+            key: ",\"versionSlug\":",
             snake: "version_slug",
             node: 0,
             default: Def::None,
@@ -5196,6 +5774,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "price",
+            key: ",\"price\":",
             snake: "price",
             node: 101,
             default: Def::None,
@@ -5204,6 +5783,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "items",
+            key: ",\"items\":",
             snake: "items",
             node: 220,
             default: Def::None,
@@ -5212,6 +5792,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "addItems",
+            key: ",\"addItems\":",
             snake: "add_items",
             node: 220,
             default: Def::None,
@@ -5220,6 +5801,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "removeItems",
+            key: ",\"removeItems\":",
             snake: "remove_items",
             node: 112,
             default: Def::None,
@@ -5228,6 +5810,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "freeTrial",
+            key: ",\"freeTrial\":",
             snake: "free_trial",
             node: 113,
             default: Def::None,
@@ -5236,6 +5819,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingControls",
+            key: ",\"billingControls\":",
             snake: "billing_controls",
             node: 25,
             default: Def::None,
@@ -5244,6 +5828,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "upsertLicenses",
+            key: ",\"upsertLicenses\":",
             snake: "upsert_licenses",
             node: 223,
             default: Def::None,
@@ -5252,6 +5837,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "removeLicenses",
+            key: ",\"removeLicenses\":",
             snake: "remove_licenses",
             node: 120,
             default: Def::None,
@@ -5263,6 +5849,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "enabled",
+            key: ",\"enabled\":",
             snake: "enabled",
             node: 3,
             default: Def::None,
@@ -5271,6 +5858,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "enablePlanImmediately",
+            key: ",\"enablePlanImmediately\":",
             snake: "enable_plan_immediately",
             node: 3,
             default: Def::Bool(false),
@@ -5279,6 +5867,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "finalize",
+            key: ",\"finalize\":",
             snake: "finalize",
             node: 3,
             default: Def::Bool(true),
@@ -5287,6 +5876,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "invoiceTemplateId",
+            key: ",\"invoiceTemplateId\":",
             snake: "invoice_template_id",
             node: 0,
             default: Def::None,
@@ -5295,6 +5885,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "netTermsDays",
+            key: ",\"netTermsDays\":",
             snake: "net_terms_days",
             node: 78,
             default: Def::None,
@@ -5308,6 +5899,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "rewardId",
+            key: ",\"rewardId\":",
             snake: "reward_id",
             node: 0,
             default: Def::None,
@@ -5316,6 +5908,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "promotionCode",
+            key: ",\"promotionCode\":",
             snake: "promotion_code",
             node: 0,
             default: Def::None,
@@ -5330,6 +5923,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "amount",
+            key: ",\"amount\":",
             snake: "amount",
             node: 4,
             default: Def::None,
@@ -5338,6 +5932,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "description",
+            key: ",\"description\":",
             snake: "description",
             node: 0,
             default: Def::None,
@@ -5350,6 +5945,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "enabled",
+            key: ",\"enabled\":",
             snake: "enabled",
             node: 3,
             default: Def::None,
@@ -5358,6 +5954,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "featureIds",
+            key: ",\"featureIds\":",
             snake: "feature_ids",
             node: 133,
             default: Def::None,
@@ -5369,6 +5966,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "licensePlanId",
+            key: ",\"licensePlanId\":",
             snake: "license_plan_id",
             node: 0,
             default: Def::None,
@@ -5377,6 +5975,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "quantity",
+            key: ",\"quantity\":",
             snake: "quantity",
             node: 78,
             default: Def::None,
@@ -5389,6 +5988,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "customerId",
+            key: ",\"customerId\":",
             snake: "customer_id",
             node: 0,
             default: Def::None,
@@ -5397,6 +5997,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "entityId",
+            key: ",\"entityId\":",
             snake: "entity_id",
             node: 0,
             default: Def::None,
@@ -5405,6 +6006,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "planId",
+            key: ",\"planId\":",
             snake: "plan_id",
             node: 0,
             default: Def::None,
@@ -5413,6 +6015,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "featureQuantities",
+            key: ",\"featureQuantities\":",
             snake: "feature_quantities",
             node: 204,
             default: Def::None,
@@ -5421,6 +6024,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "version",
+            key: ",\"version\":",
             snake: "version",
             node: 4,
             default: Def::None,
@@ -5429,6 +6033,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "customize",
+            key: ",\"customize\":",
             snake: "customize",
             node: 224,
             default: Def::None,
@@ -5437,6 +6042,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "invoiceMode",
+            key: ",\"invoiceMode\":",
             snake: "invoice_mode",
             node: 225,
             default: Def::None,
@@ -5445,6 +6051,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "prorationBehavior",
+            key: ",\"prorationBehavior\":",
             snake: "proration_behavior",
             node: 226,
             default: Def::None,
@@ -5453,6 +6060,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "redirectMode",
+            key: ",\"redirectMode\":",
             snake: "redirect_mode",
             node: 227,
             default: Def::Str("if_required"),
@@ -5461,6 +6069,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "subscriptionId",
+            key: ",\"subscriptionId\":",
             snake: "subscription_id",
             node: 0,
             default: Def::None,
@@ -5469,6 +6078,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "discounts",
+            key: ",\"discounts\":",
             snake: "discounts",
             node: 229,
             default: Def::None,
@@ -5477,6 +6087,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "successUrl",
+            key: ",\"successUrl\":",
             snake: "success_url",
             node: 0,
             default: Def::None,
@@ -5485,6 +6096,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "newBillingSubscription",
+            key: ",\"newBillingSubscription\":",
             snake: "new_billing_subscription",
             node: 3,
             default: Def::None,
@@ -5493,6 +6105,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingCycleAnchor",
+            key: ",\"billingCycleAnchor\":",
             snake: "billing_cycle_anchor",
             node: 230,
             default: Def::None,
@@ -5501,6 +6114,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "planSchedule",
+            key: ",\"planSchedule\":",
             snake: "plan_schedule",
             node: 231,
             default: Def::None,
@@ -5509,6 +6123,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "startsAt",
+            key: ",\"startsAt\":",
             snake: "starts_at",
             node: 78,
             default: Def::None,
@@ -5517,6 +6132,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "endsAt",
+            key: ",\"endsAt\":",
             snake: "ends_at",
             node: 78,
             default: Def::None,
@@ -5525,6 +6141,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "checkoutSessionParams",
+            key: ",\"checkoutSessionParams\":",
             snake: "checkout_session_params",
             node: 2,
             default: Def::None,
@@ -5533,6 +6150,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "longLivedCheckout",
+            key: ",\"longLivedCheckout\":",
             snake: "long_lived_checkout",
             node: 3,
             default: Def::None,
@@ -5541,6 +6159,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "customLineItems",
+            key: ",\"customLineItems\":",
             snake: "custom_line_items",
             node: 233,
             default: Def::None,
@@ -5549,6 +6168,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "processorSubscriptionId",
+            key: ",\"processorSubscriptionId\":",
             snake: "processor_subscription_id",
             node: 0,
             default: Def::None,
@@ -5557,6 +6177,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "carryOverBalances",
+            key: ",\"carryOverBalances\":",
             snake: "carry_over_balances",
             node: 234,
             default: Def::None,
@@ -5565,6 +6186,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "carryOverUsages",
+            key: ",\"carryOverUsages\":",
             snake: "carry_over_usages",
             node: 234,
             default: Def::None,
@@ -5573,6 +6195,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "licenseQuantities",
+            key: ",\"licenseQuantities\":",
             snake: "license_quantities",
             node: 236,
             default: Def::None,
@@ -5581,6 +6204,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "metadata",
+            key: ",\"metadata\":",
             snake: "metadata",
             node: 39,
             default: Def::None,
@@ -5589,6 +6213,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "noBillingChanges",
+            key: ",\"noBillingChanges\":",
             snake: "no_billing_changes",
             node: 3,
             default: Def::None,
@@ -5597,6 +6222,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "enablePlanImmediately",
+            key: ",\"enablePlanImmediately\":",
             snake: "enable_plan_immediately",
             node: 3,
             default: Def::None,
@@ -5605,6 +6231,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "taxRateId",
+            key: ",\"taxRateId\":",
             snake: "tax_rate_id",
             node: 0,
             default: Def::None,
@@ -5613,6 +6240,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "currency",
+            key: ",\"currency\":",
             snake: "currency",
             node: 0,
             default: Def::None,
@@ -5621,6 +6249,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "removePlanIds",
+            key: ",\"removePlanIds\":",
             snake: "remove_plan_ids",
             node: 133,
             default: Def::None,
@@ -5629,6 +6258,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "freeTrial",
+            key: ",\"freeTrial\":",
             snake: "free_trial",
             node: 113,
             default: Def::None,
@@ -5640,6 +6270,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "status",
+            key: ",\"status\":",
             snake: "status",
             node: 0,
             default: Def::None,
@@ -5648,6 +6279,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "stripeId",
+            key: ",\"stripeId\":",
             snake: "stripe_id",
             node: 0,
             default: Def::None,
@@ -5656,6 +6288,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "total",
+            key: ",\"total\":",
             snake: "total",
             node: 4,
             default: Def::None,
@@ -5664,6 +6297,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "currency",
+            key: ",\"currency\":",
             snake: "currency",
             node: 0,
             default: Def::None,
@@ -5672,6 +6306,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "hostedInvoiceUrl",
+            key: ",\"hostedInvoiceUrl\":",
             snake: "hosted_invoice_url",
             node: 0,
             default: Def::None,
@@ -5690,6 +6325,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "code",
+            key: ",\"code\":",
             snake: "code",
             node: 239,
             default: Def::None,
@@ -5698,6 +6334,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "reason",
+            key: ",\"reason\":",
             snake: "reason",
             node: 0,
             default: Def::None,
@@ -5709,6 +6346,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "customerId",
+            key: ",\"customerId\":",
             snake: "customer_id",
             node: 0,
             default: Def::None,
@@ -5717,6 +6355,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "entityId",
+            key: ",\"entityId\":",
             snake: "entity_id",
             node: 0,
             default: Def::None,
@@ -5725,6 +6364,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "invoice",
+            key: ",\"invoice\":",
             snake: "invoice",
             node: 238,
             default: Def::None,
@@ -5733,6 +6373,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "paymentUrl",
+            key: ",\"paymentUrl\":",
             snake: "payment_url",
             node: 0,
             default: Def::None,
@@ -5741,6 +6382,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "requiredAction",
+            key: ",\"requiredAction\":",
             snake: "required_action",
             node: 240,
             default: Def::None,
@@ -5752,6 +6394,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "displayName",
+            key: ",\"displayName\":",
             snake: "display_name",
             node: 0,
             default: Def::None,
@@ -5760,6 +6403,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "planId",
+            key: ",\"planId\":",
             snake: "plan_id",
             node: 0,
             default: Def::None,
@@ -5768,6 +6412,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 0,
             default: Def::None,
@@ -5776,6 +6421,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "period",
+            key: ",\"period\":",
             snake: "period",
             node: 182,
             default: Def::None,
@@ -5788,6 +6434,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "startsAt",
+            key: ",\"startsAt\":",
             snake: "starts_at",
             node: 4,
             default: Def::None,
@@ -5796,6 +6443,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "subtotal",
+            key: ",\"subtotal\":",
             snake: "subtotal",
             node: 4,
             default: Def::None,
@@ -5804,6 +6452,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "total",
+            key: ",\"total\":",
             snake: "total",
             node: 4,
             default: Def::None,
@@ -5812,6 +6461,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "lineItems",
+            key: ",\"lineItems\":",
             snake: "line_items",
             node: 184,
             default: Def::None,
@@ -5820,6 +6470,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "usageLineItems",
+            key: ",\"usageLineItems\":",
             snake: "usage_line_items",
             node: 243,
             default: Def::None,
@@ -5831,6 +6482,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 0,
             default: Def::None,
@@ -5839,6 +6491,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "quantity",
+            key: ",\"quantity\":",
             snake: "quantity",
             node: 4,
             default: Def::None,
@@ -5851,6 +6504,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "planId",
+            key: ",\"planId\":",
             snake: "plan_id",
             node: 0,
             default: Def::None,
@@ -5859,6 +6513,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "plan",
+            key: ",\"plan\":",
             snake: "plan",
             node: 141,
             default: Def::None,
@@ -5867,6 +6522,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "featureQuantities",
+            key: ",\"featureQuantities\":",
             snake: "feature_quantities",
             node: 246,
             default: Def::None,
@@ -5875,6 +6531,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "effectiveAt",
+            key: ",\"effectiveAt\":",
             snake: "effective_at",
             node: 4,
             default: Def::None,
@@ -5883,6 +6540,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "canceledAt",
+            key: ",\"canceledAt\":",
             snake: "canceled_at",
             node: 4,
             default: Def::None,
@@ -5891,6 +6549,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "expiresAt",
+            key: ",\"expiresAt\":",
             snake: "expires_at",
             node: 4,
             default: Def::None,
@@ -5905,6 +6564,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "total",
+            key: ",\"total\":",
             snake: "total",
             node: 4,
             default: Def::None,
@@ -5913,6 +6573,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "amountInclusive",
+            key: ",\"amountInclusive\":",
             snake: "amount_inclusive",
             node: 4,
             default: Def::None,
@@ -5921,6 +6582,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "amountExclusive",
+            key: ",\"amountExclusive\":",
             snake: "amount_exclusive",
             node: 4,
             default: Def::None,
@@ -5929,6 +6591,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "currency",
+            key: ",\"currency\":",
             snake: "currency",
             node: 0,
             default: Def::None,
@@ -5937,6 +6600,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "status",
+            key: ",\"status\":",
             snake: "status",
             node: 250,
             default: Def::None,
@@ -5948,6 +6612,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "balance",
+            key: ",\"balance\":",
             snake: "balance",
             node: 4,
             default: Def::None,
@@ -5956,6 +6621,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "currency",
+            key: ",\"currency\":",
             snake: "currency",
             node: 0,
             default: Def::None,
@@ -5964,6 +6630,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "applied",
+            key: ",\"applied\":",
             snake: "applied",
             node: 4,
             default: Def::None,
@@ -5975,6 +6642,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "customerId",
+            key: ",\"customerId\":",
             snake: "customer_id",
             node: 0,
             default: Def::None,
@@ -5983,6 +6651,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "lineItems",
+            key: ",\"lineItems\":",
             snake: "line_items",
             node: 184,
             default: Def::None,
@@ -5991,6 +6660,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "subtotal",
+            key: ",\"subtotal\":",
             snake: "subtotal",
             node: 4,
             default: Def::None,
@@ -5999,6 +6669,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "total",
+            key: ",\"total\":",
             snake: "total",
             node: 4,
             default: Def::None,
@@ -6007,6 +6678,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "currency",
+            key: ",\"currency\":",
             snake: "currency",
             node: 0,
             default: Def::None,
@@ -6015,6 +6687,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "nextCycle",
+            key: ",\"nextCycle\":",
             snake: "next_cycle",
             node: 244,
             default: Def::None,
@@ -6023,6 +6696,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "expand",
+            key: ",\"expand\":",
             snake: "expand",
             node: 133,
             default: Def::None,
@@ -6031,6 +6705,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "incoming",
+            key: ",\"incoming\":",
             snake: "incoming",
             node: 248,
             default: Def::None,
@@ -6039,6 +6714,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "outgoing",
+            key: ",\"outgoing\":",
             snake: "outgoing",
             node: 248,
             default: Def::None,
@@ -6047,6 +6723,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "redirectToCheckout",
+            key: ",\"redirectToCheckout\":",
             snake: "redirect_to_checkout",
             node: 3,
             default: Def::None,
@@ -6055,6 +6732,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "checkoutType",
+            key: ",\"checkoutType\":",
             snake: "checkout_type",
             node: 249,
             default: Def::None,
@@ -6063,6 +6741,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "tax",
+            key: ",\"tax\":",
             snake: "tax",
             node: 251,
             default: Def::None,
@@ -6071,6 +6750,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "invoiceCredits",
+            key: ",\"invoiceCredits\":",
             snake: "invoice_credits",
             node: 252,
             default: Def::None,
@@ -6079,6 +6759,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "resetsUsage",
+            key: ",\"resetsUsage\":",
             snake: "resets_usage",
             node: 3,
             default: Def::None,
@@ -6091,6 +6772,7 @@ pub(super) static NODES: [Node; 331] = [
     /* 256 */
     Node::Object(&[Field {
         camel: "enabled",
+        key: ",\"enabled\":",
         snake: "enabled",
         node: 3,
         default: Def::None,
@@ -6101,6 +6783,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "customerId",
+            key: ",\"customerId\":",
             snake: "customer_id",
             node: 0,
             default: Def::None,
@@ -6109,6 +6792,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "entityId",
+            key: ",\"entityId\":",
             snake: "entity_id",
             node: 0,
             default: Def::None,
@@ -6117,6 +6801,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "planId",
+            key: ",\"planId\":",
             snake: "plan_id",
             node: 0,
             default: Def::None,
@@ -6125,6 +6810,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "featureQuantities",
+            key: ",\"featureQuantities\":",
             snake: "feature_quantities",
             node: 204,
             default: Def::None,
@@ -6133,6 +6819,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "version",
+            key: ",\"version\":",
             snake: "version",
             node: 4,
             default: Def::None,
@@ -6141,6 +6828,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "customize",
+            key: ",\"customize\":",
             snake: "customize",
             node: 224,
             default: Def::None,
@@ -6149,6 +6837,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "invoiceMode",
+            key: ",\"invoiceMode\":",
             snake: "invoice_mode",
             node: 225,
             default: Def::None,
@@ -6157,6 +6846,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "prorationBehavior",
+            key: ",\"prorationBehavior\":",
             snake: "proration_behavior",
             node: 226,
             default: Def::None,
@@ -6165,6 +6855,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "redirectMode",
+            key: ",\"redirectMode\":",
             snake: "redirect_mode",
             node: 227,
             default: Def::Str("if_required"),
@@ -6173,6 +6864,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "subscriptionId",
+            key: ",\"subscriptionId\":",
             snake: "subscription_id",
             node: 0,
             default: Def::None,
@@ -6181,6 +6873,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "discounts",
+            key: ",\"discounts\":",
             snake: "discounts",
             node: 229,
             default: Def::None,
@@ -6189,6 +6882,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "cancelAction",
+            key: ",\"cancelAction\":",
             snake: "cancel_action",
             node: 254,
             default: Def::None,
@@ -6197,6 +6891,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingCycleAnchor",
+            key: ",\"billingCycleAnchor\":",
             snake: "billing_cycle_anchor",
             node: 230,
             default: Def::None,
@@ -6205,6 +6900,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "noBillingChanges",
+            key: ",\"noBillingChanges\":",
             snake: "no_billing_changes",
             node: 3,
             default: Def::None,
@@ -6213,6 +6909,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "refundLastPayment",
+            key: ",\"refundLastPayment\":",
             snake: "refund_last_payment",
             node: 255,
             default: Def::None,
@@ -6221,6 +6918,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "recalculateBalances",
+            key: ",\"recalculateBalances\":",
             snake: "recalculate_balances",
             node: 256,
             default: Def::None,
@@ -6229,6 +6927,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "carryOverUsages",
+            key: ",\"carryOverUsages\":",
             snake: "carry_over_usages",
             node: 234,
             default: Def::None,
@@ -6237,6 +6936,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "licenseQuantities",
+            key: ",\"licenseQuantities\":",
             snake: "license_quantities",
             node: 236,
             default: Def::None,
@@ -6245,6 +6945,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "freeTrial",
+            key: ",\"freeTrial\":",
             snake: "free_trial",
             node: 113,
             default: Def::None,
@@ -6253,6 +6954,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "customLineItems",
+            key: ",\"customLineItems\":",
             snake: "custom_line_items",
             node: 233,
             default: Def::None,
@@ -6261,6 +6963,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "subscriptionParams",
+            key: ",\"subscriptionParams\":",
             snake: "subscription_params",
             node: 2,
             default: Def::None,
@@ -6281,6 +6984,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "customerId",
+            key: ",\"customerId\":",
             snake: "customer_id",
             node: 0,
             default: Def::None,
@@ -6289,6 +6993,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "lineItems",
+            key: ",\"lineItems\":",
             snake: "line_items",
             node: 184,
             default: Def::None,
@@ -6297,6 +7002,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "subtotal",
+            key: ",\"subtotal\":",
             snake: "subtotal",
             node: 4,
             default: Def::None,
@@ -6305,6 +7011,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "total",
+            key: ",\"total\":",
             snake: "total",
             node: 4,
             default: Def::None,
@@ -6313,6 +7020,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "currency",
+            key: ",\"currency\":",
             snake: "currency",
             node: 0,
             default: Def::None,
@@ -6321,6 +7029,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "nextCycle",
+            key: ",\"nextCycle\":",
             snake: "next_cycle",
             node: 244,
             default: Def::None,
@@ -6329,6 +7038,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "expand",
+            key: ",\"expand\":",
             snake: "expand",
             node: 133,
             default: Def::None,
@@ -6337,6 +7047,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "incoming",
+            key: ",\"incoming\":",
             snake: "incoming",
             node: 248,
             default: Def::None,
@@ -6345,6 +7056,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "outgoing",
+            key: ",\"outgoing\":",
             snake: "outgoing",
             node: 248,
             default: Def::None,
@@ -6353,6 +7065,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "intent",
+            key: ",\"intent\":",
             snake: "intent",
             node: 258,
             default: Def::None,
@@ -6361,6 +7074,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "tax",
+            key: ",\"tax\":",
             snake: "tax",
             node: 251,
             default: Def::None,
@@ -6369,6 +7083,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "invoiceCredits",
+            key: ",\"invoiceCredits\":",
             snake: "invoice_credits",
             node: 252,
             default: Def::None,
@@ -6377,6 +7092,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "resetsUsage",
+            key: ",\"resetsUsage\":",
             snake: "resets_usage",
             node: 3,
             default: Def::None,
@@ -6388,6 +7104,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "price",
+            key: ",\"price\":",
             snake: "price",
             node: 101,
             default: Def::None,
@@ -6396,6 +7113,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "items",
+            key: ",\"items\":",
             snake: "items",
             node: 220,
             default: Def::None,
@@ -6407,6 +7125,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "planId",
+            key: ",\"planId\":",
             snake: "plan_id",
             node: 0,
             default: Def::None,
@@ -6415,6 +7134,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "customize",
+            key: ",\"customize\":",
             snake: "customize",
             node: 260,
             default: Def::None,
@@ -6423,6 +7143,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "featureQuantities",
+            key: ",\"featureQuantities\":",
             snake: "feature_quantities",
             node: 204,
             default: Def::None,
@@ -6431,6 +7152,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "version",
+            key: ",\"version\":",
             snake: "version",
             node: 4,
             default: Def::None,
@@ -6439,6 +7161,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "subscriptionId",
+            key: ",\"subscriptionId\":",
             snake: "subscription_id",
             node: 0,
             default: Def::None,
@@ -6447,6 +7170,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "entityId",
+            key: ",\"entityId\":",
             snake: "entity_id",
             node: 0,
             default: Def::None,
@@ -6459,6 +7183,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "name",
+            key: ",\"name\":",
             snake: "name",
             node: 0,
             default: Def::None,
@@ -6467,6 +7192,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "email",
+            key: ",\"email\":",
             snake: "email",
             node: 0,
             default: Def::None,
@@ -6475,6 +7201,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "fingerprint",
+            key: ",\"fingerprint\":",
             snake: "fingerprint",
             node: 0,
             default: Def::None,
@@ -6483,6 +7210,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "metadata",
+            key: ",\"metadata\":",
             snake: "metadata",
             node: 2,
             default: Def::None,
@@ -6491,6 +7219,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "stripeId",
+            key: ",\"stripeId\":",
             snake: "stripe_id",
             node: 0,
             default: Def::None,
@@ -6499,6 +7228,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "createInStripe",
+            key: ",\"createInStripe\":",
             snake: "create_in_stripe",
             node: 3,
             default: Def::None,
@@ -6507,6 +7237,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "autoEnablePlanId",
+            key: ",\"autoEnablePlanId\":",
             snake: "auto_enable_plan_id",
             node: 0,
             default: Def::None,
@@ -6515,6 +7246,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "sendEmailReceipts",
+            key: ",\"sendEmailReceipts\":",
             snake: "send_email_receipts",
             node: 3,
             default: Def::None,
@@ -6523,6 +7255,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "currency",
+            key: ",\"currency\":",
             snake: "currency",
             node: 0,
             default: Def::None,
@@ -6531,6 +7264,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingControls",
+            key: ",\"billingControls\":",
             snake: "billing_controls",
             node: 25,
             default: Def::None,
@@ -6539,6 +7273,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "config",
+            key: ",\"config\":",
             snake: "config",
             node: 26,
             default: Def::None,
@@ -6550,6 +7285,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "spendLimits",
+            key: ",\"spendLimits\":",
             snake: "spend_limits",
             node: 11,
             default: Def::None,
@@ -6558,6 +7294,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "usageLimits",
+            key: ",\"usageLimits\":",
             snake: "usage_limits",
             node: 18,
             default: Def::None,
@@ -6566,6 +7303,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "usageAlerts",
+            key: ",\"usageAlerts\":",
             snake: "usage_alerts",
             node: 22,
             default: Def::None,
@@ -6574,6 +7312,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "overageAllowed",
+            key: ",\"overageAllowed\":",
             snake: "overage_allowed",
             node: 24,
             default: Def::None,
@@ -6585,6 +7324,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 0,
             default: Def::None,
@@ -6593,6 +7333,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "name",
+            key: ",\"name\":",
             snake: "name",
             node: 0,
             default: Def::None,
@@ -6601,6 +7342,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingControls",
+            key: ",\"billingControls\":",
             snake: "billing_controls",
             node: 264,
             default: Def::None,
@@ -6613,6 +7355,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "customerId",
+            key: ",\"customerId\":",
             snake: "customer_id",
             node: 0,
             default: Def::None,
@@ -6621,6 +7364,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "entityId",
+            key: ",\"entityId\":",
             snake: "entity_id",
             node: 0,
             default: Def::None,
@@ -6629,6 +7373,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "plans",
+            key: ",\"plans\":",
             snake: "plans",
             node: 262,
             default: Def::None,
@@ -6637,6 +7382,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "freeTrial",
+            key: ",\"freeTrial\":",
             snake: "free_trial",
             node: 113,
             default: Def::None,
@@ -6645,6 +7391,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "startsAt",
+            key: ",\"startsAt\":",
             snake: "starts_at",
             node: 78,
             default: Def::None,
@@ -6653,6 +7400,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "currency",
+            key: ",\"currency\":",
             snake: "currency",
             node: 0,
             default: Def::None,
@@ -6661,6 +7409,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "invoiceMode",
+            key: ",\"invoiceMode\":",
             snake: "invoice_mode",
             node: 225,
             default: Def::None,
@@ -6669,6 +7418,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "discounts",
+            key: ",\"discounts\":",
             snake: "discounts",
             node: 229,
             default: Def::None,
@@ -6677,6 +7427,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingBehavior",
+            key: ",\"billingBehavior\":",
             snake: "billing_behavior",
             node: 226,
             default: Def::None,
@@ -6685,6 +7436,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "successUrl",
+            key: ",\"successUrl\":",
             snake: "success_url",
             node: 0,
             default: Def::None,
@@ -6693,6 +7445,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "checkoutSessionParams",
+            key: ",\"checkoutSessionParams\":",
             snake: "checkout_session_params",
             node: 2,
             default: Def::None,
@@ -6701,6 +7454,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "redirectMode",
+            key: ",\"redirectMode\":",
             snake: "redirect_mode",
             node: 227,
             default: Def::Str("if_required"),
@@ -6709,6 +7463,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "newBillingSubscription",
+            key: ",\"newBillingSubscription\":",
             snake: "new_billing_subscription",
             node: 3,
             default: Def::None,
@@ -6717,6 +7472,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "enablePlanImmediately",
+            key: ",\"enablePlanImmediately\":",
             snake: "enable_plan_immediately",
             node: 3,
             default: Def::None,
@@ -6725,6 +7481,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "customerData",
+            key: ",\"customerData\":",
             snake: "customer_data",
             node: 263,
             default: Def::None,
@@ -6733,6 +7490,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "entityData",
+            key: ",\"entityData\":",
             snake: "entity_data",
             node: 265,
             default: Def::None,
@@ -6741,6 +7499,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingCycleAnchor",
+            key: ",\"billingCycleAnchor\":",
             snake: "billing_cycle_anchor",
             node: 266,
             default: Def::None,
@@ -6752,6 +7511,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "customerId",
+            key: ",\"customerId\":",
             snake: "customer_id",
             node: 0,
             default: Def::None,
@@ -6760,6 +7520,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "entityId",
+            key: ",\"entityId\":",
             snake: "entity_id",
             node: 0,
             default: Def::None,
@@ -6768,6 +7529,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "planId",
+            key: ",\"planId\":",
             snake: "plan_id",
             node: 0,
             default: Def::None,
@@ -6776,6 +7538,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "featureQuantities",
+            key: ",\"featureQuantities\":",
             snake: "feature_quantities",
             node: 204,
             default: Def::None,
@@ -6784,6 +7547,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "version",
+            key: ",\"version\":",
             snake: "version",
             node: 4,
             default: Def::None,
@@ -6792,6 +7556,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "customize",
+            key: ",\"customize\":",
             snake: "customize",
             node: 224,
             default: Def::None,
@@ -6800,6 +7565,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "prorationBehavior",
+            key: ",\"prorationBehavior\":",
             snake: "proration_behavior",
             node: 226,
             default: Def::None,
@@ -6808,6 +7574,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "subscriptionId",
+            key: ",\"subscriptionId\":",
             snake: "subscription_id",
             node: 0,
             default: Def::None,
@@ -6816,6 +7583,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "discounts",
+            key: ",\"discounts\":",
             snake: "discounts",
             node: 229,
             default: Def::None,
@@ -6824,6 +7592,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "successUrl",
+            key: ",\"successUrl\":",
             snake: "success_url",
             node: 0,
             default: Def::None,
@@ -6832,6 +7601,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingCycleAnchor",
+            key: ",\"billingCycleAnchor\":",
             snake: "billing_cycle_anchor",
             node: 230,
             default: Def::None,
@@ -6840,6 +7610,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "startsAt",
+            key: ",\"startsAt\":",
             snake: "starts_at",
             node: 78,
             default: Def::None,
@@ -6848,6 +7619,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "endsAt",
+            key: ",\"endsAt\":",
             snake: "ends_at",
             node: 78,
             default: Def::None,
@@ -6856,6 +7628,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "checkoutSessionParams",
+            key: ",\"checkoutSessionParams\":",
             snake: "checkout_session_params",
             node: 2,
             default: Def::None,
@@ -6864,6 +7637,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "customLineItems",
+            key: ",\"customLineItems\":",
             snake: "custom_line_items",
             node: 233,
             default: Def::None,
@@ -6872,6 +7646,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "processorSubscriptionId",
+            key: ",\"processorSubscriptionId\":",
             snake: "processor_subscription_id",
             node: 0,
             default: Def::None,
@@ -6880,6 +7655,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "carryOverBalances",
+            key: ",\"carryOverBalances\":",
             snake: "carry_over_balances",
             node: 234,
             default: Def::None,
@@ -6888,6 +7664,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "carryOverUsages",
+            key: ",\"carryOverUsages\":",
             snake: "carry_over_usages",
             node: 234,
             default: Def::None,
@@ -6896,6 +7673,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "licenseQuantities",
+            key: ",\"licenseQuantities\":",
             snake: "license_quantities",
             node: 236,
             default: Def::None,
@@ -6904,6 +7682,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "metadata",
+            key: ",\"metadata\":",
             snake: "metadata",
             node: 39,
             default: Def::None,
@@ -6912,6 +7691,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "noBillingChanges",
+            key: ",\"noBillingChanges\":",
             snake: "no_billing_changes",
             node: 3,
             default: Def::None,
@@ -6920,6 +7700,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "enablePlanImmediately",
+            key: ",\"enablePlanImmediately\":",
             snake: "enable_plan_immediately",
             node: 3,
             default: Def::None,
@@ -6928,6 +7709,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "taxRateId",
+            key: ",\"taxRateId\":",
             snake: "tax_rate_id",
             node: 0,
             default: Def::None,
@@ -6936,6 +7718,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "currency",
+            key: ",\"currency\":",
             snake: "currency",
             node: 0,
             default: Def::None,
@@ -6944,6 +7727,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "removePlanIds",
+            key: ",\"removePlanIds\":",
             snake: "remove_plan_ids",
             node: 133,
             default: Def::None,
@@ -6952,6 +7736,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "freeTrial",
+            key: ",\"freeTrial\":",
             snake: "free_trial",
             node: 113,
             default: Def::None,
@@ -6963,6 +7748,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "customerId",
+            key: ",\"customerId\":",
             snake: "customer_id",
             node: 0,
             default: Def::None,
@@ -6971,6 +7757,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "entityId",
+            key: ",\"entityId\":",
             snake: "entity_id",
             node: 0,
             default: Def::None,
@@ -6979,6 +7766,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "url",
+            key: ",\"url\":",
             snake: "url",
             node: 0,
             default: Def::None,
@@ -6990,6 +7778,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "customerId",
+            key: ",\"customerId\":",
             snake: "customer_id",
             node: 0,
             default: Def::None,
@@ -6998,6 +7787,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "configurationId",
+            key: ",\"configurationId\":",
             snake: "configuration_id",
             node: 0,
             default: Def::None,
@@ -7006,6 +7796,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "returnUrl",
+            key: ",\"returnUrl\":",
             snake: "return_url",
             node: 0,
             default: Def::None,
@@ -7017,6 +7808,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "customerId",
+            key: ",\"customerId\":",
             snake: "customer_id",
             node: 0,
             default: Def::None,
@@ -7025,6 +7817,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "url",
+            key: ",\"url\":",
             snake: "url",
             node: 0,
             default: Def::None,
@@ -7036,6 +7829,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "customerId",
+            key: ",\"customerId\":",
             snake: "customer_id",
             node: 0,
             default: Def::None,
@@ -7044,6 +7838,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "programId",
+            key: ",\"programId\":",
             snake: "program_id",
             node: 0,
             default: Def::None,
@@ -7055,6 +7850,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "code",
+            key: ",\"code\":",
             snake: "code",
             node: 0,
             default: Def::None,
@@ -7063,6 +7859,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "customerId",
+            key: ",\"customerId\":",
             snake: "customer_id",
             node: 0,
             default: Def::None,
@@ -7071,6 +7868,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "createdAt",
+            key: ",\"createdAt\":",
             snake: "created_at",
             node: 4,
             default: Def::None,
@@ -7082,6 +7880,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "code",
+            key: ",\"code\":",
             snake: "code",
             node: 0,
             default: Def::None,
@@ -7090,6 +7889,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "customerId",
+            key: ",\"customerId\":",
             snake: "customer_id",
             node: 0,
             default: Def::None,
@@ -7101,6 +7901,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "id",
+            key: ",\"id\":",
             snake: "id",
             node: 0,
             default: Def::None,
@@ -7109,6 +7910,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "customerId",
+            key: ",\"customerId\":",
             snake: "customer_id",
             node: 0,
             default: Def::None,
@@ -7117,6 +7919,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "rewardId",
+            key: ",\"rewardId\":",
             snake: "reward_id",
             node: 0,
             default: Def::None,
@@ -7128,6 +7931,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "customerId",
+            key: ",\"customerId\":",
             snake: "customer_id",
             node: 0,
             default: Def::None,
@@ -7136,6 +7940,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "entityId",
+            key: ",\"entityId\":",
             snake: "entity_id",
             node: 0,
             default: Def::None,
@@ -7144,6 +7949,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "includeArchived",
+            key: ",\"includeArchived\":",
             snake: "include_archived",
             node: 3,
             default: Def::None,
@@ -7152,6 +7958,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "allVersions",
+            key: ",\"allVersions\":",
             snake: "all_versions",
             node: 3,
             default: Def::None,
@@ -7163,6 +7970,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "licensePlanId",
+            key: ",\"licensePlanId\":",
             snake: "license_plan_id",
             node: 0,
             default: Def::None,
@@ -7171,6 +7979,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "included",
+            key: ",\"included\":",
             snake: "included",
             node: 4,
             default: Def::None,
@@ -7179,6 +7988,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "prepaidOnly",
+            key: ",\"prepaidOnly\":",
             snake: "prepaid_only",
             node: 3,
             default: Def::None,
@@ -7187,6 +7997,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "version",
+            key: ",\"version\":",
             snake: "version",
             node: 4,
             default: Def::None,
@@ -7195,6 +8006,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "versionSlug",
+            key: ",\"versionSlug\":",
             snake: "version_slug",
             node: 0,
             default: Def::None,
@@ -7203,6 +8015,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "metadata",
+            key: ",\"metadata\":",
             snake: "metadata",
             node: 2,
             default: Def::None,
@@ -7211,6 +8024,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "customize",
+            key: ",\"customize\":",
             snake: "customize",
             node: 121,
             default: Def::None,
@@ -7219,6 +8033,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "plan",
+            key: ",\"plan\":",
             snake: "plan",
             node: 141,
             default: Def::None,
@@ -7231,6 +8046,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "to",
+            key: ",\"to\":",
             snake: "to",
             node: 1,
             default: Def::None,
@@ -7239,6 +8055,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "creditCost",
+            key: ",\"creditCost\":",
             snake: "credit_cost",
             node: 4,
             default: Def::None,
@@ -7251,6 +8068,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "match",
+            key: ",\"match\":",
             snake: "match",
             node: 39,
             default: Def::None,
@@ -7259,6 +8077,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "priority",
+            key: ",\"priority\":",
             snake: "priority",
             node: 78,
             default: Def::None,
@@ -7267,6 +8086,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "tierBehavior",
+            key: ",\"tierBehavior\":",
             snake: "tier_behavior",
             node: 73,
             default: Def::None,
@@ -7275,6 +8095,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "tiers",
+            key: ",\"tiers\":",
             snake: "tiers",
             node: 280,
             default: Def::None,
@@ -7288,6 +8109,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "meteredFeatureId",
+            key: ",\"meteredFeatureId\":",
             snake: "metered_feature_id",
             node: 0,
             default: Def::None,
@@ -7296,6 +8118,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "tierBehavior",
+            key: ",\"tierBehavior\":",
             snake: "tier_behavior",
             node: 73,
             default: Def::None,
@@ -7304,6 +8127,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "tiers",
+            key: ",\"tiers\":",
             snake: "tiers",
             node: 77,
             default: Def::None,
@@ -7312,6 +8136,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingUnits",
+            key: ",\"billingUnits\":",
             snake: "billing_units",
             node: 4,
             default: Def::None,
@@ -7320,6 +8145,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "dimensions",
+            key: ",\"dimensions\":",
             snake: "dimensions",
             node: 283,
             default: Def::None,
@@ -7328,6 +8154,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "multipliers",
+            key: ",\"multipliers\":",
             snake: "multipliers",
             node: 84,
             default: Def::None,
@@ -7339,6 +8166,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "meteredFeatureId",
+            key: ",\"meteredFeatureId\":",
             snake: "metered_feature_id",
             node: 0,
             default: Def::None,
@@ -7347,6 +8175,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "creditCost",
+            key: ",\"creditCost\":",
             snake: "credit_cost",
             node: 4,
             default: Def::None,
@@ -7355,6 +8184,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingUnits",
+            key: ",\"billingUnits\":",
             snake: "billing_units",
             node: 4,
             default: Def::None,
@@ -7363,6 +8193,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "dimensions",
+            key: ",\"dimensions\":",
             snake: "dimensions",
             node: 283,
             default: Def::None,
@@ -7371,6 +8202,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "multipliers",
+            key: ",\"multipliers\":",
             snake: "multipliers",
             node: 84,
             default: Def::None,
@@ -7384,6 +8216,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "creditSchema",
+            key: ",\"creditSchema\":",
             snake: "credit_schema",
             node: 287,
             default: Def::None,
@@ -7392,6 +8225,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "markups",
+            key: ",\"markups\":",
             snake: "markups",
             node: 93,
             default: Def::None,
@@ -7403,6 +8237,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 0,
             default: Def::None,
@@ -7411,6 +8246,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "included",
+            key: ",\"included\":",
             snake: "included",
             node: 4,
             default: Def::None,
@@ -7419,6 +8255,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "unlimited",
+            key: ",\"unlimited\":",
             snake: "unlimited",
             node: 3,
             default: Def::None,
@@ -7427,6 +8264,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "pooled",
+            key: ",\"pooled\":",
             snake: "pooled",
             node: 3,
             default: Def::Bool(false),
@@ -7435,6 +8273,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "reset",
+            key: ",\"reset\":",
             snake: "reset",
             node: 102,
             default: Def::None,
@@ -7443,6 +8282,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "price",
+            key: ",\"price\":",
             snake: "price",
             node: 103,
             default: Def::None,
@@ -7451,6 +8291,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "proration",
+            key: ",\"proration\":",
             snake: "proration",
             node: 106,
             default: Def::None,
@@ -7459,6 +8300,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "rollover",
+            key: ",\"rollover\":",
             snake: "rollover",
             node: 107,
             default: Def::None,
@@ -7467,6 +8309,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "expiry",
+            key: ",\"expiry\":",
             snake: "expiry",
             node: 72,
             default: Def::None,
@@ -7475,6 +8318,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "featureOverride",
+            key: ",\"featureOverride\":",
             snake: "feature_override",
             node: 288,
             default: Def::None,
@@ -7483,6 +8327,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "thresholdBilling",
+            key: ",\"thresholdBilling\":",
             snake: "threshold_billing",
             node: 95,
             default: Def::None,
@@ -7495,6 +8340,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "price",
+            key: ",\"price\":",
             snake: "price",
             node: 101,
             default: Def::None,
@@ -7503,6 +8349,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "addItems",
+            key: ",\"addItems\":",
             snake: "add_items",
             node: 290,
             default: Def::None,
@@ -7511,6 +8358,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "removeItems",
+            key: ",\"removeItems\":",
             snake: "remove_items",
             node: 112,
             default: Def::None,
@@ -7522,6 +8370,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "licensePlanId",
+            key: ",\"licensePlanId\":",
             snake: "license_plan_id",
             node: 0,
             default: Def::None,
@@ -7530,6 +8379,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "included",
+            key: ",\"included\":",
             snake: "included",
             node: 78,
             default: Def::None,
@@ -7538,6 +8388,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "prepaidOnly",
+            key: ",\"prepaidOnly\":",
             snake: "prepaid_only",
             node: 3,
             default: Def::None,
@@ -7546,6 +8397,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "customize",
+            key: ",\"customize\":",
             snake: "customize",
             node: 291,
             default: Def::None,
@@ -7554,6 +8406,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "metadata",
+            key: ",\"metadata\":",
             snake: "metadata",
             node: 2,
             default: Def::None,
@@ -7562,6 +8415,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "versionSlug",
+            key: ",\"versionSlug\":",
             snake: "version_slug",
             node: 0,
             default: Def::None,
@@ -7574,6 +8428,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "price",
+            key: ",\"price\":",
             snake: "price",
             node: 101,
             default: Def::None,
@@ -7582,6 +8437,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "addItems",
+            key: ",\"addItems\":",
             snake: "add_items",
             node: 109,
             default: Def::None,
@@ -7590,6 +8446,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "removeItems",
+            key: ",\"removeItems\":",
             snake: "remove_items",
             node: 112,
             default: Def::None,
@@ -7598,6 +8455,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "freeTrial",
+            key: ",\"freeTrial\":",
             snake: "free_trial",
             node: 113,
             default: Def::None,
@@ -7606,6 +8464,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingControls",
+            key: ",\"billingControls\":",
             snake: "billing_controls",
             node: 118,
             default: Def::None,
@@ -7614,6 +8473,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "removeLicenses",
+            key: ",\"removeLicenses\":",
             snake: "remove_licenses",
             node: 120,
             default: Def::None,
@@ -7622,6 +8482,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "upsertLicenses",
+            key: ",\"upsertLicenses\":",
             snake: "upsert_licenses",
             node: 293,
             default: Def::None,
@@ -7633,6 +8494,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "id",
+            key: ",\"id\":",
             snake: "id",
             node: 0,
             default: Def::None,
@@ -7641,6 +8503,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "name",
+            key: ",\"name\":",
             snake: "name",
             node: 0,
             default: Def::None,
@@ -7649,6 +8512,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "description",
+            key: ",\"description\":",
             snake: "description",
             node: 0,
             default: Def::None,
@@ -7657,6 +8521,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "group",
+            key: ",\"group\":",
             snake: "group",
             node: 0,
             default: Def::None,
@@ -7665,6 +8530,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "version",
+            key: ",\"version\":",
             snake: "version",
             node: 4,
             default: Def::None,
@@ -7673,6 +8539,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "addOn",
+            key: ",\"addOn\":",
             snake: "add_on",
             node: 3,
             default: Def::None,
@@ -7681,6 +8548,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "autoEnable",
+            key: ",\"autoEnable\":",
             snake: "auto_enable",
             node: 3,
             default: Def::None,
@@ -7689,6 +8557,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "price",
+            key: ",\"price\":",
             snake: "price",
             node: 54,
             default: Def::None,
@@ -7697,6 +8566,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "items",
+            key: ",\"items\":",
             snake: "items",
             node: 97,
             default: Def::None,
@@ -7705,6 +8575,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "freeTrial",
+            key: ",\"freeTrial\":",
             snake: "free_trial",
             node: 100,
             default: Def::None,
@@ -7713,6 +8584,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "createdAt",
+            key: ",\"createdAt\":",
             snake: "created_at",
             node: 4,
             default: Def::None,
@@ -7721,6 +8593,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "env",
+            key: ",\"env\":",
             snake: "env",
             node: 30,
             default: Def::None,
@@ -7729,6 +8602,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "archived",
+            key: ",\"archived\":",
             snake: "archived",
             node: 3,
             default: Def::None,
@@ -7737,6 +8611,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "baseVariantId",
+            key: ",\"baseVariantId\":",
             snake: "base_variant_id",
             node: 0,
             default: Def::None,
@@ -7745,6 +8620,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "config",
+            key: ",\"config\":",
             snake: "config",
             node: 126,
             default: Def::None,
@@ -7753,6 +8629,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingControls",
+            key: ",\"billingControls\":",
             snake: "billing_controls",
             node: 129,
             default: Def::None,
@@ -7761,6 +8638,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "metadata",
+            key: ",\"metadata\":",
             snake: "metadata",
             node: 2,
             default: Def::None,
@@ -7769,6 +8647,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "customerEligibility",
+            key: ",\"customerEligibility\":",
             snake: "customer_eligibility",
             node: 132,
             default: Def::None,
@@ -7777,6 +8656,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "active",
+            key: ",\"active\":",
             snake: "active",
             node: 3,
             default: Def::None,
@@ -7785,6 +8665,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "versionSlug",
+            key: ",\"versionSlug\":",
             snake: "version_slug",
             node: 0,
             default: Def::None,
@@ -7793,6 +8674,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "processors",
+            key: ",\"processors\":",
             snake: "processors",
             node: 140,
             default: Def::None,
@@ -7804,6 +8686,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "variantPlanId",
+            key: ",\"variantPlanId\":",
             snake: "variant_plan_id",
             node: 0,
             default: Def::None,
@@ -7812,6 +8695,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "name",
+            key: ",\"name\":",
             snake: "name",
             node: 0,
             default: Def::None,
@@ -7820,6 +8704,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "customize",
+            key: ",\"customize\":",
             snake: "customize",
             node: 294,
             default: Def::None,
@@ -7828,6 +8713,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "plan",
+            key: ",\"plan\":",
             snake: "plan",
             node: 295,
             default: Def::None,
@@ -7840,6 +8726,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "id",
+            key: ",\"id\":",
             snake: "id",
             node: 0,
             default: Def::None,
@@ -7848,6 +8735,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "name",
+            key: ",\"name\":",
             snake: "name",
             node: 0,
             default: Def::None,
@@ -7856,6 +8744,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "description",
+            key: ",\"description\":",
             snake: "description",
             node: 0,
             default: Def::None,
@@ -7864,6 +8753,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "group",
+            key: ",\"group\":",
             snake: "group",
             node: 0,
             default: Def::None,
@@ -7872,6 +8762,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "version",
+            key: ",\"version\":",
             snake: "version",
             node: 4,
             default: Def::None,
@@ -7880,6 +8771,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "addOn",
+            key: ",\"addOn\":",
             snake: "add_on",
             node: 3,
             default: Def::None,
@@ -7888,6 +8780,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "autoEnable",
+            key: ",\"autoEnable\":",
             snake: "auto_enable",
             node: 3,
             default: Def::None,
@@ -7896,6 +8789,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "price",
+            key: ",\"price\":",
             snake: "price",
             node: 54,
             default: Def::None,
@@ -7904,6 +8798,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "items",
+            key: ",\"items\":",
             snake: "items",
             node: 97,
             default: Def::None,
@@ -7912,6 +8807,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "freeTrial",
+            key: ",\"freeTrial\":",
             snake: "free_trial",
             node: 100,
             default: Def::None,
@@ -7920,6 +8816,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "createdAt",
+            key: ",\"createdAt\":",
             snake: "created_at",
             node: 4,
             default: Def::None,
@@ -7928,6 +8825,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "env",
+            key: ",\"env\":",
             snake: "env",
             node: 30,
             default: Def::None,
@@ -7936,6 +8834,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "archived",
+            key: ",\"archived\":",
             snake: "archived",
             node: 3,
             default: Def::None,
@@ -7944,6 +8843,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "baseVariantId",
+            key: ",\"baseVariantId\":",
             snake: "base_variant_id",
             node: 0,
             default: Def::None,
@@ -7952,6 +8852,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "variantDetails",
+            key: ",\"variantDetails\":",
             snake: "variant_details",
             node: 125,
             default: Def::None,
@@ -7960,6 +8861,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "config",
+            key: ",\"config\":",
             snake: "config",
             node: 126,
             default: Def::None,
@@ -7968,6 +8870,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "billingControls",
+            key: ",\"billingControls\":",
             snake: "billing_controls",
             node: 129,
             default: Def::None,
@@ -7976,6 +8879,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "metadata",
+            key: ",\"metadata\":",
             snake: "metadata",
             node: 2,
             default: Def::None,
@@ -7984,6 +8888,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "customerEligibility",
+            key: ",\"customerEligibility\":",
             snake: "customer_eligibility",
             node: 132,
             default: Def::None,
@@ -7992,6 +8897,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "active",
+            key: ",\"active\":",
             snake: "active",
             node: 3,
             default: Def::None,
@@ -8000,6 +8906,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "versionSlug",
+            key: ",\"versionSlug\":",
             snake: "version_slug",
             node: 0,
             default: Def::None,
@@ -8008,6 +8915,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "processors",
+            key: ",\"processors\":",
             snake: "processors",
             node: 140,
             default: Def::None,
@@ -8016,6 +8924,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "licenses",
+            key: ",\"licenses\":",
             snake: "licenses",
             node: 278,
             default: Def::None,
@@ -8024,6 +8933,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "variants",
+            key: ",\"variants\":",
             snake: "variants",
             node: 297,
             default: Def::None,
@@ -8035,6 +8945,7 @@ pub(super) static NODES: [Node; 331] = [
     /* 300 */
     Node::Object(&[Field {
         camel: "list",
+        key: ",\"list\":",
         snake: "list",
         node: 299,
         default: Def::None,
@@ -8046,6 +8957,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "start",
+            key: ",\"start\":",
             snake: "start",
             node: 4,
             default: Def::None,
@@ -8054,6 +8966,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "end",
+            key: ",\"end\":",
             snake: "end",
             node: 4,
             default: Def::None,
@@ -8065,6 +8978,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "startCursor",
+            key: ",\"startCursor\":",
             snake: "start_cursor",
             node: 0,
             default: Def::Str(""),
@@ -8073,6 +8987,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "limit",
+            key: ",\"limit\":",
             snake: "limit",
             node: 78,
             default: Def::Int(50),
@@ -8081,6 +8996,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "customerId",
+            key: ",\"customerId\":",
             snake: "customer_id",
             node: 0,
             default: Def::None,
@@ -8089,6 +9005,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "entityId",
+            key: ",\"entityId\":",
             snake: "entity_id",
             node: 0,
             default: Def::None,
@@ -8097,6 +9014,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 301,
             default: Def::None,
@@ -8105,6 +9023,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "customRange",
+            key: ",\"customRange\":",
             snake: "custom_range",
             node: 302,
             default: Def::None,
@@ -8116,6 +9035,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "balanceId",
+            key: ",\"balanceId\":",
             snake: "balance_id",
             node: 0,
             default: Def::None,
@@ -8124,6 +9044,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 0,
             default: Def::None,
@@ -8132,6 +9053,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "planId",
+            key: ",\"planId\":",
             snake: "plan_id",
             node: 0,
             default: Def::None,
@@ -8140,6 +9062,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "reset",
+            key: ",\"reset\":",
             snake: "reset",
             node: 161,
             default: Def::None,
@@ -8148,6 +9071,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "value",
+            key: ",\"value\":",
             snake: "value",
             node: 4,
             default: Def::None,
@@ -8160,6 +9084,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "id",
+            key: ",\"id\":",
             snake: "id",
             node: 0,
             default: Def::None,
@@ -8168,6 +9093,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "timestamp",
+            key: ",\"timestamp\":",
             snake: "timestamp",
             node: 4,
             default: Def::None,
@@ -8176,6 +9102,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 0,
             default: Def::None,
@@ -8184,6 +9111,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "customerId",
+            key: ",\"customerId\":",
             snake: "customer_id",
             node: 0,
             default: Def::None,
@@ -8192,6 +9120,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "value",
+            key: ",\"value\":",
             snake: "value",
             node: 4,
             default: Def::None,
@@ -8200,6 +9129,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "properties",
+            key: ",\"properties\":",
             snake: "properties",
             node: 2,
             default: Def::None,
@@ -8208,6 +9138,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "deductions",
+            key: ",\"deductions\":",
             snake: "deductions",
             node: 305,
             default: Def::None,
@@ -8220,6 +9151,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "list",
+            key: ",\"list\":",
             snake: "list",
             node: 307,
             default: Def::None,
@@ -8228,6 +9160,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "nextCursor",
+            key: ",\"nextCursor\":",
             snake: "next_cursor",
             node: 0,
             default: Def::None,
@@ -8242,6 +9175,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "customerId",
+            key: ",\"customerId\":",
             snake: "customer_id",
             node: 0,
             default: Def::None,
@@ -8250,6 +9184,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "entityId",
+            key: ",\"entityId\":",
             snake: "entity_id",
             node: 0,
             default: Def::None,
@@ -8258,6 +9193,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "featureId",
+            key: ",\"featureId\":",
             snake: "feature_id",
             node: 301,
             default: Def::None,
@@ -8266,6 +9202,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "groupBy",
+            key: ",\"groupBy\":",
             snake: "group_by",
             node: 0,
             default: Def::None,
@@ -8274,6 +9211,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "range",
+            key: ",\"range\":",
             snake: "range",
             node: 309,
             default: Def::None,
@@ -8282,6 +9220,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "binSize",
+            key: ",\"binSize\":",
             snake: "bin_size",
             node: 310,
             default: Def::Str("day"),
@@ -8290,6 +9229,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "customRange",
+            key: ",\"customRange\":",
             snake: "custom_range",
             node: 182,
             default: Def::None,
@@ -8298,6 +9238,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "filterBy",
+            key: ",\"filterBy\":",
             snake: "filter_by",
             node: 39,
             default: Def::None,
@@ -8306,6 +9247,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "maxGroups",
+            key: ",\"maxGroups\":",
             snake: "max_groups",
             node: 78,
             default: Def::None,
@@ -8314,6 +9256,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "aggregateOn",
+            key: ",\"aggregateOn\":",
             snake: "aggregate_on",
             node: 311,
             default: Def::None,
@@ -8327,6 +9270,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "period",
+            key: ",\"period\":",
             snake: "period",
             node: 4,
             default: Def::None,
@@ -8335,6 +9279,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "values",
+            key: ",\"values\":",
             snake: "values",
             node: 313,
             default: Def::None,
@@ -8343,6 +9288,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "groupedValues",
+            key: ",\"groupedValues\":",
             snake: "grouped_values",
             node: 314,
             default: Def::None,
@@ -8355,6 +9301,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "count",
+            key: ",\"count\":",
             snake: "count",
             node: 4,
             default: Def::None,
@@ -8363,6 +9310,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "sum",
+            key: ",\"sum\":",
             snake: "sum",
             node: 4,
             default: Def::None,
@@ -8376,6 +9324,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "interval",
+            key: ",\"interval\":",
             snake: "interval",
             node: 0,
             default: Def::None,
@@ -8384,6 +9333,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "resetsAt",
+            key: ",\"resetsAt\":",
             snake: "resets_at",
             node: 4,
             default: Def::None,
@@ -8395,6 +9345,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "balanceId",
+            key: ",\"balanceId\":",
             snake: "balance_id",
             node: 0,
             default: Def::None,
@@ -8403,6 +9354,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "entityId",
+            key: ",\"entityId\":",
             snake: "entity_id",
             node: 0,
             default: Def::None,
@@ -8411,6 +9363,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "planId",
+            key: ",\"planId\":",
             snake: "plan_id",
             node: 0,
             default: Def::None,
@@ -8419,6 +9372,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "reset",
+            key: ",\"reset\":",
             snake: "reset",
             node: 320,
             default: Def::None,
@@ -8427,6 +9381,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "creditCost",
+            key: ",\"creditCost\":",
             snake: "credit_cost",
             node: 4,
             default: Def::None,
@@ -8435,6 +9390,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "deducted",
+            key: ",\"deducted\":",
             snake: "deducted",
             node: 4,
             default: Def::None,
@@ -8443,6 +9399,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "events",
+            key: ",\"events\":",
             snake: "events",
             node: 4,
             default: Def::None,
@@ -8455,6 +9412,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "featureType",
+            key: ",\"featureType\":",
             snake: "feature_type",
             node: 319,
             default: Def::None,
@@ -8463,6 +9421,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "deducted",
+            key: ",\"deducted\":",
             snake: "deducted",
             node: 4,
             default: Def::None,
@@ -8471,6 +9430,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "events",
+            key: ",\"events\":",
             snake: "events",
             node: 4,
             default: Def::None,
@@ -8479,6 +9439,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "balances",
+            key: ",\"balances\":",
             snake: "balances",
             node: 322,
             default: Def::None,
@@ -8491,6 +9452,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "deducted",
+            key: ",\"deducted\":",
             snake: "deducted",
             node: 4,
             default: Def::None,
@@ -8499,6 +9461,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "creditCost",
+            key: ",\"creditCost\":",
             snake: "credit_cost",
             node: 4,
             default: Def::None,
@@ -8512,6 +9475,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "period",
+            key: ",\"period\":",
             snake: "period",
             node: 4,
             default: Def::None,
@@ -8520,6 +9484,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "values",
+            key: ",\"values\":",
             snake: "values",
             node: 324,
             default: Def::None,
@@ -8528,6 +9493,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "groupedValues",
+            key: ",\"groupedValues\":",
             snake: "grouped_values",
             node: 327,
             default: Def::None,
@@ -8540,6 +9506,7 @@ pub(super) static NODES: [Node; 331] = [
     Node::Object(&[
         Field {
             camel: "list",
+            key: ",\"list\":",
             snake: "list",
             node: 316,
             default: Def::None,
@@ -8548,6 +9515,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "total",
+            key: ",\"total\":",
             snake: "total",
             node: 318,
             default: Def::None,
@@ -8556,6 +9524,7 @@ pub(super) static NODES: [Node; 331] = [
         },
         Field {
             camel: "deductions",
+            key: ",\"deductions\":",
             snake: "deductions",
             node: 329,
             default: Def::None,

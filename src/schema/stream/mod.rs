@@ -106,8 +106,8 @@ fn write_value(out: &mut Vec<u8>, v: &Value) {
     let _ = serde_json::to_writer(&mut *out, v);
 }
 
-/// `"name":` after a comma unless the member is the object's first (`name` from the generated
-/// tables, or a key as the input spells it: nothing to escape).
+/// `"name":` after a comma unless the member is the object's first (`name`: a key as the input spells
+/// it, already checked to hold no escape).
 fn write_name(out: &mut Vec<u8>, first: bool, name: &[u8]) {
     out.reserve(name.len() + 4);
     if !first {
@@ -129,7 +129,7 @@ fn write_default(out: &mut Vec<u8>, first: bool, f: &Field) -> bool {
         },
         _ => None,
     };
-    write_name(out, first, f.camel.as_bytes());
+    out.extend_from_slice(&f.key.as_bytes()[usize::from(first)..]);
     match (&f.default, structured) {
         (_, Some(v)) => write_value(out, &v),
         (Def::Bool(b), None) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
@@ -549,7 +549,8 @@ impl Scan<'_> {
                     // as the input spells it is the output's.
                     if f.camel.len() != f.snake.len() || first != input_first {
                         self.flush(start);
-                        write_name(&mut self.out, first, f.camel.as_bytes());
+                        self.out
+                            .extend_from_slice(&f.key.as_bytes()[usize::from(first)..]);
                         self.pend = self.i;
                     }
                     match self.field_value(f, depth + 1)? {

@@ -109,6 +109,12 @@ fn table_field_names_need_no_escaping() {
     for n in tables::NODES.iter() {
         if let Node::Object(fields) = n {
             for f in *fields {
+                assert_eq!(f.key, format!(",\"{}\":", f.camel));
+                // The same length means the same name: the stream keeps such a key as spelled.
+                assert!(
+                    f.camel.len() != f.snake.len() || f.camel == f.snake,
+                    "{f:?}"
+                );
                 for name in [f.camel, f.snake] {
                     assert!(
                         !name.is_empty()
