@@ -419,6 +419,8 @@ impl Scan<'_> {
                 }
                 (Node::Bool, b't') => return self.pass_literal(b"true"),
                 (Node::Bool, b'f') => return self.pass_literal(b"false"),
+                (_, b'n') if f.nullable => return self.pass_literal(b"null"),
+                (Node::Object(fields), b'{') => return self.object(fields, depth),
                 _ => {}
             }
         }
