@@ -74,7 +74,8 @@ const DEMO_PAGE: &str = include_str!("quickstart/index.html");
 /// The feature `POST /api/messages` uses up, one per request.
 const MESSAGES: &str = "messages";
 
-/// The app: the Autumn routes nested at `/api/autumn`, the metered `POST /api/messages` and (for the
+/// The app: the Autumn routes under `/api/autumn` (mounted whole: the service matches the prefix itself,
+/// so axum does not rewrite the URI), the metered `POST /api/messages` and (for the
 /// current protocol, whose routes it calls) the demo page at `/`, behind CORS for the frontend's origin.
 fn app(autumn: AutumnService<DemoIdentify>, origin: &str, protocol: Protocol) -> Router {
     let origin: HeaderValue = origin
@@ -95,7 +96,7 @@ fn app(autumn: AutumnService<DemoIdentify>, origin: &str, protocol: Protocol) ->
     let meter = MeterLayer::new(autumn.client().clone(), identify as DemoIdentify, MESSAGES);
     let mut router = Router::new()
         .route("/api/messages", post(send_message).route_layer(meter))
-        .nest_service("/api/autumn", autumn);
+        .route_service("/api/autumn/{*route}", autumn);
     if protocol == Protocol::Current {
         router = router.route("/", get(|| async { Html(DEMO_PAGE) }));
     }
