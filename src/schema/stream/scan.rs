@@ -175,11 +175,13 @@ impl Scan<'_> {
     }
 
     pub(super) fn literal(&mut self, word: &[u8]) -> R<()> {
-        if self.b[self.i..].starts_with(word) {
-            self.i += word.len();
-            Ok(())
-        } else {
-            Err(Stop::GiveUp)
+        let end = self.i + word.len();
+        match self.b.get(self.i..end) {
+            Some(text) if same(text, word) => {
+                self.i = end;
+                Ok(())
+            }
+            _ => Err(Stop::GiveUp),
         }
     }
 
