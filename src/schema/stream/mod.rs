@@ -48,20 +48,39 @@ pub(super) fn convert_counting(root: u16, input: &[u8]) -> Option<(Vec<u8>, Ctx)
         pend: 0,
         out: Vec::with_capacity(input.len() + 128),
         ctx: Ctx::default(),
-        keys: Vec::new(),
+        keys: KEY_SPANS.take(),
         nest: 0,
     };
-    s.ws();
-    s.pend = s.i;
-    let wrote = s.conv(root, NullRule::Convert, 0).ok()?;
-    s.flush(s.i);
-    s.ws();
-    if s.i != input.len() {
-        return None;
+    let converted = s.run(root);
+    let mut keys = std::mem::take(&mut s.keys);
+    if keys.capacity() <= MAX_KEPT_SPANS {
+        keys.clear();
+        KEY_SPANS.set(keys);
     }
-    match wrote {
+    match converted? {
         Wrote::Value => Some((s.out, s.ctx)),
         Wrote::Absent => None,
+    }
+}
+
+thread_local! {
+    /// The key-span buffer of the last conversion on this thread, kept for the next (its spans
+    /// cleared): a conversion meeting free-form objects then allocates nothing for their keys.
+    static KEY_SPANS: std::cell::Cell<Vec<(usize, usize)>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// Key-span buffers larger than this are dropped rather than kept for the next conversion.
+const MAX_KEPT_SPANS: usize = 1024;
+
+impl Scan<'_> {
+    /// The whole answer: one value between optional whitespace.
+    fn run(&mut self, root: u16) -> Option<Wrote> {
+        self.ws();
+        self.pend = self.i;
+        let wrote = self.conv(root, NullRule::Convert, 0).ok()?;
+        self.flush(self.i);
+        self.ws();
+        (self.i == self.b.len()).then_some(wrote)
     }
 }
 
