@@ -96,6 +96,7 @@ fn app(autumn: AutumnService<DemoIdentify>, origin: &str, protocol: Protocol) ->
     let meter = MeterLayer::new(autumn.client().clone(), identify as DemoIdentify, MESSAGES);
     let mut router = Router::new()
         .route("/api/messages", post(send_message).route_layer(meter))
+        .route_service("/api/autumn", autumn.clone())
         .route_service("/api/autumn/{*route}", autumn);
     if protocol == Protocol::Current {
         router = router.route("/", get(|| async { Html(DEMO_PAGE) }));
