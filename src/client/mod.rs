@@ -53,7 +53,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use http::{Method, StatusCode, Uri};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{Full, Limited};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -482,20 +482,22 @@ impl<T: HttpTransport> Client<T> {
                     ));
                 }
             }
-            let collected = Limited::new(body, limit).collect().await.map_err(|e| {
-                if e.is::<http_body_util::LengthLimitError>() {
-                    Error::decode(
-                        parts.status,
-                        format!("the answer is larger than the {limit}-byte limit"),
-                    )
-                } else {
-                    Error::transport(e)
-                }
-            })?;
+            let body = crate::body::collect_bytes(Limited::new(body, limit))
+                .await
+                .map_err(|e| {
+                    if e.is::<http_body_util::LengthLimitError>() {
+                        Error::decode(
+                            parts.status,
+                            format!("the answer is larger than the {limit}-byte limit"),
+                        )
+                    } else {
+                        Error::transport(e)
+                    }
+                })?;
             Ok((
                 RawResponse {
                     status: parts.status,
-                    body: collected.to_bytes(),
+                    body,
                 },
                 retry_after,
             ))
