@@ -45,8 +45,10 @@ mod ops;
 mod pages;
 mod raw;
 
+use std::any::Any;
 use std::borrow::Cow;
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -461,52 +463,70 @@ impl<T: HttpTransport> Client<T> {
         let inner = &*self.inner;
         let limit = inner.max_response_bytes;
         let fut = async {
-            let resp = inner.transport.send(req).await.map_err(classify)?;
-            let (parts, body) = resp.into_parts();
-            let retry_after = parts
-                .headers
-                .get(http::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
-            if let Some(len) = parts
-                .headers
-                .get(http::header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<u64>().ok())
-            {
-                if len > limit as u64 {
-                    return Err(Error::decode(
-                        parts.status,
-                        format!("the answer is {len} bytes, more than the {limit}-byte limit"),
-                    ));
-                }
+            // The boxed default transport runs the whole exchange in the one future it boxes: its
+            // answer's body is then read where its type is known, without a box of its own.
+            let erased: &dyn Any = &inner.transport;
+            match erased.downcast_ref::<Transport>() {
+                Some(transport) => transport.exchange(req, limit).await,
+                None => exchange(inner.transport.send(req), limit).await,
             }
-            let body = crate::body::collect_bytes(Limited::new(body, limit))
-                .await
-                .map_err(|e| {
-                    if e.is::<http_body_util::LengthLimitError>() {
-                        Error::decode(
-                            parts.status,
-                            format!("the answer is larger than the {limit}-byte limit"),
-                        )
-                    } else {
-                        Error::transport(e)
-                    }
-                })?;
-            Ok((
-                RawResponse {
-                    status: parts.status,
-                    body,
-                },
-                retry_after,
-            ))
         };
         match tokio::time::timeout(inner.timeout, fut).await {
             Ok(r) => r,
             Err(_) => Err(Error::timeout(inner.timeout)),
         }
     }
+}
+
+/// One exchange with Autumn: `sent` (a transport's answer to come), then the whole answer's body,
+/// at most `limit` bytes; and the answer's `Retry-After` in seconds, if any.
+pub(crate) async fn exchange<B>(
+    sent: impl Future<Output = Result<http::Response<B>, BoxError>>,
+    limit: usize,
+) -> Result<(RawResponse, Option<Duration>), Error>
+where
+    B: http_body::Body<Data = Bytes, Error = BoxError>,
+{
+    let resp = sent.await.map_err(classify)?;
+    let (parts, body) = resp.into_parts();
+    let retry_after = parts
+        .headers
+        .get(http::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    if let Some(len) = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        if len > limit as u64 {
+            return Err(Error::decode(
+                parts.status,
+                format!("the answer is {len} bytes, more than the {limit}-byte limit"),
+            ));
+        }
+    }
+    let body = crate::body::collect_bytes(Limited::new(body, limit))
+        .await
+        .map_err(|e| {
+            if e.is::<http_body_util::LengthLimitError>() {
+                Error::decode(
+                    parts.status,
+                    format!("the answer is larger than the {limit}-byte limit"),
+                )
+            } else {
+                Error::transport(e)
+            }
+        })?;
+    Ok((
+        RawResponse {
+            status: parts.status,
+            body,
+        },
+        retry_after,
+    ))
 }
 
 /// The longest URI `http` parses (`Uri`'s own limit, which `Uri::from_parts` does not check).
