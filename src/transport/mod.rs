@@ -199,6 +199,16 @@ impl<T: HttpTransport> ErasedTransport for T {
     }
 
     fn exchange_boxed(&self, request: TransportRequest, limit: usize) -> BoxedExchange {
+        // The default transport sends from `&self`: no clone of its pooled client per request (the
+        // generic `send` clones the service, as `ServiceExt::oneshot`, to call it with `&mut`).
+        let erased: &dyn std::any::Any = self;
+        if let Some(hyper) = erased.downcast_ref::<HyperTransport>() {
+            let sent = hyper.request(request);
+            return Box::pin(crate::client::exchange(
+                async move { Ok(sent.await?.map(|inner| MapBodyErr { inner })) },
+                limit,
+            ));
+        }
         Box::pin(crate::client::exchange(
             HttpTransport::send(self, request),
             limit,
