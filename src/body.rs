@@ -3,9 +3,9 @@
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 use http_body::{Body, Frame, SizeHint};
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 
 /// The body of every response the [`AutumnService`](crate::AutumnService) produces: a complete JSON document
 /// (or nothing, for 204). Opaque so its representation can change without breaking you.
@@ -43,5 +43,86 @@ impl Body for ResponseBody {
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
+    }
+}
+
+/// The whole of `body`'s data (trailers dropped), as `http_body_util`'s `collect().await?.to_bytes()`
+/// gives it, without its buffer list: data that arrives in one frame is that frame's own bytes (no
+/// allocation, no copy for `Bytes`), and only data split over several frames is copied into one buffer.
+pub(crate) async fn collect_bytes<B: Body>(body: B) -> Result<Bytes, B::Error> {
+    let mut body = std::pin::pin!(body);
+    let mut first: Option<Bytes> = None;
+    let mut joined: Option<BytesMut> = None;
+    loop {
+        let Some(frame) = body.as_mut().frame().await else {
+            break;
+        };
+        let Ok(mut data) = frame?.into_data() else {
+            continue;
+        };
+        if !data.has_remaining() {
+            continue;
+        }
+        if let Some(buf) = &mut joined {
+            buf.put(data);
+        } else if let Some(head) = first.take() {
+            let more = data.remaining() + body.size_hint().lower() as usize;
+            let mut buf = BytesMut::with_capacity(head.len() + more);
+            buf.put(head);
+            buf.put(data);
+            joined = Some(buf);
+        } else {
+            first = Some(data.copy_to_bytes(data.remaining()));
+        }
+    }
+    Ok(match joined {
+        Some(buf) => buf.freeze(),
+        None => first.unwrap_or_default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+
+    use bytes::Bytes;
+    use http_body::Frame;
+    use http_body_util::StreamBody;
+
+    use super::collect_bytes;
+
+    fn frames(
+        items: Vec<Frame<Bytes>>,
+    ) -> StreamBody<impl futures_core::Stream<Item = Result<Frame<Bytes>, Infallible>>> {
+        StreamBody::new(tokio_stream::iter(items.into_iter().map(Ok)))
+    }
+
+    fn data(s: &'static str) -> Frame<Bytes> {
+        Frame::data(Bytes::from_static(s.as_bytes()))
+    }
+
+    #[tokio::test]
+    async fn one_frame_is_kept_and_several_are_joined_in_order() {
+        let one = Bytes::from_static(b"{\"a\":1}");
+        let got = collect_bytes(http_body_util::Full::new(one.clone()))
+            .await
+            .unwrap();
+        assert_eq!(got, one);
+        // The very same bytes: not a copy.
+        assert_eq!(got.as_ptr(), one.as_ptr());
+
+        let mut trailers = http::HeaderMap::new();
+        trailers.insert("x-t", http::HeaderValue::from_static("1"));
+        let body = frames(vec![
+            data(""),
+            data("{\"a\""),
+            data(""),
+            data(":1"),
+            data(",\"b\":2}"),
+            Frame::trailers(trailers),
+        ]);
+        assert_eq!(collect_bytes(body).await.unwrap(), "{\"a\":1,\"b\":2}");
+        assert_eq!(collect_bytes(frames(vec![])).await.unwrap(), "");
+        assert_eq!(collect_bytes(frames(vec![data("")])).await.unwrap(), "");
     }
 }

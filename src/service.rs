@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http::request::Parts;
 use http::{Request, Response, StatusCode};
-use http_body_util::{BodyExt, Limited};
+use http_body_util::Limited;
 use serde_json::{Map, Value};
 use tracing::Instrument;
 
@@ -676,8 +676,8 @@ impl<I: Identify, T: HttpTransport> Shared<I, T> {
         B::Error: Into<BoxError>,
     {
         let limited = Limited::new(body, self.body_limit);
-        match tokio::time::timeout(self.body_timeout, limited.collect()).await {
-            Ok(Ok(c)) => Ok(c.to_bytes()),
+        match tokio::time::timeout(self.body_timeout, crate::body::collect_bytes(limited)).await {
+            Ok(Ok(bytes)) => Ok(bytes),
             Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(self.too_large()),
             Ok(Err(_)) => Err(error(
                 StatusCode::BAD_REQUEST,

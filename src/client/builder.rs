@@ -179,6 +179,7 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(Inner {
                 transport,
+                origin: super::origin_of(&base),
                 base,
                 auth,
                 secret: key,

@@ -45,15 +45,17 @@ mod ops;
 mod pages;
 mod raw;
 
+use std::any::Any;
 use std::borrow::Cow;
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use http::{Method, StatusCode, Uri};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{Full, Limited};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -188,6 +190,9 @@ pub(crate) struct RawResponse {
 struct Inner<T> {
     transport: T,
     base: String,
+    /// `base`'s scheme and authority, parsed once, when `base` has no path: every request URI is then
+    /// assembled from them and the operation's path, without parsing (or copying) the base again.
+    origin: Option<(http::uri::Scheme, http::uri::Authority)>,
     auth: HeaderValue,
     secret: SecretString,
     api_version: HeaderValue,
@@ -358,13 +363,8 @@ impl<T: HttpTransport> Client<T> {
     ) -> Result<RawResponse, Error> {
         let inner = &*self.inner;
         let started = Instant::now();
-        let uri: Uri = {
-            let mut s = String::with_capacity(inner.base.len() + op.path.len());
-            s.push_str(&inner.base);
-            s.push_str(&op.path);
-            s.parse()
-                .map_err(|_| Error::config(format!("invalid request path {:?}", op.path)))?
-        };
+        let uri = request_uri(&inner.base, inner.origin.as_ref(), &op.path)
+            .map_err(|_| Error::config(format!("invalid request path {:?}", op.path)))?;
         let key_header =
             match idempotency_key {
                 Some(k) => Some(HeaderValue::from_str(k).map_err(|_| {
@@ -463,50 +463,115 @@ impl<T: HttpTransport> Client<T> {
         let inner = &*self.inner;
         let limit = inner.max_response_bytes;
         let fut = async {
-            let resp = inner.transport.send(req).await.map_err(classify)?;
-            let (parts, body) = resp.into_parts();
-            let retry_after = parts
-                .headers
-                .get(http::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
-            if let Some(len) = parts
-                .headers
-                .get(http::header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<u64>().ok())
-            {
-                if len > limit as u64 {
-                    return Err(Error::decode(
-                        parts.status,
-                        format!("the answer is {len} bytes, more than the {limit}-byte limit"),
-                    ));
-                }
+            // The boxed default transport runs the whole exchange in the one future it boxes: its
+            // answer's body is then read where its type is known, without a box of its own.
+            let erased: &dyn Any = &inner.transport;
+            match erased.downcast_ref::<Transport>() {
+                Some(transport) => transport.exchange(req, limit).await,
+                None => exchange(inner.transport.send(req), limit).await,
             }
-            let collected = Limited::new(body, limit).collect().await.map_err(|e| {
-                if e.is::<http_body_util::LengthLimitError>() {
-                    Error::decode(
-                        parts.status,
-                        format!("the answer is larger than the {limit}-byte limit"),
-                    )
-                } else {
-                    Error::transport(e)
-                }
-            })?;
-            Ok((
-                RawResponse {
-                    status: parts.status,
-                    body: collected.to_bytes(),
-                },
-                retry_after,
-            ))
         };
         match tokio::time::timeout(inner.timeout, fut).await {
             Ok(r) => r,
             Err(_) => Err(Error::timeout(inner.timeout)),
         }
     }
+}
+
+/// One exchange with Autumn: `sent` (a transport's answer to come), then the whole answer's body,
+/// at most `limit` bytes; and the answer's `Retry-After` in seconds, if any.
+pub(crate) async fn exchange<B>(
+    sent: impl Future<Output = Result<http::Response<B>, BoxError>>,
+    limit: usize,
+) -> Result<(RawResponse, Option<Duration>), Error>
+where
+    B: http_body::Body<Data = Bytes, Error = BoxError>,
+{
+    let resp = sent.await.map_err(classify)?;
+    let (parts, body) = resp.into_parts();
+    let retry_after = parts
+        .headers
+        .get(http::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    if let Some(len) = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        if len > limit as u64 {
+            return Err(Error::decode(
+                parts.status,
+                format!("the answer is {len} bytes, more than the {limit}-byte limit"),
+            ));
+        }
+    }
+    let body = crate::body::collect_bytes(Limited::new(body, limit))
+        .await
+        .map_err(|e| {
+            if e.is::<http_body_util::LengthLimitError>() {
+                Error::decode(
+                    parts.status,
+                    format!("the answer is larger than the {limit}-byte limit"),
+                )
+            } else {
+                Error::transport(e)
+            }
+        })?;
+    Ok((
+        RawResponse {
+            status: parts.status,
+            body,
+        },
+        retry_after,
+    ))
+}
+
+/// The longest URI `http` parses (`Uri`'s own limit, which `Uri::from_parts` does not check).
+const MAX_URI_LEN: usize = u16::MAX as usize - 1;
+
+/// The absolute URI of `path` under `base`: the same `Uri` as parsing `base` followed by `path`. With the
+/// base's pre-parsed `origin` (a base without a path) and a path starting with `/`, only the path is
+/// parsed: a static path is not even copied, and the authority is shared.
+// The `Cow` itself is the point: a borrowed path is `'static`, and is used without a copy.
+#[allow(clippy::ptr_arg)]
+fn request_uri(
+    base: &str,
+    origin: Option<&(http::uri::Scheme, http::uri::Authority)>,
+    path: &Cow<'static, str>,
+) -> Result<Uri, http::Error> {
+    match origin {
+        Some((scheme, authority))
+            if path.starts_with('/') && base.len() + path.len() <= MAX_URI_LEN =>
+        {
+            let bytes = match path {
+                Cow::Borrowed(p) => Bytes::from_static(p.as_bytes()),
+                Cow::Owned(p) => Bytes::copy_from_slice(p.as_bytes()),
+            };
+            let mut parts = http::uri::Parts::default();
+            parts.scheme = Some(scheme.clone());
+            parts.authority = Some(authority.clone());
+            parts.path_and_query = Some(http::uri::PathAndQuery::from_maybe_shared(bytes)?);
+            Ok(Uri::from_parts(parts)?)
+        }
+        _ => {
+            let mut s = String::with_capacity(base.len() + path.len());
+            s.push_str(base);
+            s.push_str(path);
+            Ok(s.parse::<Uri>()?)
+        }
+    }
+}
+
+/// `base`'s scheme and authority when it has nothing after them (no path, query or fragment).
+pub(crate) fn origin_of(base: &str) -> Option<(http::uri::Scheme, http::uri::Authority)> {
+    let uri: Uri = base.parse().ok()?;
+    let scheme = uri.scheme()?.clone();
+    let authority = uri.authority()?.clone();
+    (base.len() == scheme.as_str().len() + "://".len() + authority.as_str().len())
+        .then_some((scheme, authority))
 }
 
 fn classify(e: BoxError) -> Error {
@@ -584,6 +649,47 @@ pub(crate) use resource;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The URI assembled from the pre-parsed origin is the one parsing the whole string gives, and a path
+    /// that does not parse fails either way.
+    #[test]
+    fn request_uris_from_the_origin_are_the_parsed_ones() {
+        let paths = [
+            "/v1/customers.get_or_create",
+            "/v1/entities/ent%201?expand=x",
+            "//v1/x",
+            "/v1/a#frag",
+            "/v1/a b",
+            "/v1/\u{e9}",
+        ];
+        for base in ["http://127.0.0.1:8080", "https://api.useautumn.com"] {
+            let origin = origin_of(base);
+            assert!(origin.is_some(), "{base}");
+            for path in paths {
+                for path in [Cow::Borrowed(path), Cow::Owned(path.to_owned())] {
+                    let fast = request_uri(base, origin.as_ref(), &path).ok();
+                    let parsed = format!("{base}{path}").parse::<Uri>().ok();
+                    assert_eq!(fast, parsed, "{base} {path}");
+                    if let Some(uri) = fast {
+                        assert_eq!(uri.to_string(), parsed.unwrap().to_string());
+                    }
+                }
+            }
+        }
+        // A base with a path (or anything after its authority) is joined as a string, as before.
+        for base in ["http://proxy.internal/autumn", "http://h?x=1", "http://h/"] {
+            assert!(origin_of(base).is_none(), "{base}");
+        }
+        let joined = request_uri(
+            "http://proxy.internal/autumn",
+            None,
+            &Cow::Borrowed("/v1/x"),
+        );
+        assert_eq!(
+            joined.unwrap().to_string(),
+            "http://proxy.internal/autumn/v1/x"
+        );
+    }
 
     /// Without a TLS backend an `https` base URL must not build: the key would travel in clear text.
     #[test]

@@ -28,6 +28,8 @@
 //! ([`IDENTITY_FIELDS`], and on getOrCreateCustomer [`CUSTOMER_RECORD`]) are left out of the
 //! conversion, in every spelling, and only the identified ones are sent.
 
+use std::sync::OnceLock;
+
 use bytes::Bytes;
 use http::{Response, StatusCode};
 use serde_json::{Map, Value};
@@ -37,7 +39,7 @@ use crate::body::ResponseBody;
 use crate::client::{api_error_object, RawResponse, GENERIC_CODE};
 use crate::fields::{apply_object, Allowed};
 use crate::identify::Identity;
-use crate::schema::{self, Op, ResponseError};
+use crate::schema::{self, FieldError, Op, ResponseError};
 
 /// Who may call a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +58,9 @@ pub(crate) struct Route {
     caller: Caller,
     /// Body fields (upstream spelling) only identify decides: never taken from the browser.
     protected: &'static [&'static str],
+    /// Whether the conversion of an empty body is an empty body (no defaults, nothing required):
+    /// found at the first empty body, after which an empty body skips the conversion.
+    empty_converts_to_empty: OnceLock<bool>,
 }
 
 const fn route(
@@ -69,6 +74,7 @@ const fn route(
         op,
         caller,
         protected,
+        empty_converts_to_empty: OnceLock::new(),
     }
 }
 
@@ -89,7 +95,7 @@ pub(crate) const CUSTOMER_RECORD: &[&str] = &[
 use Caller::{Anyone, Customer};
 
 /// The route table: rpc name, operation, who may call it, what the browser may not set.
-static ROUTES: &[Route] = &[
+static ROUTES: [Route; 15] = [
     route(
         "getOrCreateCustomer",
         Op::CustomersGetOrCreate,
@@ -171,6 +177,20 @@ pub(crate) fn find(segments: &[&str]) -> Option<&'static Route> {
 }
 
 impl Route {
+    /// The conversion of the browser's body (protected fields left out). An empty body is converted
+    /// once per route: when that gives an empty body, later empty bodies skip the (pure) conversion.
+    fn to_upstream(&self, body: Map<String, Value>) -> Result<Map<String, Value>, FieldError> {
+        let convert = |body| schema::request_to_upstream_except(self.op, body, self.protected);
+        if body.is_empty()
+            && *self
+                .empty_converts_to_empty
+                .get_or_init(|| convert(Map::new()).is_ok_and(|m| m.is_empty()))
+        {
+            return Ok(body);
+        }
+        convert(body)
+    }
+
     /// The 401 an anonymous caller gets before its body is read: every route that needs a customer
     /// except getOrCreateCustomer, which first looks at `errorOnNotFound` (see [`plan`]).
     pub(crate) fn refuse_anonymous(
@@ -192,6 +212,19 @@ impl Route {
 /// Reads a request body: empty means `{}`, anything but a JSON object is a 400.
 pub(crate) fn parse_body(bytes: &[u8]) -> Result<Map<String, Value>, Response<ResponseBody>> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    // autumn-js's usual body, `{}` (JSON whitespace around it allowed), without the parser.
+    let json_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let start = bytes
+        .iter()
+        .position(|b| !json_space(b))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !json_space(b))
+        .map_or(start, |i| i + 1);
+    if &bytes[start..end] == b"{}" {
         return Ok(Map::new());
     }
     match crate::json::Strict::PLAIN.read(bytes) {
@@ -235,14 +268,13 @@ pub(crate) fn plan(
             "customerId not found",
         ));
     }
-    let mut upstream = schema::request_to_upstream_except(route.op, body, route.protected)
-        .map_err(|e| {
-            error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                &format!("invalid request body: {}: {}", e.path, e.message),
-            )
-        })?;
+    let mut upstream = route.to_upstream(body).map_err(|e| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            &format!("invalid request body: {}: {}", e.path, e.message),
+        )
+    })?;
     apply_object(route.name, allowed, &mut upstream);
     // The identity's fields are written straight after the encoded body: none of them is in it (they
     // are protected), and building them as map entries would cost an allocation each.
@@ -417,6 +449,42 @@ mod tests {
             })
         );
         assert_eq!(up.operation.path, "/v1/customers.get_or_create");
+    }
+
+    /// An empty body converts as the schema converts it, whether or not the conversion was skipped.
+    #[test]
+    fn an_empty_body_converts_as_the_schema_converts_it() {
+        for route in &ROUTES {
+            let expected = format!(
+                "{:?}",
+                schema::request_to_upstream_except(route.op, Map::new(), route.protected)
+            );
+            for _ in 0..2 {
+                assert_eq!(format!("{:?}", route.to_upstream(Map::new())), expected);
+            }
+            let body = object(json!({"customerId": "x"}));
+            let expected = format!(
+                "{:?}",
+                schema::request_to_upstream_except(route.op, body.clone(), route.protected)
+            );
+            assert_eq!(format!("{:?}", route.to_upstream(body)), expected);
+        }
+    }
+
+    /// `{}` is read without the parser, and nothing else is: JSON's whitespace only around it.
+    #[test]
+    fn the_empty_object_is_read_as_the_parser_reads_it() {
+        for body in ["{}", " \t\r\n{} \n", "", "  ", "{ }"] {
+            assert_eq!(
+                parse_body(body.as_bytes()).ok(),
+                Some(Map::new()),
+                "{body:?}"
+            );
+        }
+        for body in ["\u{c}{}", "{}\u{c}", "{}}", "{{}", "[]", "{}{}"] {
+            let refused = parse_body(body.as_bytes()).expect_err(body);
+            assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{body:?}");
+        }
     }
 
     #[test]

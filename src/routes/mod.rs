@@ -92,33 +92,34 @@ impl<'a> Segments<'a> {
     /// Splits `path`, strips `prefix` (given as segments) when the path starts with it, and returns `None`
     /// when more than four segments remain (no route has that many).
     pub(crate) fn parse(path: &'a str, prefix: &[String]) -> Option<Self> {
-        let mut it = path.split('/').filter(|s| !s.is_empty()).peekable();
-        let mut rest = path.split('/').filter(|s| !s.is_empty());
-        let mut matched = !prefix.is_empty();
-        for p in prefix {
-            match rest.next() {
-                Some(s) if s == p => {}
-                _ => {
-                    matched = false;
-                    break;
+        // One pass: segments are kept as they come; while they follow the prefix they may still be
+        // dropped, which happens when the last of the prefix's has matched.
+        let mut items = [""; 4];
+        let mut kept = 0;
+        // How many of the prefix's segments the path has matched; `None` once it cannot start with it.
+        let mut matched = (!prefix.is_empty()).then_some(0);
+        for s in path.split('/').filter(|s| !s.is_empty()) {
+            if let Some(n) = matched {
+                if prefix[n] == s {
+                    if n + 1 == prefix.len() {
+                        matched = None;
+                        kept = 0;
+                        continue;
+                    }
+                    matched = Some(n + 1);
+                } else {
+                    matched = None;
                 }
             }
-        }
-        if matched {
-            for _ in prefix {
-                it.next();
-            }
-        }
-        let mut items = [""; 4];
-        let mut len = 0;
-        for s in it {
-            if len == 4 {
+            if kept < 4 {
+                items[kept] = s;
+            } else if matched.is_none() {
                 return None;
             }
-            items[len] = s;
-            len += 1;
+            kept += 1;
         }
-        Some(Segments { items, len })
+        // A path that ended inside the prefix keeps every segment.
+        (kept <= 4).then_some(Segments { items, len: kept })
     }
 
     pub(crate) fn as_slice(&self) -> &[&'a str] {
@@ -194,6 +195,54 @@ mod tests {
 
     fn segs<'a>(path: &'a str, prefix: &[String]) -> Option<Vec<&'a str>> {
         Segments::parse(path, prefix).map(|s| s.as_slice().to_vec())
+    }
+
+    /// The one-pass split as the two-pass one it replaced: strip the prefix when every one of its
+    /// segments starts the path, keep every segment otherwise, at most four.
+    fn two_pass<'a>(path: &'a str, prefix: &[String]) -> Option<Vec<&'a str>> {
+        let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        let starts = !prefix.is_empty()
+            && segs.len() >= prefix.len()
+            && prefix.iter().zip(&segs).all(|(p, s)| p == s);
+        let rest = if starts {
+            &segs[prefix.len()..]
+        } else {
+            &segs[..]
+        };
+        (rest.len() <= 4).then(|| rest.to_vec())
+    }
+
+    #[test]
+    fn the_split_agrees_with_the_two_pass_split() {
+        let words = ["", "api", "autumn", "a", "x"];
+        let prefixes = [
+            "",
+            "/api",
+            "/api/autumn",
+            "/a/a/a/a/a",
+            "/a/a/a/a/a/x",
+            "/x/x",
+        ];
+        // Every path of up to six segments from `words` (an empty one is a doubled slash).
+        let mut paths = vec![String::new()];
+        let mut last = paths.clone();
+        for _ in 0..6 {
+            last = last
+                .iter()
+                .flat_map(|p| words.iter().map(move |w| format!("{p}/{w}")))
+                .collect();
+            paths.extend(last.iter().cloned());
+        }
+        for prefix in prefixes {
+            let prefix = prefix_segments(prefix);
+            for path in &paths {
+                assert_eq!(
+                    segs(path, &prefix),
+                    two_pass(path, &prefix),
+                    "{path} {prefix:?}"
+                );
+            }
+        }
     }
 
     #[test]

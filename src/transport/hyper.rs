@@ -108,6 +108,15 @@ fn make_connector(http: HttpConnector) -> Result<Connector, Error> {
     Ok(http)
 }
 
+impl HyperTransport {
+    /// Sends one request from `&self` (the pooled client needs no `&mut`, so no clone of it either).
+    pub(crate) fn request(&self, req: TransportRequest) -> HyperResponseFuture {
+        HyperResponseFuture {
+            inner: self.client.request(req),
+        }
+    }
+}
+
 impl Service<TransportRequest> for HyperTransport {
     type Response = http::Response<hyper::body::Incoming>;
     type Error = BoxError;
@@ -118,9 +127,7 @@ impl Service<TransportRequest> for HyperTransport {
     }
 
     fn call(&mut self, req: TransportRequest) -> Self::Future {
-        HyperResponseFuture {
-            inner: self.client.request(req),
-        }
+        self.request(req)
     }
 }
 

@@ -36,6 +36,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body::Body;
@@ -49,7 +50,9 @@ pub use self::hyper::{HttpConfig, HyperResponseFuture, HyperTransport};
 /// Whether this build has a TLS backend (the `rustls` or `native-tls` feature) for `https` URLs.
 pub(crate) const HAS_TLS: bool = cfg!(any(feature = "rustls", feature = "native-tls"));
 
+use crate::client::RawResponse;
 pub use crate::error::BoxError;
+use crate::error::Error;
 
 /// The request a transport receives: method, absolute URI, headers, and the complete JSON body.
 pub type TransportRequest = http::Request<Full<Bytes>>;
@@ -172,10 +175,18 @@ pub struct Transport {
 type BoxedSend =
     Pin<Box<dyn Future<Output = Result<http::Response<TransportBody>, BoxError>> + Send>>;
 
+/// The client's exchange ([`crate::client::exchange`]): the answer's status and whole body, and its
+/// `Retry-After`.
+pub(crate) type BoxedExchange =
+    Pin<Box<dyn Future<Output = Result<(RawResponse, Option<Duration>), Error>> + Send>>;
+
 /// [`HttpTransport`] as an object-safe trait: sends from `&self`, so no clone of a boxed service is
 /// needed per request.
 trait ErasedTransport: Send + Sync + 'static {
     fn send_boxed(&self, request: TransportRequest) -> BoxedSend;
+    /// Sends and reads the whole answer (at most `limit` bytes) in one boxed future: the body is
+    /// read as the transport's own type, not boxed.
+    fn exchange_boxed(&self, request: TransportRequest, limit: usize) -> BoxedExchange;
 }
 
 impl<T: HttpTransport> ErasedTransport for T {
@@ -186,6 +197,23 @@ impl<T: HttpTransport> ErasedTransport for T {
             Ok(resp.map(|b| b.boxed_unsync()))
         })
     }
+
+    fn exchange_boxed(&self, request: TransportRequest, limit: usize) -> BoxedExchange {
+        // The default transport sends from `&self`: no clone of its pooled client per request (the
+        // generic `send` clones the service, as `ServiceExt::oneshot`, to call it with `&mut`).
+        let erased: &dyn std::any::Any = self;
+        if let Some(hyper) = erased.downcast_ref::<HyperTransport>() {
+            let sent = hyper.request(request);
+            return Box::pin(crate::client::exchange(
+                async move { Ok(sent.await?.map(|inner| MapBodyErr { inner })) },
+                limit,
+            ));
+        }
+        Box::pin(crate::client::exchange(
+            HttpTransport::send(self, request),
+            limit,
+        ))
+    }
 }
 
 impl Transport {
@@ -194,6 +222,11 @@ impl Transport {
         Transport {
             inner: Arc::new(transport),
         }
+    }
+
+    /// The client's exchange through the boxed transport: one box for the whole of it.
+    pub(crate) fn exchange(&self, request: TransportRequest, limit: usize) -> BoxedExchange {
+        self.inner.exchange_boxed(request, limit)
     }
 }
 
