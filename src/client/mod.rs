@@ -48,14 +48,13 @@ mod raw;
 use std::any::Any;
 use std::borrow::Cow;
 use std::fmt;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use http::{Method, StatusCode, Uri};
-use http_body_util::{Full, Limited};
+use http_body_util::Full;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -74,7 +73,9 @@ pub use self::pages::{CursorPage, CursorParams, Pages};
 pub use self::raw::{RawRequest, RetryClass};
 
 use crate::error::{excerpt, ApiError, Error};
-use crate::transport::{is_connect_error, BoxError, HttpTransport, Transport};
+use crate::transport::exchange::exchange;
+pub(crate) use crate::transport::exchange::RawResponse;
+use crate::transport::{HttpTransport, Transport};
 
 /// The production Autumn API.
 pub const DEFAULT_BASE_URL: &str = "https://api.useautumn.com";
@@ -178,13 +179,6 @@ impl Operation {
             api_version: Some(api_version),
         }
     }
-}
-
-/// An upstream answer, whatever its status.
-#[derive(Debug)]
-pub(crate) struct RawResponse {
-    pub(crate) status: StatusCode,
-    pub(crate) body: Bytes,
 }
 
 struct Inner<T> {
@@ -478,57 +472,6 @@ impl<T: HttpTransport> Client<T> {
     }
 }
 
-/// One exchange with Autumn: `sent` (a transport's answer to come), then the whole answer's body,
-/// at most `limit` bytes; and the answer's `Retry-After` in seconds, if any.
-pub(crate) async fn exchange<B>(
-    sent: impl Future<Output = Result<http::Response<B>, BoxError>>,
-    limit: usize,
-) -> Result<(RawResponse, Option<Duration>), Error>
-where
-    B: http_body::Body<Data = Bytes, Error = BoxError>,
-{
-    let resp = sent.await.map_err(classify)?;
-    let (parts, body) = resp.into_parts();
-    let retry_after = parts
-        .headers
-        .get(http::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
-    if let Some(len) = parts
-        .headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-    {
-        if len > limit as u64 {
-            return Err(Error::decode(
-                parts.status,
-                format!("the answer is {len} bytes, more than the {limit}-byte limit"),
-            ));
-        }
-    }
-    let body = crate::body::collect_bytes(Limited::new(body, limit))
-        .await
-        .map_err(|e| {
-            if e.is::<http_body_util::LengthLimitError>() {
-                Error::decode(
-                    parts.status,
-                    format!("the answer is larger than the {limit}-byte limit"),
-                )
-            } else {
-                Error::transport(e)
-            }
-        })?;
-    Ok((
-        RawResponse {
-            status: parts.status,
-            body,
-        },
-        retry_after,
-    ))
-}
-
 /// The longest URI `http` parses (`Uri`'s own limit, which `Uri::from_parts` does not check).
 const MAX_URI_LEN: usize = u16::MAX as usize - 1;
 
@@ -572,14 +515,6 @@ pub(crate) fn origin_of(base: &str) -> Option<(http::uri::Scheme, http::uri::Aut
     let authority = uri.authority()?.clone();
     (base.len() == scheme.as_str().len() + "://".len() + authority.as_str().len())
         .then_some((scheme, authority))
-}
-
-fn classify(e: BoxError) -> Error {
-    if is_connect_error(&*e) {
-        Error::connect(e)
-    } else {
-        Error::transport(e)
-    }
 }
 
 fn is_duplicate_key(body: &[u8]) -> bool {

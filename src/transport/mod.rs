@@ -29,6 +29,7 @@
 //! A transport only moves bytes: the client adds the URL, the headers, the per-attempt deadline, the
 //! response-size limit and the retry policy around it.
 
+pub(crate) mod exchange;
 mod hyper;
 
 use std::fmt;
@@ -50,7 +51,7 @@ pub use self::hyper::{HttpConfig, HyperResponseFuture, HyperTransport};
 /// Whether this build has a TLS backend (the `rustls` or `native-tls` feature) for `https` URLs.
 pub(crate) const HAS_TLS: bool = cfg!(any(feature = "rustls", feature = "native-tls"));
 
-use crate::client::RawResponse;
+use self::exchange::RawResponse;
 pub use crate::error::BoxError;
 use crate::error::Error;
 
@@ -175,7 +176,7 @@ pub struct Transport {
 type BoxedSend =
     Pin<Box<dyn Future<Output = Result<http::Response<TransportBody>, BoxError>> + Send>>;
 
-/// The client's exchange ([`crate::client::exchange`]): the answer's status and whole body, and its
+/// The client's exchange ([`exchange::exchange`]): the answer's status and whole body, and its
 /// `Retry-After`.
 pub(crate) type BoxedExchange =
     Pin<Box<dyn Future<Output = Result<(RawResponse, Option<Duration>), Error>> + Send>>;
@@ -204,12 +205,12 @@ impl<T: HttpTransport> ErasedTransport for T {
         let erased: &dyn std::any::Any = self;
         if let Some(hyper) = erased.downcast_ref::<HyperTransport>() {
             let sent = hyper.request(request);
-            return Box::pin(crate::client::exchange(
+            return Box::pin(self::exchange::exchange(
                 async move { Ok(sent.await?.map(|inner| MapBodyErr { inner })) },
                 limit,
             ));
         }
-        Box::pin(crate::client::exchange(
+        Box::pin(self::exchange::exchange(
             HttpTransport::send(self, request),
             limit,
         ))
