@@ -601,6 +601,7 @@ impl Scan<'_> {
             let i = missing.trailing_zeros() as usize;
             missing &= missing - 1;
             let f = &fields[i];
+            // Without a default nothing is written here, so the pending input stays pending.
             if matches!(f.default, Def::None) {
                 if f.required && !matches!(node(f.node), Node::Any) {
                     return Err(Stop::Fail);
@@ -705,8 +706,6 @@ impl Scan<'_> {
                     // Where the value ends (and that it is JSON), for the tree path.
                     self.i = start;
                     self.skip(false)?;
-                    self.nest = nest;
-                    self.keys.truncate(keys);
                     return self.tree_span(n, start, depth);
                 }
             }
