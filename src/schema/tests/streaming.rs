@@ -186,6 +186,40 @@ fn the_stream_checks_utf8_inside_strings() {
     }
 }
 
+/// A string in the last eight bytes of the answer is read byte by byte (no eight-byte word is left):
+/// that path refuses what the word path refuses (control characters, broken UTF-8) and nothing else.
+#[test]
+fn the_stream_checks_strings_that_end_the_input() {
+    let (input, _) = fixture("redeemReferralCode", "response");
+    let template = serde_json::to_vec(&input).unwrap();
+    let root = tables::RESPONSE_ROOTS[Op::ReferralsRedeemCode.index()];
+    // `…,"zz":"RAW"}`: fewer than eight bytes from the string's first byte to the end.
+    let ending = |raw: &[u8]| {
+        let mut t = template[..template.len() - 1].to_vec();
+        t.extend_from_slice(b",\"zz\":\"");
+        t.extend_from_slice(raw);
+        t.extend_from_slice(b"\"}");
+        t
+    };
+    let refused: [&[u8]; 5] = [b"\t", b"a\x01", b"\x1f", b"\xff", b"\xc3"];
+    for raw in refused {
+        let text = ending(raw);
+        assert!(stream::convert(root, &text).is_none(), "{raw:?}");
+        assert!(matches!(
+            response_bytes_to_browser(Op::ReferralsRedeemCode, &text),
+            Err(ResponseError::NotJson)
+        ));
+    }
+    for raw in [" ", "a b", "\u{7f}", "é", "~!"] {
+        let text = ending(raw.as_bytes());
+        let out = stream::convert(root, &text).unwrap_or_else(|| panic!("{raw:?} streams"));
+        let value: Value = serde_json::from_slice(&text).unwrap();
+        assert_eq!(value["zz"], raw, "the test's text holds the string as written");
+        let expected = response_to_browser(Op::ReferralsRedeemCode, value).unwrap();
+        assert_eq!(serde_json::from_slice::<Value>(&out).unwrap(), expected, "{raw:?}");
+    }
+}
+
 /// A random answer for node `n`, drawn from the tables: mostly what the schema says, sometimes what
 /// the lenient parser coerces (`null`, numeric strings, numbers where strings belong), sometimes
 /// what it refuses, with unknown keys, escaped strings and free-form values of every kind.
