@@ -181,7 +181,7 @@ impl ClientBuilder {
                 transport,
                 origin: super::origin_of(&base),
                 base,
-                auth,
+                headers: super::request_headers(auth, api_version.clone()),
                 secret: key,
                 api_version,
                 timeout: self.timeout,

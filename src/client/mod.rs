@@ -52,7 +52,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
+use http::header::{
+    HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT,
+};
 use http::{Method, StatusCode, Uri};
 use http_body_util::Full;
 use secrecy::{ExposeSecret, SecretString};
@@ -181,13 +183,26 @@ impl Operation {
     }
 }
 
+/// The headers of every upstream request, in the order they are written.
+fn request_headers(auth: HeaderValue, api_version: HeaderValue) -> HeaderMap {
+    let mut h = HeaderMap::with_capacity(6);
+    h.insert(AUTHORIZATION, auth);
+    h.insert(&API_VERSION, api_version);
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    h.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+    h
+}
+
 struct Inner<T> {
     transport: T,
     base: String,
     /// `base`'s scheme and authority, parsed once, when `base` has no path: every request URI is then
     /// assembled from them and the operation's path, without parsing (or copying) the base again.
     origin: Option<(http::uri::Scheme, http::uri::Authority)>,
-    auth: HeaderValue,
+    /// The headers every upstream request carries (authorization, API version, content type,
+    /// accept, user agent), built once and cloned into each request.
+    headers: HeaderMap,
     secret: SecretString,
     api_version: HeaderValue,
     timeout: Duration,
@@ -378,18 +393,14 @@ impl<T: HttpTransport> Client<T> {
             let mut req = http::Request::new(Full::new(body.clone()));
             *req.method_mut() = op.method.clone();
             *req.uri_mut() = uri.clone();
+            *req.headers_mut() = inner.headers.clone();
             let h = req.headers_mut();
-            h.insert(AUTHORIZATION, auth.unwrap_or(&inner.auth).clone());
-            h.insert(
-                &API_VERSION,
-                match op.api_version {
-                    Some(v) => HeaderValue::from_static(v),
-                    None => inner.api_version.clone(),
-                },
-            );
-            h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            h.insert(ACCEPT, HeaderValue::from_static("application/json"));
-            h.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+            if let Some(a) = auth {
+                h.insert(AUTHORIZATION, a.clone());
+            }
+            if let Some(v) = op.api_version {
+                h.insert(&API_VERSION, HeaderValue::from_static(v));
+            }
             if let Some(k) = &key_header {
                 h.insert(&IDEMPOTENCY_KEY, k.clone());
             }

@@ -214,9 +214,16 @@ fn the_stream_checks_strings_that_end_the_input() {
         let text = ending(raw.as_bytes());
         let out = stream::convert(root, &text).unwrap_or_else(|| panic!("{raw:?} streams"));
         let value: Value = serde_json::from_slice(&text).unwrap();
-        assert_eq!(value["zz"], raw, "the test's text holds the string as written");
+        assert_eq!(
+            value["zz"], raw,
+            "the test's text holds the string as written"
+        );
         let expected = response_to_browser(Op::ReferralsRedeemCode, value).unwrap();
-        assert_eq!(serde_json::from_slice::<Value>(&out).unwrap(), expected, "{raw:?}");
+        assert_eq!(
+            serde_json::from_slice::<Value>(&out).unwrap(),
+            expected,
+            "{raw:?}"
+        );
     }
 }
 
