@@ -787,3 +787,54 @@ fn may_accept(n: u16, c: u8, text: Option<&[u8]>, depth: u32) -> bool {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::tables::NODES;
+
+    /// `string_members` decides the unions whose candidates for a plain string are all strings,
+    /// enums or constants (the tree would convert each and keep the best), and only those: a
+    /// string member matches exactly, an enum exactly when it lists the text, and any other kind
+    /// of member that may take a string leaves the union to the general path.
+    #[test]
+    fn string_members_decides_string_unions_only() {
+        let mut decided = 0;
+        for n in &NODES {
+            let Node::Union(members) = n else { continue };
+            let takes_string = |m: u16| may_accept(m, b'"', Some(b"zz_none"), 0);
+            let kinds: Vec<&Node> = members
+                .iter()
+                .filter(|&&m| takes_string(m))
+                .map(|&m| node(m))
+                .collect();
+            let stringy = kinds
+                .iter()
+                .all(|k| matches!(k, Node::Str | Node::Const(_) | Node::Enum(_)));
+            let got = string_members(members, b'"', b"zz_none", 0);
+            if !stringy {
+                assert_eq!(got, None, "{members:?}");
+                continue;
+            }
+            decided += 1;
+            let any_str = kinds.iter().any(|k| matches!(k, Node::Str));
+            assert_eq!(
+                got,
+                Some(u32::from(!any_str)),
+                "{members:?} on an unknown text"
+            );
+            for k in &kinds {
+                if let Node::Enum(values) = k {
+                    let text = values[0].as_bytes();
+                    assert_eq!(
+                        string_members(members, b'"', text, 0),
+                        Some(0),
+                        "{members:?} on {:?}",
+                        values[0]
+                    );
+                }
+            }
+        }
+        assert!(decided > 0, "the tables have string unions");
+    }
+}
