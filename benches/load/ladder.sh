@@ -15,7 +15,8 @@
 #    CG_WARMUP sequential requests on one keep-alive connection, then the counters are zeroed
 #    (`callgrind_control -z`), CG_REQUESTS more, then dumped (`callgrind_control -d`). Instructions per
 #    request = the dump's total Ir / CG_REQUESTS; nothing is subtracted (the runtime's idle wake-ups and
-#    the load generator's connection are in it).
+#    the load generator's connection are in it). Then the dumps' self cost grouped by library
+#    (`callgrind_groups.py`).
 #
 #   bash benches/load/ladder.sh
 #
@@ -137,4 +138,13 @@ for k, name in names.items():
         cells += ["", ""]
     print("| " + " | ".join(cells) + " |")
 PY
+# Where each rung's instructions go, by library (self cost per request of the rungs' dumps, in ladder order).
+dumps=()
+for rung in $RUNGS; do
+  for f in "$RAW"/callgrind."$rung".*.1; do [[ -e "$f" ]] && dumps+=("$f"); done
+done
+if (( ${#dumps[@]} > 0 )); then
+  { echo; echo "Self cost per request by library (benches/load/callgrind_groups.py):"; echo
+    python3 "$HERE/callgrind_groups.py" "$CG_REQUESTS" "${dumps[@]}"; } | tee -a "$RESULTS"
+fi
 log "written to $RESULTS; raw data in $RAW"

@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Where the instructions of each ladder rung go, grouped by the library their function belongs to.
+
+Reads callgrind dumps written by `ladder.sh` (the `callgrind.<rung>.<pid>.1` files of one run: counters
+zeroed after the warm-up, dumped after CG_REQUESTS requests) and prints a Markdown table of self cost
+(instructions spent in a function's own code, not its callees) per request, one column per dump, and the
+difference between the last and the first column.
+
+    python3 benches/load/callgrind_groups.py 2000 \
+        results/ladder-*/callgrind.passthrough.*.1 results/ladder-*/callgrind.quickstart.*.1
+
+The first argument is the number of requests in the dump (CG_REQUESTS). A function counts in the first
+group whose pattern matches its name (generic
+parameters included, so a generic function lands with the first library its name mentions); what no pattern matches is in the last row.
+"""
+
+import collections
+import re
+import sys
+
+GROUPS = [
+    ("the response conversion (`schema::stream`)", r"schema::stream"),
+    ("the crate, the rest (and the example's identify hook)", r"autumn_tower|quickstart::|ladder::"),
+    ("glibc malloc/free", r"^(malloc|free|realloc|_int_\w+|unlink_chunk.*|malloc_consolidate|__rustc::__r\w+)$"),
+    ("memcpy/memcmp/memchr", r"^__mem|memchr"),
+    ("tower-http (CORS)", r"tower_http"),
+    ("axum + matchit", r"axum|matchit"),
+    ("tower", r"tower::|tower_service"),
+    ("tracing", r"tracing"),
+    ("hyper-util (client pool, server auto)", r"hyper_util::"),
+    ("hyper", r"hyper::"),
+    ("tokio", r"tokio"),
+    ("serde_json", r"serde"),
+    ("http (header maps, URIs, extensions)", r"http::"),
+    ("hashing", r"hash"),
+    ("bytes", r"bytes::"),
+]
+
+
+def self_costs(path):
+    """Self cost per function name: cost lines not directly after a `calls=` line."""
+    names = {}
+    costs = collections.Counter()
+    fn = None
+    after_call = False
+
+    def name(spec):
+        m = re.match(r"\((\d+)\)(?: (.*))?", spec)
+        if not m:
+            return spec
+        i, text = m.groups()
+        if text:
+            names[i] = text
+        return names.get(i, "?" + i)
+
+    with open(path, errors="replace") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line.startswith("fn="):
+                fn = name(line[3:])
+                after_call = False
+            elif line.startswith("cfn="):
+                name(line[4:])
+            elif line.startswith("calls="):
+                after_call = True
+            elif line and (line[0].isdigit() or line[0] in "+-*"):
+                parts = line.split()
+                if len(parts) < 2:
+                    continue
+                if after_call:
+                    after_call = False
+                else:
+                    costs[fn] += int(parts[-1])
+    return costs
+
+
+def main():
+    requests = int(sys.argv[1])
+    dumps = [self_costs(p) for p in sys.argv[2:]]
+    patterns = [(label, re.compile(p)) for label, p in GROUPS]
+
+    def group(fn):
+        for label, p in patterns:
+            if p.search(fn):
+                return label
+        return "everything else (core, alloc, std, libc)"
+
+    labels = [label for label, _ in GROUPS] + ["everything else (core, alloc, std, libc)"]
+    sums = [collections.Counter() for _ in dumps]
+    for d, s in zip(dumps, sums):
+        for fn, c in d.items():
+            s[group(fn)] += c
+    # `callgrind.<rung>.<pid>.1` is headed by its rung.
+    heads = " | ".join(
+        re.sub(r"^callgrind\.(.+)\.\d+\.1$", r"\1", p.split("/")[-1]) for p in sys.argv[2:]
+    )
+    print(f"| group | {heads} | last - first |")
+    print("| --- |" + " ---: |" * (len(dumps) + 1))
+    for label in labels + ["total"]:
+        vals = [sum(s.values()) / requests if label == "total" else s[label] / requests for s in sums]
+        cells = " | ".join(f"{v:,.0f}" for v in vals)
+        print(f"| {label} | {cells} | {vals[-1] - vals[0]:+,.0f} |")
+
+
+if __name__ == "__main__":
+    main()
