@@ -837,4 +837,21 @@ mod tests {
         }
         assert!(decided > 0, "the tables have string unions");
     }
+
+    /// `same` compares every byte, whatever the length (the short loop, the eight-byte words and
+    /// the last, overlapping word).
+    #[test]
+    fn same_compares_every_byte() {
+        for n in 0..40 {
+            let a: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(same(&a, &a.clone()), "length {n}");
+            for p in 0..n {
+                let mut b = a.clone();
+                b[p] = b'_';
+                assert!(!same(&a, &b), "length {n}, differing at {p}");
+            }
+            let longer = [a.as_slice(), b"x"].concat();
+            assert!(!same(&a, &longer), "lengths {n} and {}", n + 1);
+        }
+    }
 }

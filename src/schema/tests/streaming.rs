@@ -127,9 +127,9 @@ fn table_field_names_need_no_escaping() {
     }
 }
 
-/// The stream checks UTF-8 inside strings (it does not check the whole answer first): invalid bytes
-/// in a known field's value or in an unknown key's value leave the answer to the tree path, which
-/// refuses it; valid characters of every length are copied.
+/// The stream checks strings as serde_json does (it does not check the whole answer first): raw
+/// control characters and invalid UTF-8 in a known field's value or in an unknown key's value leave
+/// the answer to the tree path, which refuses it; valid characters of every length are copied.
 #[test]
 fn the_stream_checks_utf8_inside_strings() {
     let (mut input, _) = fixture("redeemReferralCode", "response");
@@ -152,7 +152,11 @@ fn the_stream_checks_utf8_inside_strings() {
         };
         text
     };
-    let invalid: [&[u8]; 7] = [
+    let invalid: [&[u8]; 10] = [
+        // Raw control characters (serde_json wants them escaped).
+        b"\x01",
+        b"tab\there",
+        b"\x1f and more",
         b"\xff",
         b"a\x80b",
         b"\xc0\xaf",
