@@ -214,6 +214,13 @@ fn the_stream_checks_strings_that_end_the_input() {
             Err(ResponseError::NotJson)
         ));
     }
+    // An answer cut short inside its last string (or anywhere in its last bytes) is refused.
+    let whole = ending(b"abc");
+    for cut in whole.len() - 16..whole.len() {
+        let text = &whole[..cut];
+        assert!(stream::convert(root, text).is_none(), "cut at {cut}");
+        assert!(response_bytes_to_browser(Op::ReferralsRedeemCode, text).is_err());
+    }
     for raw in [" ", "a b", "\u{7f}", "é", "~!"] {
         let text = ending(raw.as_bytes());
         let out = stream::convert(root, &text).unwrap_or_else(|| panic!("{raw:?} streams"));
