@@ -838,6 +838,40 @@ mod tests {
         assert!(decided > 0, "the tables have string unions");
     }
 
+    fn scan(b: &[u8]) -> Scan<'_> {
+        Scan {
+            b,
+            i: 0,
+            pend: 0,
+            out: Vec::new(),
+            ctx: Ctx::default(),
+            keys: Vec::new(),
+            nest: 0,
+        }
+    }
+
+    /// `key_is` matches a key only as a whole, with its colon, and then stands past them and the
+    /// whitespace after them; otherwise it does not move.
+    #[test]
+    fn key_is_matches_the_whole_key_and_its_colon() {
+        let mut s = scan(br#"{"name": 1}"#);
+        s.i = 1;
+        assert!(s.key_is(b"name"));
+        assert_eq!(s.i, 9, "past the key, its colon and the space");
+        for (text, name) in [
+            (r#"{"name":1}"#, "nam"),
+            (r#"{"names":1}"#, "name"),
+            (r#"{"name"1}"#, "name"),
+            (r#"{"nbme":1}"#, "name"),
+            (r#"{"name""#, "name"),
+        ] {
+            let mut s = scan(text.as_bytes());
+            s.i = 1;
+            assert!(!s.key_is(name.as_bytes()), "{text} is not {name}");
+            assert_eq!(s.i, 1);
+        }
+    }
+
     /// `same` compares every byte, whatever the length (the short loop, the eight-byte words and
     /// the last, overlapping word).
     #[test]
