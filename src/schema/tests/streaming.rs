@@ -190,6 +190,56 @@ fn the_stream_checks_utf8_inside_strings() {
     }
 }
 
+/// The stream reads escapes itself: the valid ones stream (and agree with the tree), the invalid
+/// ones (an unknown letter, a short `\u`, a lone surrogate) leave the answer to the tree, which
+/// refuses it.
+#[test]
+fn the_stream_checks_escapes() {
+    let (mut input, _) = fixture("redeemReferralCode", "response");
+    input["id"] = json!("PLACEHOLDER");
+    let template = serde_json::to_vec(&input).unwrap();
+    let root = tables::RESPONSE_ROOTS[Op::ReferralsRedeemCode.index()];
+    let at = template
+        .windows(11)
+        .position(|w| w == b"PLACEHOLDER")
+        .unwrap();
+    let with = |raw: &str| [&template[..at], raw.as_bytes(), &template[at + 11..]].concat();
+    for raw in [
+        r#"a\"b"#,
+        r"back\\slash",
+        r"line\nfeed and \t tab",
+        r"\u00e9t\u00E9",
+        r"\ud83d\ude00 smile",
+        r"\/\b\f\r",
+    ] {
+        let text = with(raw);
+        let out = stream::convert(root, &text).unwrap_or_else(|| panic!("{raw} streams"));
+        let value: Value = serde_json::from_slice(&text).unwrap();
+        let expected = response_to_browser(Op::ReferralsRedeemCode, value).unwrap();
+        assert_eq!(
+            serde_json::from_slice::<Value>(&out).unwrap(),
+            expected,
+            "{raw}"
+        );
+    }
+    for raw in [
+        r"\x41",
+        r"\u12",
+        r"\u12G4",
+        r"\ud800",
+        r"\ud800\u0041",
+        r"\udc00",
+        r"\'",
+    ] {
+        let text = with(raw);
+        assert!(stream::convert(root, &text).is_none(), "{raw}");
+        assert!(matches!(
+            response_bytes_to_browser(Op::ReferralsRedeemCode, &text),
+            Err(ResponseError::NotJson)
+        ));
+    }
+}
+
 /// A string in the last eight bytes of the answer is read byte by byte (no eight-byte word is left):
 /// that path refuses what the word path refuses (control characters, broken UTF-8) and nothing else.
 #[test]
