@@ -872,6 +872,35 @@ mod tests {
         }
     }
 
+    /// `number` moves past a number and says whether the tree writes it back as spelled, wherever
+    /// it stands in the answer.
+    #[test]
+    fn number_says_which_spellings_stay() {
+        let cases: [(&str, bool); 12] = [
+            ("0", true),
+            ("-12", true),
+            ("1771409161016", true),
+            ("123456789012345678", true),
+            ("1234567890123456789", false),
+            ("-0", false),
+            ("188.5", true),
+            ("0.002", true),
+            ("1.0", false),
+            ("1.2345678901234567", false),
+            ("1e3", false),
+            ("2.5E-7", false),
+        ];
+        for pad in [0, 40] {
+            for (text, stays) in cases {
+                let input = format!("{}{text}]", " ".repeat(pad));
+                let mut s = scan(input.as_bytes());
+                s.i = pad;
+                assert_eq!(s.number().ok(), Some(stays), "{text} after {pad} bytes");
+                assert_eq!(s.i, pad + text.len(), "{text} after {pad} bytes");
+            }
+        }
+    }
+
     /// `same` compares every byte, whatever the length (the short loop, the eight-byte words and
     /// the last, overlapping word).
     #[test]
