@@ -127,30 +127,48 @@ fn table_field_names_need_no_escaping() {
     }
 }
 
+/// The `redeemReferralCode` answer of the fixtures, minified, with its `id` spelled `PLACEHOLDER`
+/// (for the string tests below), and its response root.
+fn redeem_answer() -> (Vec<u8>, u16) {
+    let (mut input, _) = fixture("redeemReferralCode", "response");
+    input["id"] = json!("PLACEHOLDER");
+    let template = serde_json::to_vec(&input).unwrap();
+    (
+        template,
+        tables::RESPONSE_ROOTS[Op::ReferralsRedeemCode.index()],
+    )
+}
+
+/// `template` with its `id`'s contents spelled `raw` (bytes as they are, unchecked).
+fn with_raw_id(template: &[u8], raw: &[u8]) -> Vec<u8> {
+    let at = template
+        .windows(11)
+        .position(|w| w == b"PLACEHOLDER")
+        .unwrap();
+    [&template[..at], raw, &template[at + 11..]].concat()
+}
+
+/// The stream leaves `text` to the tree path, which refuses it as JSON.
+fn assert_both_refuse(root: u16, text: &[u8], what: &str) {
+    assert!(stream::convert(root, text).is_none(), "{what}");
+    assert!(matches!(
+        response_bytes_to_browser(Op::ReferralsRedeemCode, text),
+        Err(ResponseError::NotJson)
+    ));
+}
+
 /// The stream checks strings as serde_json does (it does not check the whole answer first): raw
 /// control characters and invalid UTF-8 in a known field's value or in an unknown key's value leave
 /// the answer to the tree path, which refuses it; valid characters of every length are copied.
 #[test]
 fn the_stream_checks_utf8_inside_strings() {
-    let (mut input, _) = fixture("redeemReferralCode", "response");
-    input["id"] = json!("PLACEHOLDER");
-    let template = serde_json::to_vec(&input).unwrap();
-    let root = tables::RESPONSE_ROOTS[Op::ReferralsRedeemCode.index()];
+    let (template, root) = redeem_answer();
     let with = |raw: &[u8], unknown: bool| {
-        let text = if unknown {
-            let mut t = b"{\"zz_unknown\":\"".to_vec();
-            t.extend_from_slice(raw);
-            t.extend_from_slice(b"\",");
-            t.extend_from_slice(&template[1..]);
-            t
+        if unknown {
+            [b"{\"zz_unknown\":\"", raw, b"\",", &template[1..]].concat()
         } else {
-            let at = template
-                .windows(11)
-                .position(|w| w == b"PLACEHOLDER")
-                .unwrap();
-            [&template[..at], raw, &template[at + 11..]].concat()
-        };
-        text
+            with_raw_id(&template, raw)
+        }
     };
     let invalid: [&[u8]; 10] = [
         // Raw control characters (serde_json wants them escaped).
@@ -167,12 +185,7 @@ fn the_stream_checks_utf8_inside_strings() {
     ];
     for raw in invalid {
         for unknown in [false, true] {
-            let text = with(raw, unknown);
-            assert!(stream::convert(root, &text).is_none(), "{raw:?} {unknown}");
-            assert!(matches!(
-                response_bytes_to_browser(Op::ReferralsRedeemCode, &text),
-                Err(ResponseError::NotJson)
-            ));
+            assert_both_refuse(root, &with(raw, unknown), &format!("{raw:?} {unknown}"));
         }
     }
     let valid = "é € 😀 x\u{7f}";
@@ -195,15 +208,8 @@ fn the_stream_checks_utf8_inside_strings() {
 /// refuses it.
 #[test]
 fn the_stream_checks_escapes() {
-    let (mut input, _) = fixture("redeemReferralCode", "response");
-    input["id"] = json!("PLACEHOLDER");
-    let template = serde_json::to_vec(&input).unwrap();
-    let root = tables::RESPONSE_ROOTS[Op::ReferralsRedeemCode.index()];
-    let at = template
-        .windows(11)
-        .position(|w| w == b"PLACEHOLDER")
-        .unwrap();
-    let with = |raw: &str| [&template[..at], raw.as_bytes(), &template[at + 11..]].concat();
+    let (template, root) = redeem_answer();
+    let with = |raw: &str| with_raw_id(&template, raw.as_bytes());
     for raw in [
         r#"a\"b"#,
         r"back\\slash",
@@ -231,12 +237,7 @@ fn the_stream_checks_escapes() {
         r"\udc00",
         r"\'",
     ] {
-        let text = with(raw);
-        assert!(stream::convert(root, &text).is_none(), "{raw}");
-        assert!(matches!(
-            response_bytes_to_browser(Op::ReferralsRedeemCode, &text),
-            Err(ResponseError::NotJson)
-        ));
+        assert_both_refuse(root, &with(raw), raw);
     }
 }
 
@@ -257,12 +258,7 @@ fn the_stream_checks_strings_that_end_the_input() {
     };
     let refused: [&[u8]; 5] = [b"\t", b"a\x01", b"\x1f", b"\xff", b"\xc3"];
     for raw in refused {
-        let text = ending(raw);
-        assert!(stream::convert(root, &text).is_none(), "{raw:?}");
-        assert!(matches!(
-            response_bytes_to_browser(Op::ReferralsRedeemCode, &text),
-            Err(ResponseError::NotJson)
-        ));
+        assert_both_refuse(root, &ending(raw), &format!("{raw:?}"));
     }
     // An answer cut short inside its last string (or anywhere in its last bytes) is refused.
     let whole = ending(b"abc");
