@@ -183,6 +183,10 @@ impl Operation {
     }
 }
 
+/// Room for the headers a request adds to the fixed ones: an idempotency key, then `host` and
+/// `content-length` from the transport (another authorization or API version replaces a fixed one).
+const EXTRA_HEADERS: usize = 3;
+
 /// The headers of every upstream request, in the order they are written.
 fn request_headers(auth: HeaderValue, api_version: HeaderValue) -> HeaderMap {
     let mut h = HeaderMap::with_capacity(6);
@@ -201,7 +205,7 @@ struct Inner<T> {
     /// assembled from them and the operation's path, without parsing (or copying) the base again.
     origin: Option<(http::uri::Scheme, http::uri::Authority)>,
     /// The headers every upstream request carries (authorization, API version, content type,
-    /// accept, user agent), built once and cloned into each request.
+    /// accept, user agent), built once and copied into each request.
     headers: HeaderMap,
     secret: SecretString,
     api_version: HeaderValue,
@@ -393,8 +397,13 @@ impl<T: HttpTransport> Client<T> {
             let mut req = http::Request::new(Full::new(body.clone()));
             *req.method_mut() = op.method.clone();
             *req.uri_mut() = uri.clone();
-            *req.headers_mut() = inner.headers.clone();
+            // Not `inner.headers.clone()`: a clone's entries have no spare room, and the transport
+            // adds `host` and `content-length`, each of which would then reallocate the map.
             let h = req.headers_mut();
+            h.reserve(inner.headers.len() + EXTRA_HEADERS);
+            for (name, value) in &inner.headers {
+                h.append(name.clone(), value.clone());
+            }
             if let Some(a) = auth {
                 h.insert(AUTHORIZATION, a.clone());
             }
