@@ -9,8 +9,11 @@
 #   (d) ladder-service  the full AutumnService (bare hyper server, as (b) and (c))
 #   (e) quickstart      examples/quickstart.rs: axum router, CORS, tracing subscriber, the service
 #
-# 1. Load: `run.sh` with those targets at concurrency 64 (CPU s per 1,000 requests = utime + stime of the
-#    server from /proc/PID/stat around the run; req/s, p50/p99, peak RSS).
+# 1. Load: `run.sh` with those targets at concurrency 64, ROUNDS times (each round measures every rung in
+#    ladder order, so slow phases of the machine fall on all rungs alike); CPU s per 1,000 requests = utime +
+#    stime of the server from /proc/PID/stat around the run, also split into user and system time; context
+#    switches of its threads; req/s, p50/p99, peak RSS. The report gives each cell's median over the rounds
+#    and each ratio's median and range.
 # 2. Instructions: each server under `valgrind --tool=callgrind` (the fake upstream outside it);
 #    CG_WARMUP sequential requests on one keep-alive connection, then the counters are zeroed
 #    (`callgrind_control -z`), CG_REQUESTS more, then dumped (`callgrind_control -d`). Instructions per
@@ -20,7 +23,7 @@
 #
 #   bash benches/load/ladder.sh
 #
-# Environment (all optional): DURATION=10s WARMUP=3s CG_WARMUP=200 CG_REQUESTS=2000 LOADGEN (wrk if
+# Environment (all optional): ROUNDS=3 DURATION=10s WARMUP=3s CG_WARMUP=200 CG_REQUESTS=2000 LOADGEN (wrk if
 # installed, else benches/load/loadgen.rs) SKIP_LOAD=1 SKIP_CALLGRIND=1 BASE_PORT=18400
 # RESULTS=benches/load/results/ladder.md
 set -euo pipefail
@@ -28,6 +31,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 RUNGS="${RUNGS:-passthrough ladder-client ladder-copy ladder-service quickstart}"
+ROUNDS="${ROUNDS:-3}"
 CG_WARMUP="${CG_WARMUP:-200}"
 CG_REQUESTS="${CG_REQUESTS:-2000}"
 BASE_PORT="${BASE_PORT:-18400}"
@@ -42,8 +46,11 @@ log() { printf '[ladder] %s\n' "$*" >&2; }
 
 # --- 1. Load ------------------------------------------------------------------------------------
 if [[ "${SKIP_LOAD:-0}" != 1 ]]; then
-  RAW="$RAW/load" TARGETS="$RUNGS" CONCURRENCY=64 REUSE_REQUESTS=0 BASE_PORT="$BASE_PORT" \
-    RESULTS="$RAW/load.md" bash "$HERE/run.sh" >/dev/null
+  for round in $(seq 1 "$ROUNDS"); do
+    log "load round $round of $ROUNDS"
+    RAW="$RAW/load-$round" TARGETS="$RUNGS" CONCURRENCY=64 REUSE_REQUESTS=0 BASE_PORT="$BASE_PORT" \
+      RESULTS="$RAW/load-$round.md" bash "$HERE/run.sh" >/dev/null
+  done
 else
   (cd "$HERE" && cargo build --quiet --release)
   (cd "$ROOT" && cargo build --quiet --release --example quickstart &&
@@ -97,9 +104,9 @@ fi
 
 # --- Report ------------------------------------------------------------------------------------------
 mkdir -p "$(dirname "$RESULTS")"
-python3 - "$RAW/load/results.tsv" "$RAW/callgrind.tsv" "$LOADGEN" "$CG_WARMUP" "$CG_REQUESTS" <<'PY' | tee "$RESULTS"
-import csv, os, sys
-load_path, cg_path, loadgen, cg_warm, cg_n = sys.argv[1:]
+python3 - "$RAW" "$RAW/callgrind.tsv" "$LOADGEN" "$CG_WARMUP" "$CG_REQUESTS" <<'PY' | tee "$RESULTS"
+import csv, glob, os, statistics, sys
+raw, cg_path, loadgen, cg_warm, cg_n = sys.argv[1:]
 names = {
     "passthrough": "(a) pass-through hyper proxy",
     "ladder-client": "(b) + the crate's Client and transport (no conversion)",
@@ -107,30 +114,54 @@ names = {
     "ladder-service": "(d) + the streaming conversion (full service)",
     "quickstart": "(e) + axum, CORS, tracing (the quickstart)",
 }
-load = {}
-if os.path.exists(load_path):
-    for r in csv.DictReader(open(load_path), delimiter="\t"):
-        load[r["target"]] = r
+# One dict per load round: rung -> its row.
+rounds = []
+for path in sorted(glob.glob(os.path.join(raw, "load-*", "results.tsv"))):
+    rounds.append({r["target"]: r for r in csv.DictReader(open(path), delimiter="\t")})
 cg = {r["rung"]: r for r in csv.DictReader(open(cg_path), delimiter="\t")}
-base_cpu = float(load["passthrough"]["cpu_s_per_1k"]) if "passthrough" in load else None
 base_ir = float(cg["passthrough"]["ir_per_request"]) if "passthrough" in cg else None
-base_rps = float(load["passthrough"]["req_per_s"]) if "passthrough" in load else None
-print(f"Load: {loadgen}, c=64; callgrind: {cg_warm} warm-up then {cg_n} sequential requests, Ir / requests.")
+
+def per_round(rung, field, ratio=False):
+    """The field's value in each round that measured the rung (divided by the same round's pass-through)."""
+    out = []
+    for r in rounds:
+        if rung not in r or (ratio and "passthrough" not in r):
+            continue
+        v = float(r[rung][field])
+        out.append(v / float(r["passthrough"][field]) if ratio else v)
+    return out
+
+def med(xs):
+    return statistics.median(xs) if xs else None
+
+def spread(xs):
+    return f" [{min(xs):.2f}-{max(xs):.2f}]" if len(xs) > 1 and min(xs) != max(xs) else ""
+
+print(f"Load: {loadgen}, c=64, {len(rounds)} round(s), each measuring every rung in ladder order; each cell is the "
+      "median over the rounds (ratios: the median of each round's ratio to the same round's pass-through, with "
+      f"their range). Callgrind: {cg_warm} warm-up then {cg_n} sequential requests, Ir / requests.")
 print()
-print("| rung | req/s (c=64) | p99 | CPU s / 1k req | CPU ÷ (a) | peak RSS | instructions / req | Ir ÷ (a) |")
-print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+print("| rung | req/s (c=64) | p99 | CPU s / 1k req | CPU ÷ (a) | user / sys µs per req | context switches / req "
+      "| peak RSS | instructions / req | Ir ÷ (a) |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+x = lambda v: f"{v:.2f}x"
 for k, name in names.items():
-    l, c = load.get(k), cg.get(k)
     cells = [name]
-    if l:
-        cpu = float(l["cpu_s_per_1k"])
-        p99 = int(l["p99_us"])
-        cells += [f"{float(l['req_per_s']):,.0f} ({float(l['req_per_s']) / base_rps:.2f}x)" if base_rps
-                  else f"{float(l['req_per_s']):,.0f}",
-                  f"{p99 / 1000:.2f} ms", f"{cpu:.4f}", f"{cpu / base_cpu:.2f}x" if base_cpu else "",
-                  f"{int(l['hwm_kib']) / 1024:.1f} MiB"]
+    rps, cpu = per_round(k, "req_per_s"), per_round(k, "cpu_s_per_1k")
+    if rps:
+        rps_r, cpu_r, p99_r = (per_round(k, f, ratio=True) for f in ("req_per_s", "cpu_s_per_1k", "p99_us"))
+        p99 = med(per_round(k, "p99_us"))
+        user, sys_ = med(per_round(k, "user_s_per_1k")), med(per_round(k, "sys_s_per_1k"))
+        cells += [f"{med(rps):,.0f} ({x(med(rps_r))}{spread(rps_r)})",
+                  f"{p99 / 1000:.2f} ms ({x(med(p99_r))})",
+                  f"{med(cpu):.4f}",
+                  f"{x(med(cpu_r))}{spread(cpu_r)}",
+                  f"{user * 1000:.1f} / {sys_ * 1000:.1f}",
+                  f"{med(per_round(k, 'ctx_per_req')):.2f}",
+                  f"{max(per_round(k, 'hwm_kib')) / 1024:.1f} MiB"]
     else:
-        cells += ["", "", "", "", ""]
+        cells += [""] * 7
+    c = cg.get(k)
     if c:
         ir = float(c["ir_per_request"])
         cells += [f"{ir:,.0f}", f"{ir / base_ir:.2f}x" if base_ir else ""]

@@ -119,6 +119,10 @@ cpu_ticks() {
   # Fields after the command name (which may contain spaces): utime is the 12th, cstime the 15th.
   sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13 + $14 + $15}'
 }
+# user_sys_ticks PID: "utime stime" of the process (its threads, live and exited), in clock ticks.
+user_sys_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12, $13}'; }
+# ctx_switches PID: voluntary + involuntary context switches of the process's live threads.
+ctx_switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^(non)?voluntary_ctxt_switches:/ {s += $2} END {print s + 0}'; }
 # hwm_kib PID: peak resident set (VmHWM) in KiB.
 hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 stat_field() { curl -s "$CONTROL_URL/__stats" | sed -E "s/.*\"$1\":([0-9]+).*/\1/"; }
@@ -207,7 +211,7 @@ stop_target() {
   wait "$T_PID" 2>/dev/null || true
 }
 
-printf 'target\tconcurrency\trequests\tseconds\treq_per_s\tp50_us\tp99_us\tcpu_s_per_1k\thwm_kib\tupstream_conns\tupstream_peak_open\terrors\tanswer_bytes\n' >"$TSV"
+printf 'target\tconcurrency\trequests\tseconds\treq_per_s\tp50_us\tp99_us\tcpu_s_per_1k\thwm_kib\tupstream_conns\tupstream_peak_open\terrors\tanswer_bytes\tuser_s_per_1k\tsys_s_per_1k\tctx_per_req\n' >"$TSV"
 
 # --- The measured runs ---------------------------------------------------------------------------
 MAX_C="$(tr ' ' '\n' <<<"$CONCURRENCY" | sort -n | tail -1)"
@@ -221,8 +225,12 @@ for target in $TARGETS; do
     curl -s -X POST "$CONTROL_URL/__reset_peak" >/dev/null
     conns0="$(stat_field accepted)"
     cpu0="$(cpu_ticks "$T_PID")"
+    read -r user0 sys0 < <(user_sys_ticks "$T_PID")
+    ctx0="$(ctx_switches "$T_PID")"
     wrk_run "$c" "$DURATION" "$T_URL" "$T_BODY" "$RAW/$target.c$c.txt"
     cpu1="$(cpu_ticks "$T_PID")"
+    read -r user1 sys1 < <(user_sys_ticks "$T_PID")
+    ctx1="$(ctx_switches "$T_PID")"
     conns1="$(stat_field accepted)"
     peak="$(stat_field peak_open)"
     hwm="$(hwm_kib "$T_PID")"
@@ -234,8 +242,11 @@ for target in $TARGETS; do
     awk -v t="$target" -v c="$c" -v n="$n" -v us="$us" -v p50="$(result_field "$out" p50_us)" \
       -v p99="$(result_field "$out" p99_us)" -v ticks=$((cpu1 - cpu0)) -v hz="$CLK_TCK" -v hwm="$hwm" \
       -v conns=$((conns1 - conns0)) -v peak="$peak" -v err="$errors" -v bytes="$answer_bytes" \
-      'BEGIN { s = us / 1e6; printf "%s\t%d\t%d\t%.2f\t%.0f\t%d\t%d\t%.4f\t%d\t%d\t%d\t%d\t%d\n",
-               t, c, n, s, n / s, p50, p99, (n > 0 ? ticks / hz / n * 1000 : 0), hwm, conns, peak, err, bytes }' >>"$TSV"
+      -v uticks=$((user1 - user0)) -v sticks=$((sys1 - sys0)) -v ctx=$((ctx1 - ctx0)) \
+      'BEGIN { s = us / 1e6; k = (n > 0 ? 1000 / hz / n : 0)
+               printf "%s\t%d\t%d\t%.2f\t%.0f\t%d\t%d\t%.4f\t%d\t%d\t%d\t%d\t%d\t%.4f\t%.4f\t%.3f\n",
+               t, c, n, s, n / s, p50, p99, ticks * k, hwm, conns, peak, err, bytes, uticks * k, sticks * k,
+               (n > 0 ? ctx / n : 0) }' >>"$TSV"
     log "  c=$c: $(tail -1 "$TSV" | cut -f3-12)"
   done
   stop_target "$target"
