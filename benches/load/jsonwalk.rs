@@ -120,7 +120,8 @@ fn minified(text: &[u8]) -> Vec<u8> {
 }
 
 fn main() {
-    let usage = "usage: jsonwalk <serde-skim|serde-value|simd-json-tape|sonic-value> <answer.json> <count>";
+    let usage =
+        "usage: jsonwalk <serde-skim|serde-value|simd-json-tape|sonic-value> <answer.json> <count>";
     let mut args = std::env::args().skip(1);
     let walker = args.next().expect(usage);
     let text = minified(&std::fs::read(args.next().expect(usage)).expect("read the answer"));
