@@ -15,6 +15,8 @@
 //! - `copy`: the `AutumnService` (routing, identify, request conversion, the same client) with a
 //!   response conversion that only copies the answer's bytes.
 //! - `service`: the full `AutumnService`.
+//! - `axum`: the full `AutumnService` mounted in an axum `Router` as the quickstart mounts it, served by
+//!   `axum::serve` (the quickstart without its CORS layer, tracing subscriber and other routes).
 //!
 //! `ladder convert <answer.json> <count>` runs only the response conversion, `count` times, on the
 //! answer in the file (minified first, as the fake upstream serves it), and exits: the conversion's
@@ -109,7 +111,7 @@ fn minified(text: &[u8]) -> Vec<u8> {
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: ladder <client|copy|service> <listen addr> <upstream base URL>\n       ladder convert <answer.json> <count>";
+    let usage = "usage: ladder <client|copy|service|axum> <listen addr> <upstream base URL>\n       ladder convert <answer.json> <count>";
     let rung = args.next().expect(usage);
     if rung == "convert" {
         let text = std::fs::read(args.next().expect(usage)).expect("read the answer");
@@ -133,7 +135,7 @@ async fn main() {
         .expect("client");
     let service: Option<AutumnService<Identify>> = match rung.as_str() {
         "client" => None,
-        "copy" | "service" => {
+        "copy" | "service" | "axum" => {
             if rung == "copy" {
                 autumn_tower::bench::copy_conversion();
             }
@@ -153,6 +155,13 @@ async fn main() {
         "ladder rung {rung} listening on http://{} -> {upstream}",
         listener.local_addr().unwrap()
     );
+    if let (Some(service), "axum") = (&service, rung.as_str()) {
+        let router = axum::Router::new()
+            .route_service("/api/autumn", service.clone())
+            .route_service("/api/autumn/{*route}", service.clone());
+        axum::serve(listener, router).await.expect("serve");
+        return;
+    }
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The ablation ladder (see BENCHMARKS.md): the same request through five servers, each adding one part of
+# The ablation ladder (see BENCHMARKS.md): the same request through six servers, each adding one part of
 # the stack, measured in one run two ways.
 #
 #   (a) passthrough     benches/load/passthrough.rs: hyper proxy, bytes in, bytes out
@@ -7,6 +7,8 @@
 #                       boxed transport, collected answer), the answer's bytes back unchanged
 #   (c) ladder-copy     the AutumnService with a response "conversion" that only copies the bytes
 #   (d) ladder-service  the full AutumnService (bare hyper server, as (b) and (c))
+#   (d') ladder-axum    the full AutumnService in an axum Router, served by axum::serve (no CORS, no
+#                       subscriber)
 #   (e) quickstart      examples/quickstart.rs: axum router, CORS, tracing subscriber, the service
 #
 # 1. Load: `run.sh` with those targets at concurrency 64, ROUNDS times (each round measures every rung in
@@ -30,7 +32,7 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-RUNGS="${RUNGS:-passthrough ladder-client ladder-copy ladder-service quickstart}"
+RUNGS="${RUNGS:-passthrough ladder-client ladder-copy ladder-service ladder-axum quickstart}"
 ROUNDS="${ROUNDS:-3}"
 CG_WARMUP="${CG_WARMUP:-200}"
 CG_REQUESTS="${CG_REQUESTS:-2000}"
@@ -112,6 +114,7 @@ names = {
     "ladder-client": "(b) + the crate's Client and transport (no conversion)",
     "ladder-copy": "(c) + AutumnService, conversion = byte copy",
     "ladder-service": "(d) + the streaming conversion (full service)",
+    "ladder-axum": "(d') + axum's router and axum::serve",
     "quickstart": "(e) + axum, CORS, tracing (the quickstart)",
 }
 # One dict per load round: rung -> its row.
