@@ -917,4 +917,30 @@ mod tests {
             assert!(!same(&a, &longer), "lengths {n} and {}", n + 1);
         }
     }
+
+    /// `count_leaves_text` counts what the tree's `count_leaves` counts in the same text, wherever the
+    /// text has whitespace (a pretty-printed answer's runs are copied as spelled) and whatever its
+    /// strings hold.
+    #[test]
+    fn count_leaves_text_agrees_with_the_tree() {
+        let texts = [
+            r#"{"a":1,"b":"x","c":[true,null,false]}"#,
+            r#"{"a" : 1, "b"	:"x",
+              "c"
+              :[true, null ,-2.5e3], "d" : {}, "e" : []}"#,
+            r#"{"key with \"quotes\" and \\":"value with \"quotes\" :","k":"\u00e9"}"#,
+            r#"{"":"","x":{"y":{"z":"deep"}},"list":[{"a" :1},{"b": "two"}]}"#,
+            r#"["a", "b" ,"c:", 1, {"k" :"v"}]"#,
+            r#""a single string""#,
+            "12345",
+        ];
+        for text in texts {
+            let tree: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(
+                count_leaves_text(text.as_bytes()),
+                crate::schema::count_leaves(&tree),
+                "{text}"
+            );
+        }
+    }
 }
