@@ -234,6 +234,10 @@ fn the_stream_checks_escapes() {
         r"\u12G4",
         r"\ud800",
         r"\ud800\u0041",
+        // A high surrogate followed by another escape or by a `u` that is not an escape: what follows
+        // is no low surrogate even when its four characters spell one.
+        r"\ud800\ndc00",
+        r"\ud800xudc00",
         r"\udc00",
         r"\'",
     ] {
