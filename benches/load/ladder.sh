@@ -11,8 +11,9 @@
 #                       subscriber)
 #   (e) quickstart      examples/quickstart.rs: axum router, CORS, tracing subscriber, the service
 #
-# 1. Load: `run.sh` with those targets at concurrency 64, ROUNDS times (each round measures every rung in
-#    ladder order, so slow phases of the machine fall on all rungs alike); CPU s per 1,000 requests = utime +
+# 1. Load: `run.sh` with those targets at concurrency 64, ROUNDS times (each round measures every rung,
+#    odd rounds in ladder order and even rounds reversed, so slow phases of the machine fall on all rungs
+#    alike); CPU s per 1,000 requests = utime +
 #    stime of the server from /proc/PID/stat around the run, also split into user and system time; context
 #    switches of its threads; req/s, p50/p99, peak RSS. The report gives each cell's median over the rounds
 #    and each ratio's median and range.
@@ -49,8 +50,12 @@ log() { printf '[ladder] %s\n' "$*" >&2; }
 # --- 1. Load ------------------------------------------------------------------------------------
 if [[ "${SKIP_LOAD:-0}" != 1 ]]; then
   for round in $(seq 1 "$ROUNDS"); do
-    log "load round $round of $ROUNDS"
-    RAW="$RAW/load-$round" TARGETS="$RUNGS" CONCURRENCY=64 REUSE_REQUESTS=0 BASE_PORT="$BASE_PORT" \
+    # Odd rounds in ladder order, even rounds reversed: a slow phase of the machine late (or early) in a
+    # round would otherwise always fall on the same rungs.
+    order="$RUNGS"
+    ((round % 2 == 0)) && order="$(tr ' ' '\n' <<<"$RUNGS" | tac | tr '\n' ' ')"
+    log "load round $round of $ROUNDS: $order"
+    RAW="$RAW/load-$round" TARGETS="$order" CONCURRENCY=64 REUSE_REQUESTS=0 BASE_PORT="$BASE_PORT" \
       RESULTS="$RAW/load-$round.md" bash "$HERE/run.sh" >/dev/null
   done
 else
@@ -140,7 +145,8 @@ def med(xs):
 def spread(xs):
     return f" [{min(xs):.2f}-{max(xs):.2f}]" if len(xs) > 1 and min(xs) != max(xs) else ""
 
-print(f"Load: {loadgen}, c=64, {len(rounds)} round(s), each measuring every rung in ladder order; each cell is the "
+print(f"Load: {loadgen}, c=64, {len(rounds)} round(s), each measuring every rung (odd rounds in ladder order, even "
+      "rounds reversed); each cell is the "
       "median over the rounds (ratios: the median of each round's ratio to the same round's pass-through, with "
       f"their range). Callgrind: {cg_warm} warm-up then {cg_n} sequential requests, Ir / requests.")
 print()
