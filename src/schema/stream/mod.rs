@@ -876,7 +876,7 @@ mod tests {
     /// it stands in the answer.
     #[test]
     fn number_says_which_spellings_stay() {
-        let cases: [(&str, bool); 12] = [
+        let cases: [(&str, bool); 14] = [
             ("0", true),
             ("-12", true),
             ("1771409161016", true),
@@ -885,6 +885,9 @@ mod tests {
             ("-0", false),
             ("188.5", true),
             ("0.002", true),
+            // Leading zeros of the fraction are not significant digits, however many.
+            ("0.0000000001234", true),
+            ("0.000000000000000012", true),
             ("1.0", false),
             ("1.2345678901234567", false),
             ("1e3", false),
