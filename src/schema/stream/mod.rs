@@ -876,7 +876,7 @@ mod tests {
     /// it stands in the answer.
     #[test]
     fn number_says_which_spellings_stay() {
-        let cases: [(&str, bool); 14] = [
+        let cases: [(&str, bool); 15] = [
             ("0", true),
             ("-12", true),
             ("1771409161016", true),
@@ -888,6 +888,7 @@ mod tests {
             // Leading zeros of the fraction are not significant digits, however many.
             ("0.0000000001234", true),
             ("0.000000000000000012", true),
+            ("12345.123456", true),
             ("1.0", false),
             ("1.2345678901234567", false),
             ("1e3", false),
