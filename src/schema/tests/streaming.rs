@@ -203,6 +203,37 @@ fn the_stream_checks_utf8_inside_strings() {
     }
 }
 
+/// An unknown member's value of any kind is skipped by the stream itself (not left to the tree path):
+/// strings, numbers, every literal, arrays and objects, nested.
+#[test]
+fn the_stream_skips_unknown_values_of_every_kind() {
+    let (template, root) = redeem_answer();
+    for value in [
+        r#""text""#,
+        "-12.5e3",
+        "true",
+        "false",
+        "null",
+        "[]",
+        "{}",
+        r#"[1,false,"x",null,[true],{"a":[false]}]"#,
+        r#"{"a":{"b":[1,{"c":false}]},"d":true}"#,
+    ] {
+        let text = [
+            b"{\"zz_unknown\":".as_slice(),
+            value.as_bytes(),
+            b",",
+            &template[1..],
+        ]
+        .concat();
+        stream::convert(root, &text).unwrap_or_else(|| panic!("{value} streams"));
+        assert_stream_agrees(
+            Op::ReferralsRedeemCode,
+            &serde_json::from_slice(&text).unwrap(),
+        );
+    }
+}
+
 /// The stream reads escapes itself: the valid ones stream (and agree with the tree), the invalid
 /// ones (an unknown letter, a short `\u`, a lone surrogate) leave the answer to the tree, which
 /// refuses it.
