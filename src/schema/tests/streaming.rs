@@ -218,7 +218,14 @@ fn the_stream_skips_unknown_values_of_every_kind() {
         "{}",
         r#"[1,false,"x",null,[true],{"a":[false]}]"#,
         r#"{"a":{"b":[1,{"c":false}]},"d":true}"#,
-    ] {
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    // More sibling containers than the nesting limit: each one skipped leaves the depth as it was.
+    .chain([
+        format!("[{}[1]]", "[1],".repeat(150)),
+        format!("[{}{{\"a\":1}}]", "{\"a\":1},".repeat(150)),
+    ]) {
         let text = [
             b"{\"zz_unknown\":".as_slice(),
             value.as_bytes(),
