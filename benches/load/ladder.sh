@@ -13,10 +13,9 @@
 #
 # 1. Load: `run.sh` with those targets at concurrency 64, ROUNDS times (each round measures every rung,
 #    odd rounds in ladder order and even rounds reversed, so slow phases of the machine fall on all rungs
-#    alike); CPU s per 1,000 requests = utime +
-#    stime of the server from /proc/PID/stat around the run, also split into user and system time; context
-#    switches of its threads; req/s, p50/p99, peak RSS. The report gives each cell's median over the rounds
-#    and each ratio's median and range.
+#    alike); CPU s per 1,000 requests = utime + stime of the server from /proc/PID/stat around the run,
+#    also split into user and system time; context switches of its threads; req/s, p50/p99, peak RSS. The
+#    report gives each cell's median over the rounds and each ratio's median and range.
 # 2. Instructions: each server under `valgrind --tool=callgrind` (the fake upstream outside it);
 #    CG_WARMUP sequential requests on one keep-alive connection, then the counters are zeroed
 #    (`callgrind_control -z`), CG_REQUESTS more, then dumped (`callgrind_control -d`). Instructions per

@@ -23,7 +23,7 @@
 #   TARGETS="upstream passthrough ladder-client ladder-copy ladder-service ladder-axum quickstart node python quickstart-legacy"
 #   REUSE_REQUESTS=100000   requests of the connection-reuse check (0 skips it)
 #   PIN=0               1: the server under test on the last CPU, wrk and the upstream on the others
-#   BASE_PORT=18400     ports BASE_PORT+1 .. BASE_PORT+10 on 127.0.0.1
+#   BASE_PORT=18400     ports BASE_PORT+1 .. BASE_PORT+11 on 127.0.0.1
 #   RESULTS=benches/load/results/latest.md
 #   LOADGEN=wrk         wrk, or `loadgen` (benches/load/loadgen.rs, same RESULT line; the default when wrk
 #                       is missing and cannot be installed)
@@ -114,13 +114,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# cpu_ticks PID: utime + stime of the process and of its waited-for children, in clock ticks.
+# cpu_ticks PID: "user system" CPU of the process, in clock ticks: utime + cutime, stime + cstime (its
+# threads, live and exited, and its waited-for children).
 cpu_ticks() {
   # Fields after the command name (which may contain spaces): utime is the 12th, cstime the 15th.
-  sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13 + $14 + $15}'
+  sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $14, $13 + $15}'
 }
-# user_sys_ticks PID: "utime stime" of the process (its threads, live and exited), in clock ticks.
-user_sys_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12, $13}'; }
 # ctx_switches PID: voluntary + involuntary context switches of the process's live threads.
 ctx_switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^(non)?voluntary_ctxt_switches:/ {s += $2} END {print s + 0}'; }
 # hwm_kib PID: peak resident set (VmHWM) in KiB.
@@ -227,12 +226,10 @@ for target in $TARGETS; do
     sleep 1
     curl -s -X POST "$CONTROL_URL/__reset_peak" >/dev/null
     conns0="$(stat_field accepted)"
-    cpu0="$(cpu_ticks "$T_PID")"
-    read -r user0 sys0 < <(user_sys_ticks "$T_PID")
+    read -r user0 sys0 < <(cpu_ticks "$T_PID")
     ctx0="$(ctx_switches "$T_PID")"
     wrk_run "$c" "$DURATION" "$T_URL" "$T_BODY" "$RAW/$target.c$c.txt"
-    cpu1="$(cpu_ticks "$T_PID")"
-    read -r user1 sys1 < <(user_sys_ticks "$T_PID")
+    read -r user1 sys1 < <(cpu_ticks "$T_PID")
     ctx1="$(ctx_switches "$T_PID")"
     conns1="$(stat_field accepted)"
     peak="$(stat_field peak_open)"
@@ -243,7 +240,7 @@ for target in $TARGETS; do
     errors=$(($(result_field "$out" err_connect) + $(result_field "$out" err_read) + $(result_field "$out" err_write) + $(result_field "$out" err_status) + $(result_field "$out" err_timeout)))
     # The direct run's upstream connections are wrk's own.
     awk -v t="$target" -v c="$c" -v n="$n" -v us="$us" -v p50="$(result_field "$out" p50_us)" \
-      -v p99="$(result_field "$out" p99_us)" -v ticks=$((cpu1 - cpu0)) -v hz="$CLK_TCK" -v hwm="$hwm" \
+      -v p99="$(result_field "$out" p99_us)" -v ticks=$((user1 + sys1 - user0 - sys0)) -v hz="$CLK_TCK" -v hwm="$hwm" \
       -v conns=$((conns1 - conns0)) -v peak="$peak" -v err="$errors" -v bytes="$answer_bytes" \
       -v uticks=$((user1 - user0)) -v sticks=$((sys1 - sys0)) -v ctx=$((ctx1 - ctx0)) \
       'BEGIN { s = us / 1e6; k = (n > 0 ? 1000 / hz / n : 0)

@@ -148,6 +148,12 @@ fn with_raw_id(template: &[u8], raw: &[u8]) -> Vec<u8> {
     [&template[..at], raw, &template[at + 11..]].concat()
 }
 
+/// `template` (an object) with a first member `zz_unknown`, which no answer has, spelled `value`
+/// (bytes as they are, unchecked).
+fn with_unknown_member(template: &[u8], value: &[u8]) -> Vec<u8> {
+    [b"{\"zz_unknown\":", value, b",", &template[1..]].concat()
+}
+
 /// The stream leaves `text` to the tree path, which refuses it as JSON.
 fn assert_both_refuse(root: u16, text: &[u8], what: &str) {
     assert!(stream::convert(root, text).is_none(), "{what}");
@@ -165,7 +171,7 @@ fn the_stream_checks_utf8_inside_strings() {
     let (template, root) = redeem_answer();
     let with = |raw: &[u8], unknown: bool| {
         if unknown {
-            [b"{\"zz_unknown\":\"", raw, b"\",", &template[1..]].concat()
+            with_unknown_member(&template, &[b"\"", raw, b"\""].concat())
         } else {
             with_raw_id(&template, raw)
         }
@@ -226,13 +232,7 @@ fn the_stream_skips_unknown_values_of_every_kind() {
         format!("[{}[1]]", "[1],".repeat(150)),
         format!("[{}{{\"a\":1}}]", "{\"a\":1},".repeat(150)),
     ]) {
-        let text = [
-            b"{\"zz_unknown\":".as_slice(),
-            value.as_bytes(),
-            b",",
-            &template[1..],
-        ]
-        .concat();
+        let text = with_unknown_member(&template, value.as_bytes());
         stream::convert(root, &text).unwrap_or_else(|| panic!("{value} streams"));
         assert_stream_agrees(
             Op::ReferralsRedeemCode,
