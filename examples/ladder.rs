@@ -17,6 +17,8 @@
 //! - `service`: the full `AutumnService`.
 //! - `axum`: the full `AutumnService` mounted in an axum `Router` as the quickstart mounts it, served by
 //!   `axum::serve` (the quickstart without its CORS layer, tracing subscriber and other routes).
+//! - `router`: the same axum `Router`, served by the bare hyper HTTP/1 server of the rungs above
+//!   (axum's routing without `axum::serve`'s connection task).
 //!
 //! `ladder convert <answer.json> <count>` runs only the response conversion, `count` times, on the
 //! answer in the file (minified first, as the fake upstream serves it), and exits: the conversion's
@@ -111,7 +113,7 @@ fn minified(text: &[u8]) -> Vec<u8> {
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: ladder <client|copy|service|axum> <listen addr> <upstream base URL>\n       ladder convert <answer.json> <count>";
+    let usage = "usage: ladder <client|copy|service|axum|router> <listen addr> <upstream base URL>\n       ladder convert <answer.json> <count>";
     let rung = args.next().expect(usage);
     if rung == "convert" {
         let text = std::fs::read(args.next().expect(usage)).expect("read the answer");
@@ -135,7 +137,7 @@ async fn main() {
         .expect("client");
     let service: Option<AutumnService<Identify>> = match rung.as_str() {
         "client" => None,
-        "copy" | "service" | "axum" => {
+        "copy" | "service" | "axum" | "router" => {
             if rung == "copy" {
                 autumn_tower::bench::copy_conversion();
             }
@@ -155,11 +157,17 @@ async fn main() {
         "ladder rung {rung} listening on http://{} -> {upstream}",
         listener.local_addr().unwrap()
     );
-    if let (Some(service), "axum") = (&service, rung.as_str()) {
-        let router = axum::Router::new()
+    let router = service.as_ref().map(|service| {
+        axum::Router::new()
             .route_service("/api/autumn", service.clone())
-            .route_service("/api/autumn/{*route}", service.clone());
-        axum::serve(listener, router).await.expect("serve");
+            .route_service("/api/autumn/{*route}", service.clone())
+    });
+    if let (Some(router), "axum") = (&router, rung.as_str()) {
+        // As the quickstart: TCP_NODELAY on every connection, as the bare hyper rungs set it.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        axum::serve(listener, router.clone()).await.expect("serve");
         return;
     }
     loop {
@@ -168,14 +176,20 @@ async fn main() {
         };
         let _ = stream.set_nodelay(true);
         let io = TokioIo::new(stream);
-        match &service {
-            Some(service) => {
+        match (&service, &router) {
+            (Some(_), Some(router)) if rung == "router" => {
+                let svc = TowerToHyperService::new(router.clone());
+                tokio::spawn(async move {
+                    let _ = http1::Builder::new().serve_connection(io, svc).await;
+                });
+            }
+            (Some(service), _) => {
                 let svc = TowerToHyperService::new(service.clone());
                 tokio::spawn(async move {
                     let _ = http1::Builder::new().serve_connection(io, svc).await;
                 });
             }
-            None => {
+            (None, _) => {
                 let client = client.clone();
                 tokio::spawn(async move {
                     let svc = service_fn(move |req| forward(req, client.clone()));

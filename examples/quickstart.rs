@@ -36,6 +36,7 @@ use autumn_tower::offline::{Catalog, OfflineAutumn};
 use autumn_tower::{AutumnService, Identity, Protocol};
 use axum::response::Html;
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use axum::{Extension, Json, Router};
 use http::header::{HeaderName, CONTENT_TYPE};
 use http::request::Parts;
@@ -242,6 +243,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "Demo page: open http://{addr}/ in a browser (send messages until the paywall, then upgrade)"
         );
     }
+    // Answers go out as soon as they are written: without TCP_NODELAY the kernel may hold a short
+    // write back until the previous one is acknowledged (Nagle's algorithm); `axum::serve` leaves it off.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app(autumn, &origin, protocol))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -7,6 +7,7 @@
 #                       boxed transport, collected answer), the answer's bytes back unchanged
 #   (c) ladder-copy     the AutumnService with a response "conversion" that only copies the bytes
 #   (d) ladder-service  the full AutumnService (bare hyper server, as (b) and (c))
+#   (dr) ladder-router  the full AutumnService in an axum Router, served by the bare hyper server of (d)
 #   (d') ladder-axum    the full AutumnService in an axum Router, served by axum::serve (no CORS, no
 #                       subscriber)
 #   (e) quickstart      examples/quickstart.rs: axum router, CORS, tracing subscriber, the service
@@ -32,7 +33,7 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-RUNGS="${RUNGS:-passthrough ladder-client ladder-copy ladder-service ladder-axum quickstart}"
+RUNGS="${RUNGS:-passthrough ladder-client ladder-copy ladder-service ladder-router ladder-axum quickstart}"
 ROUNDS="${ROUNDS:-3}"
 CG_WARMUP="${CG_WARMUP:-200}"
 CG_REQUESTS="${CG_REQUESTS:-2000}"
@@ -118,6 +119,7 @@ names = {
     "ladder-client": "(b) + the crate's Client and transport (no conversion)",
     "ladder-copy": "(c) + AutumnService, conversion = byte copy",
     "ladder-service": "(d) + the streaming conversion (full service)",
+    "ladder-router": "(dr) + axum's Router (bare hyper server)",
     "ladder-axum": "(d') + axum's router and axum::serve",
     "quickstart": "(e) + axum, CORS, tracing (the quickstart)",
 }

@@ -8,7 +8,7 @@
 #   node          autumn-js 1.3.13's backend with its hono adapter on Node (benches/load/node)
 #   python        autumn-py 3.1.9's AutumnASGI under uvicorn + uvloop + httptools (legacy `customers/`)
 #   quickstart-legacy  the quickstart with AUTUMN_PROTOCOL=legacy on the Python SDK's route (`customers`)
-#   ladder-client ladder-copy ladder-service ladder-axum   the rungs between the pass-through and the quickstart
+#   ladder-client ladder-copy ladder-service ladder-router ladder-axum   the rungs between the pass-through and the quickstart
 #                 (examples/ladder.rs; `bash benches/load/ladder.sh` runs them with callgrind too)
 #
 # Then the connection-reuse check: REUSE_REQUESTS requests at concurrency 64 through the quickstart,
@@ -20,10 +20,10 @@
 #   DURATION=10s        length of each measured run
 #   WARMUP=3s           warm-up at the highest concurrency before the measured runs of each server
 #   CONCURRENCY="1 16 64"
-#   TARGETS="upstream passthrough ladder-client ladder-copy ladder-service ladder-axum quickstart node python quickstart-legacy"
+#   TARGETS="upstream passthrough ladder-client ladder-copy ladder-service ladder-router ladder-axum quickstart node python quickstart-legacy"
 #   REUSE_REQUESTS=100000   requests of the connection-reuse check (0 skips it)
 #   PIN=0               1: the server under test on the last CPU, wrk and the upstream on the others
-#   BASE_PORT=18400     ports BASE_PORT+1 .. BASE_PORT+11 on 127.0.0.1
+#   BASE_PORT=18400     ports BASE_PORT+1 .. BASE_PORT+12 on 127.0.0.1
 #   RESULTS=benches/load/results/latest.md
 #   LOADGEN=wrk         wrk, or `loadgen` (benches/load/loadgen.rs, same RESULT line; the default when wrk
 #                       is missing and cannot be installed)
@@ -38,7 +38,7 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 DURATION="${DURATION:-10s}"
 WARMUP="${WARMUP:-3s}"
 CONCURRENCY="${CONCURRENCY:-1 16 64}"
-TARGETS="${TARGETS:-upstream passthrough ladder-client ladder-copy ladder-service ladder-axum quickstart node python quickstart-legacy}"
+TARGETS="${TARGETS:-upstream passthrough ladder-client ladder-copy ladder-service ladder-router ladder-axum quickstart node python quickstart-legacy}"
 REUSE_REQUESTS="${REUSE_REQUESTS:-100000}"
 PIN="${PIN:-0}"
 BASE_PORT="${BASE_PORT:-18400}"
@@ -176,10 +176,11 @@ start_target() {
       port=$((BASE_PORT + 4)); T_URL="http://127.0.0.1:$port/api/autumn/getOrCreateCustomer"; T_BODY="$CURRENT_BODY"
       AUTUMN_SECRET_KEY="$SECRET" AUTUMN_API_URL="$UPSTREAM_URL" PORT="$port" \
         "${ON_SERVER[@]}" "$QUICKSTART" >"$RAW/$1.out" 2>&1 & ;;
-    ladder-client|ladder-copy|ladder-service|ladder-axum)
+    ladder-client|ladder-copy|ladder-service|ladder-axum|ladder-router)
       case "$1" in
         ladder-client) port=$((BASE_PORT + 8)) ;; ladder-copy) port=$((BASE_PORT + 9)) ;;
-        ladder-service) port=$((BASE_PORT + 10)) ;; *) port=$((BASE_PORT + 11)) ;;
+        ladder-service) port=$((BASE_PORT + 10)) ;; ladder-axum) port=$((BASE_PORT + 11)) ;;
+        *) port=$((BASE_PORT + 12)) ;;
       esac
       T_URL="http://127.0.0.1:$port/api/autumn/getOrCreateCustomer"; T_BODY="$CURRENT_BODY"
       "${ON_SERVER[@]}" "$LADDER" "${1#ladder-}" "127.0.0.1:$port" "$UPSTREAM_URL" >"$RAW/$1.out" 2>&1 & ;;
