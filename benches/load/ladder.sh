@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The ablation ladder (see BENCHMARKS.md): the same request through six servers, each adding one part of
+# The ablation ladder (see BENCHMARKS.md): the same request through seven servers, each adding one part of
 # the stack, measured in one run two ways.
 #
 #   (a) passthrough     benches/load/passthrough.rs: hyper proxy, bytes in, bytes out
