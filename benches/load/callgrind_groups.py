@@ -4,7 +4,9 @@
 Reads callgrind dumps written by `ladder.sh` (the `callgrind.<rung>.<pid>.1` files of one run: counters
 zeroed after the warm-up, dumped after CG_REQUESTS requests) and prints a Markdown table of self cost
 (instructions spent in a function's own code, not its callees) per request, one column per dump, and the
-difference between the last and the first column.
+difference between the last and the first column; then a second table of calls per request to the
+scheduler's and the allocator's entry points (the work a request makes the runtime do, which instruction
+counts alone hide: a task woken while it runs is queued again and may wake the other worker).
 
     python3 benches/load/callgrind_groups.py 2000 \
         results/ladder-*/callgrind.passthrough.*.1 results/ladder-*/callgrind.quickstart.*.1
@@ -36,12 +38,24 @@ GROUPS = [
     ("bytes", r"bytes::"),
 ]
 
+# Calls per request to these functions (a function's calls summed over its callers).
+CALLS = [
+    ("tasks woken while running (tokio's `yield_now` on the scheduler)", r"task::Schedule.*>::yield_now$"),
+    ("idle workers unparked", r"multi_thread::park::Unparker::unpark$"),
+    ("eventfd writes waking the I/O driver (`mio::Waker::wake`)", r"^mio::waker::Waker::wake$"),
+    ("`epoll_wait`", r"^epoll_wait$"),
+    ("`malloc`", r"^malloc$"),
+    ("`realloc`", r"^realloc$"),
+]
+
 
 def self_costs(path):
-    """Self cost per function name: cost lines not directly after a `calls=` line."""
+    """Self cost per function name (cost lines not directly after a `calls=` line), and calls per callee."""
     names = {}
     costs = collections.Counter()
+    calls = collections.Counter()
     fn = None
+    callee = None
     after_call = False
 
     def name(spec):
@@ -60,9 +74,10 @@ def self_costs(path):
                 fn = name(line[3:])
                 after_call = False
             elif line.startswith("cfn="):
-                name(line[4:])
+                callee = name(line[4:])
             elif line.startswith("calls="):
                 after_call = True
+                calls[callee] += int(line[6:].split()[0])
             elif line and (line[0].isdigit() or line[0] in "+-*"):
                 parts = line.split()
                 if len(parts) < 2:
@@ -71,12 +86,13 @@ def self_costs(path):
                     after_call = False
                 else:
                     costs[fn] += int(parts[-1])
-    return costs
+    return costs, calls
 
 
 def main():
     requests = int(sys.argv[1])
-    dumps = [self_costs(p) for p in sys.argv[2:]]
+    parsed = [self_costs(p) for p in sys.argv[2:]]
+    dumps = [costs for costs, _ in parsed]
     patterns = [(label, re.compile(p)) for label, p in GROUPS]
 
     def group(fn):
@@ -100,6 +116,15 @@ def main():
         vals = [sum(s.values()) / requests if label == "total" else s[label] / requests for s in sums]
         cells = " | ".join(f"{v:,.0f}" for v in vals)
         print(f"| {label} | {cells} | {vals[-1] - vals[0]:+,.0f} |")
+
+    print()
+    print(f"| calls per request | {heads} | last - first |")
+    print("| --- |" + " ---: |" * (len(dumps) + 1))
+    for label, pattern in CALLS:
+        p = re.compile(pattern)
+        vals = [sum(n for f, n in calls.items() if p.search(f)) / requests for _, calls in parsed]
+        cells = " | ".join(f"{v:.2f}" for v in vals)
+        print(f"| {label} | {cells} | {vals[-1] - vals[0]:+.2f} |")
 
 
 if __name__ == "__main__":
