@@ -93,7 +93,7 @@ mod tests {
     use http_body::Frame;
     use http_body_util::StreamBody;
 
-    use super::collect_bytes;
+    use super::{collect_bytes, ResponseBody};
 
     fn frames(
         items: Vec<Frame<Bytes>>,
@@ -154,6 +154,10 @@ mod tests {
         fn is_end_stream(&self) -> bool {
             self.frames.is_empty()
         }
+
+        fn size_hint(&self) -> http_body::SizeHint {
+            http_body::SizeHint::with_exact(self.frames.iter().map(|f| f.len() as u64).sum())
+        }
     }
 
     #[tokio::test]
@@ -167,5 +171,33 @@ mod tests {
             collect_bytes(body(&["{\"a\"", ":1}"])).await.unwrap(),
             "{\"a\":1}"
         );
+        // The joined buffer is sized from the frames so far and what the body says is still to come
+        // (here more than the second frame holds).
+        assert_eq!(
+            collect_bytes(body(&["{\"a\"", ":1", ",\"b\":22}"]))
+                .await
+                .unwrap(),
+            "{\"a\":1,\"b\":22}"
+        );
+    }
+
+    /// hyper reads `is_end_stream` and `size_hint` to frame the answer: a declared length
+    /// (`content-length`) instead of chunks, and no poll of a body that has ended.
+    #[tokio::test]
+    async fn a_response_body_is_its_bytes_in_one_frame_of_declared_length() {
+        use http_body::Body as _;
+        use http_body_util::BodyExt as _;
+
+        let mut body = ResponseBody::new(Bytes::from_static(b"{\"a\":1}"));
+        assert!(!body.is_end_stream());
+        assert_eq!(body.size_hint().exact(), Some(7));
+        let frame = body.frame().await.unwrap().unwrap();
+        assert_eq!(frame.into_data().unwrap(), "{\"a\":1}");
+        assert!(body.is_end_stream());
+        assert!(body.frame().await.is_none());
+
+        let empty = ResponseBody::empty();
+        assert!(empty.is_end_stream());
+        assert_eq!(empty.size_hint().exact(), Some(0));
     }
 }
