@@ -495,7 +495,7 @@ proptest::proptest! {
 #[test]
 fn the_stream_picks_the_trees_union_member() {
     let mut rng = fastrand::Rng::with_seed(16);
-    let (mut compared, mut unions) = (0, 0);
+    let (mut compared, mut unions, mut not_strings) = (0, 0, 0);
     for (u, n) in tables::NODES.iter().enumerate() {
         let Node::Union(members) = n else { continue };
         unions += 1;
@@ -507,6 +507,7 @@ fn the_stream_picks_the_trees_union_member() {
                     continue;
                 };
                 compared += 1;
+                not_strings += usize::from(input.is_number() || input.is_boolean());
                 let out: Value = serde_json::from_slice(&out).expect("the stream writes JSON");
                 let tree =
                     response::convert(u, Some(input.clone()), &mut response::Ctx::default(), 0);
@@ -526,6 +527,45 @@ fn the_stream_picks_the_trees_union_member() {
         unions > 0 && compared > 200,
         "{compared} answers compared over {unions} unions"
     );
+    // Numbers and booleans are weighed by the stream itself too (they have no string contents to
+    // read first), not left to the tree path.
+    assert!(
+        not_strings > 100,
+        "only {not_strings} of {compared} streamed union answers were numbers or booleans"
+    );
+}
+
+/// A record of records with more members than the nesting limit: each inner record read leaves the
+/// depth as it was, so the stream converts them all itself (and agrees with the tree).
+#[test]
+fn the_stream_reads_more_sibling_records_than_the_nesting_limit() {
+    // A record of records of numbers (read by the stream's record loop, not copied as `Any`).
+    let of_numbers = |n: u16| match tables::NODES[usize::from(n)] {
+        Node::Record(v) => matches!(tables::NODES[usize::from(v)], Node::Num | Node::Int),
+        _ => false,
+    };
+    let outer = tables::NODES
+        .iter()
+        .enumerate()
+        .find_map(|(i, n)| match n {
+            Node::Record(v) if of_numbers(*v) => Some(i as u16),
+            _ => None,
+        })
+        .expect("the tables have a record of records of numbers");
+    let input: Value = (0..150)
+        .map(|i| {
+            let record: serde_json::Map<String, Value> = (0..2)
+                .map(|j| (format!("f{j}"), json!(i * 10 + j)))
+                .collect();
+            (format!("k{i}"), Value::Object(record))
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into();
+    let out = stream::convert(outer, &serde_json::to_vec(&input).unwrap())
+        .expect("the stream converts every inner record itself");
+    let out: Value = serde_json::from_slice(&out).unwrap();
+    let tree = response::convert(outer, Some(input), &mut response::Ctx::default(), 0);
+    assert_eq!(Some(out), tree.unwrap());
 }
 
 /// Numbers as Autumn might spell them, in every numeric slot of every response fixture: the stream
