@@ -495,7 +495,7 @@ proptest::proptest! {
 #[test]
 fn the_stream_picks_the_trees_union_member() {
     let mut rng = fastrand::Rng::with_seed(16);
-    let (mut compared, mut unions, mut not_strings) = (0, 0, 0);
+    let (mut compared, mut unions, mut numbers_and_booleans) = (0, 0, 0);
     for (u, n) in tables::NODES.iter().enumerate() {
         let Node::Union(members) = n else { continue };
         unions += 1;
@@ -507,7 +507,7 @@ fn the_stream_picks_the_trees_union_member() {
                     continue;
                 };
                 compared += 1;
-                not_strings += usize::from(input.is_number() || input.is_boolean());
+                numbers_and_booleans += usize::from(input.is_number() || input.is_boolean());
                 let out: Value = serde_json::from_slice(&out).expect("the stream writes JSON");
                 let tree =
                     response::convert(u, Some(input.clone()), &mut response::Ctx::default(), 0);
@@ -530,8 +530,8 @@ fn the_stream_picks_the_trees_union_member() {
     // Numbers and booleans are weighed by the stream itself too (they have no string contents to
     // read first), not left to the tree path.
     assert!(
-        not_strings > 100,
-        "only {not_strings} of {compared} streamed union answers were numbers or booleans"
+        numbers_and_booleans > 100,
+        "only {numbers_and_booleans} of {compared} streamed union answers were numbers or booleans"
     );
 }
 
