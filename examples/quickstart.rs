@@ -33,15 +33,18 @@ use std::future::{ready, Ready};
 
 use autumn_tower::metering::{MeterLayer, Metered};
 use autumn_tower::offline::{Catalog, OfflineAutumn};
-use autumn_tower::{AutumnService, Identity, Protocol};
-use axum::response::Html;
+use autumn_tower::{AutumnLayer, AutumnService, Identity, Protocol};
+use axum::body::Body;
+use axum::extract::Request;
+use axum::response::{Html, Response};
 use axum::routing::{get, post};
 use axum::serve::ListenerExt;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json, Router, ServiceExt as _};
 use http::header::{HeaderName, CONTENT_TYPE};
 use http::request::Parts;
 use http::{HeaderValue, Method};
 use serde_json::{json, Value};
+use tower::{Service, ServiceBuilder};
 use tower_http::cors::CorsLayer;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::prelude::*;
@@ -78,7 +81,18 @@ const MESSAGES: &str = "messages";
 /// The app: the Autumn routes under `/api/autumn` (mounted whole: the service matches the prefix itself,
 /// so axum does not rewrite the URI), the metered `POST /api/messages` and (for the
 /// current protocol, whose routes it calls) the demo page at `/`, behind CORS for the frontend's origin.
-fn app(autumn: AutumnService<DemoIdentify>, origin: &str, protocol: Protocol) -> Router {
+/// The whole server: CORS around everything; inside it `AutumnLayer` answers the Autumn routes
+/// (`/api/autumn/*`) and hands every other request to the app's own router.
+///
+/// The Autumn routes could as well be routes of the router (`route_service`, see the README's mount
+/// table); in front of it they skip its route matching, its boxed route service and the URL
+/// parameters it records for every request.
+fn app(
+    autumn: AutumnService<DemoIdentify>,
+    origin: &str,
+    protocol: Protocol,
+) -> impl Service<Request, Response = Response, Error = Infallible, Future: Send> + Clone + Send + 'static
+{
     let origin: HeaderValue = origin
         .parse()
         .expect("FRONTEND_ORIGIN must be a valid origin");
@@ -95,17 +109,17 @@ fn app(autumn: AutumnService<DemoIdentify>, origin: &str, protocol: Protocol) ->
     // Check before the handler, track after its 2xx answer: through the same client (real or
     // offline Autumn) and the same identify hook as the Autumn routes.
     let meter = MeterLayer::new(autumn.client().clone(), identify as DemoIdentify, MESSAGES);
-    let mut router = Router::new()
-        .route("/api/messages", post(send_message).route_layer(meter))
-        .route_service("/api/autumn", autumn.clone())
-        .route_service("/api/autumn/{*route}", autumn);
+    let mut routes = Router::new().route("/api/messages", post(send_message).route_layer(meter));
     if protocol == Protocol::Current {
-        router = router.route("/", get(|| async { Html(DEMO_PAGE) }));
+        routes = routes.route("/", get(|| async { Html(DEMO_PAGE) }));
     }
-    router.layer(cors)
+    ServiceBuilder::new()
+        .layer(cors)
+        .map_response(|r: http::Response<_>| r.map(Body::new))
+        .layer(AutumnLayer::new(autumn))
+        .service(routes)
 }
 
-/// What `POST /api/messages` takes: `{"text": ...}` (optional).
 #[derive(serde::Deserialize)]
 struct Message {
     #[serde(default)]
@@ -248,7 +262,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, app(autumn, &origin, protocol))
+    axum::serve(listener, app(autumn, &origin, protocol).into_make_service())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

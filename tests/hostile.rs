@@ -3,7 +3,7 @@
 //! ambiguous JSON, oversized headers, and path tricks. Each gets a clear 4xx, no upstream call, and no
 //! panic; the server keeps serving.
 //!
-//! Two mountings: axum's `nest_service("/api/autumn", ..)` as in the quickstart (the prefix is stripped
+//! Two mountings: axum's `nest_service("/api/autumn", ..)` (the prefix is stripped
 //! by axum), and the service alone behind hyper (it sees every path whole).
 
 use std::convert::Infallible;
