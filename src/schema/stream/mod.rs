@@ -69,6 +69,13 @@ thread_local! {
     static KEY_SPANS: std::cell::Cell<Vec<(usize, usize)>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
+#[cfg(test)]
+thread_local! {
+    /// How many values this thread's conversions handed to the tree path inside the stream (tests
+    /// check that the common spellings never need it).
+    pub(super) static TREE_SPANS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Key-span buffers larger than this are dropped rather than kept for the next conversion.
 const MAX_KEPT_SPANS: usize = 1024;
 
@@ -246,6 +253,8 @@ impl Scan<'_> {
     #[cold]
     #[inline(never)]
     fn tree_span(&mut self, n: u16, start: usize, depth: u32) -> R<Wrote> {
+        #[cfg(test)]
+        TREE_SPANS.set(TREE_SPANS.get() + 1);
         let text = std::str::from_utf8(&self.b[start..self.i]).map_err(|_| Stop::GiveUp)?;
         let v: Value = serde_json::from_str(text).map_err(|_| Stop::GiveUp)?;
         self.flush(start);

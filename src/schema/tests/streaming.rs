@@ -675,3 +675,174 @@ fn the_stream_weighs_string_unions_like_the_tree() {
     }
     assert!(checked > 20, "only {checked} union cases streamed");
 }
+
+/// The first node of the tables that `pick` accepts.
+fn node_where(what: &str, pick: impl Fn(&Node) -> bool) -> u16 {
+    let i = tables::NODES
+        .iter()
+        .position(pick)
+        .unwrap_or_else(|| panic!("the tables have {what}"));
+    u16::try_from(i).unwrap()
+}
+
+/// `text` converted by the stream at node `n`: its bytes, how loosely it matched, and how many
+/// values it handed to the tree path.
+fn stream_at(n: u16, text: &str) -> (String, response::Ctx, usize) {
+    stream::TREE_SPANS.set(0);
+    let (out, ctx) = stream::convert_counting(n, text.as_bytes())
+        .unwrap_or_else(|| panic!("node {n}: {text} does not stream"));
+    (
+        String::from_utf8(out).unwrap(),
+        ctx,
+        stream::TREE_SPANS.get(),
+    )
+}
+
+/// The tree path's bytes for `text` at node `n`.
+fn tree_at(n: u16, text: &str) -> String {
+    let v: Value = serde_json::from_str(text).unwrap();
+    let out = response::convert(n, Some(v), &mut response::Ctx::default(), 0)
+        .unwrap()
+        .unwrap();
+    serde_json::to_string(&out).unwrap()
+}
+
+/// Each kind of value is converted by the stream itself, as spelled where the tree's answer reads
+/// the same (escapes and all), without handing it to the tree path; only the coercions (a string
+/// where a number or boolean belongs) go to the tree. Enums count a value they do not list as an
+/// inexact match (what a union around them weighs), constants and zero-filled nulls as zeroes.
+#[test]
+fn the_stream_converts_every_kind_of_value_itself() {
+    let str_node = node_where("a string", |n| matches!(n, Node::Str));
+    let num = node_where("a number", |n| matches!(n, Node::Num));
+    let int = node_where("an integer", |n| matches!(n, Node::Int));
+    let boolean = node_where("a boolean", |n| matches!(n, Node::Bool));
+    let enum_node = node_where("an enum", |n| matches!(n, Node::Enum(v) if !v.is_empty()));
+    let Node::Enum(values) = tables::NODES[usize::from(enum_node)] else {
+        unreachable!()
+    };
+    let konst = node_where("a constant", |n| matches!(n, Node::Const(_)));
+    let Node::Const(k) = tables::NODES[usize::from(konst)] else {
+        unreachable!()
+    };
+    let of_strings = node_where(
+        "an array of strings",
+        |n| matches!(n, Node::Array(i) if matches!(tables::NODES[usize::from(*i)], Node::Str)),
+    );
+    let record = node_where(
+        "a record of numbers",
+        |n| matches!(n, Node::Record(v) if matches!(tables::NODES[usize::from(*v)], Node::Num | Node::Int)),
+    );
+    let listed = format!("\"{}\"", values[0]);
+    let constant = format!("\"{k}\"");
+    // (node, input, output, inexact, zero, values given to the tree)
+    let cases: Vec<(u16, &str, &str, u32, u32, usize)> = vec![
+        // Strings keep their escapes as spelled (the tree would write `a/bé`).
+        (str_node, r#""a\/b\u00e9""#, r#""a\/b\u00e9""#, 0, 0, 0),
+        (str_node, "null", r#""""#, 1, 1, 0),
+        (enum_node, &listed, &listed, 0, 0, 0),
+        (
+            enum_node,
+            r#""zz_not_listed""#,
+            r#""zz_not_listed""#,
+            1,
+            0,
+            0,
+        ),
+        (konst, &constant, &constant, 0, 0, 0),
+        (konst, "null", &constant, 1, 1, 0),
+        (num, "-12.5", "-12.5", 0, 0, 0),
+        (num, "null", "0", 1, 1, 0),
+        (int, "7", "7", 0, 0, 0),
+        (boolean, "true", "true", 0, 0, 0),
+        (boolean, "false", "false", 0, 0, 0),
+        (boolean, "null", "false", 1, 1, 0),
+        (of_strings, r#"["a\/b", "c"]"#, r#"["a\/b", "c"]"#, 0, 0, 0),
+        (of_strings, "[]", "[]", 0, 0, 0),
+        (
+            record,
+            r#"{"a": 1, "b": 2.5}"#,
+            r#"{"a": 1, "b": 2.5}"#,
+            0,
+            0,
+            0,
+        ),
+    ];
+    for (n, input, output, inexact, zero, trees) in cases {
+        let (out, ctx, spans) = stream_at(n, input);
+        assert_eq!(out, output, "node {n} on {input}");
+        assert_eq!(
+            (ctx.inexact, ctx.zero, spans),
+            (inexact, zero, trees),
+            "node {n} on {input}: (inexact, zero, values given to the tree)"
+        );
+    }
+    // Spellings the tree writes otherwise: the stream's bytes are the tree's.
+    for (n, input, trees) in [
+        (num, "1e3", 0),
+        (num, "1.0", 0),
+        (num, r#""12""#, 1),
+        (boolean, r#""true""#, 1),
+    ] {
+        let (out, _, spans) = stream_at(n, input);
+        assert_eq!(out, tree_at(n, input), "node {n} on {input}");
+        assert_eq!(
+            spans, trees,
+            "node {n} on {input}: values given to the tree"
+        );
+    }
+}
+
+/// A plain value of node `n`: scalars as the simplest value of their kind, arrays of one element,
+/// objects with their required fields, records empty (`None` where there is none).
+fn plain_value(n: u16, depth: u32) -> Option<Value> {
+    if depth > 8 {
+        return None;
+    }
+    Some(match tables::NODES[usize::from(n)] {
+        Node::Str => json!("s"),
+        Node::Num | Node::Int => json!(1),
+        Node::Bool => json!(true),
+        Node::Enum(values) => json!(values.first()?),
+        Node::Const(k) => json!(k),
+        Node::Array(x) => json!([plain_value(x, depth + 1)?]),
+        Node::Record(_) => json!({}),
+        Node::Object(fields) => {
+            let mut m = serde_json::Map::new();
+            for f in fields.iter().filter(|f| f.required) {
+                m.insert(f.snake.to_owned(), plain_value(f.node, depth + 1)?);
+            }
+            Value::Object(m)
+        }
+        Node::Union(members) => members.iter().find_map(|&m| plain_value(m, depth + 1))?,
+        Node::Any | Node::Null => return None,
+    })
+}
+
+/// An array of more objects than the nesting limit, each holding an array: each inner array read
+/// leaves the depth as it was, so the stream converts them all itself (and agrees with the tree).
+#[test]
+fn the_stream_reads_more_sibling_arrays_than_the_nesting_limit() {
+    // An array of objects with an array field; the element built from plain values.
+    let element = tables::NODES.iter().enumerate().find_map(|(i, n)| {
+        let Node::Array(item) = n else { return None };
+        let Node::Object(fields) = tables::NODES[usize::from(*item)] else {
+            return None;
+        };
+        let list = fields
+            .iter()
+            .find(|f| matches!(tables::NODES[usize::from(f.node)], Node::Array(_)))?;
+        let Value::Object(mut m) = plain_value(*item, 0)? else {
+            return None;
+        };
+        m.insert(list.snake.to_owned(), plain_value(list.node, 1)?);
+        Some((i as u16, Value::Object(m)))
+    });
+    let (outer, element) = element.expect("the tables have an array of objects holding an array");
+    let input = Value::Array(vec![element; 150]);
+    let out = stream::convert(outer, &serde_json::to_vec(&input).unwrap())
+        .unwrap_or_else(|| panic!("150 objects holding an array stream: {input}"));
+    let out: Value = serde_json::from_slice(&out).unwrap();
+    let tree = response::convert(outer, Some(input), &mut response::Ctx::default(), 0);
+    assert_eq!(Ok(Some(out)), tree.map_err(|e| e.message));
+}
