@@ -846,3 +846,72 @@ fn the_stream_reads_more_sibling_arrays_than_the_nesting_limit() {
     let tree = response::convert(outer, Some(input), &mut response::Ctx::default(), 0);
     assert_eq!(Ok(Some(out)), tree.map_err(|e| e.message));
 }
+
+/// `v` as compact JSON with every object's keys in reverse alphabetical order.
+fn reversed_keys(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(m) => {
+            out.push('{');
+            for (i, (k, v)) in m.iter().rev().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::to_string(k).unwrap());
+                out.push(':');
+                reversed_keys(v, out);
+            }
+            out.push('}');
+        }
+        Value::Array(a) => {
+            out.push('[');
+            for (i, v) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                reversed_keys(v, out);
+            }
+            out.push(']');
+        }
+        _ => out.push_str(&v.to_string()),
+    }
+}
+
+/// The load comparison's customer (Autumn's key order, pretty-printed), its keys sorted and its
+/// keys reversed: each is converted by the stream alone, nothing handed to the tree, as the tree
+/// converts it. The same answer with a key repeated (right after itself, or after other keys) goes
+/// to the tree, whose last key wins.
+#[test]
+fn the_stream_reads_an_answer_whatever_its_key_order() {
+    let text = include_str!("../../../benches/load/fixtures/customer.json");
+    let input: Value = serde_json::from_str(text).unwrap();
+    let root = tables::RESPONSE_ROOTS[Op::CustomersGetOrCreate.index()];
+    let expected = response_to_browser(Op::CustomersGetOrCreate, input.clone()).unwrap();
+    let mut reversed = String::new();
+    reversed_keys(&input, &mut reversed);
+    for (order, text) in [
+        ("Autumn's", text.to_owned()),
+        ("sorted", input.to_string()),
+        ("reversed", reversed),
+    ] {
+        stream::TREE_SPANS.set(0);
+        let out = stream::convert(root, text.as_bytes())
+            .unwrap_or_else(|| panic!("the customer with its keys in {order} order streams"));
+        assert_eq!(
+            stream::TREE_SPANS.get(),
+            0,
+            "{order} order: values given to the tree"
+        );
+        let out: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(out, expected, "{order} order");
+    }
+    let compact = input.to_string();
+    for repeated in [
+        compact.replacen(r#""email":"#, r#""email":"x","email":"#, 1),
+        compact.replacen(r#""fingerprint":"#, r#""email":"y","fingerprint":"#, 1),
+    ] {
+        assert!(
+            stream::convert(root, repeated.as_bytes()).is_none(),
+            "{repeated}"
+        );
+    }
+}
