@@ -495,7 +495,7 @@ proptest::proptest! {
 #[test]
 fn the_stream_picks_the_trees_union_member() {
     let mut rng = fastrand::Rng::with_seed(16);
-    let (mut compared, mut unions, mut numbers_and_booleans) = (0, 0, 0);
+    let (mut compared, mut unions, mut numbers_and_booleans, mut zero_filled) = (0, 0, 0, 0);
     for (u, n) in tables::NODES.iter().enumerate() {
         let Node::Union(members) = n else { continue };
         unions += 1;
@@ -503,19 +503,30 @@ fn the_stream_picks_the_trees_union_member() {
         for &m in *members {
             for _ in 0..300 {
                 let input = random_answer(m, &mut rng, 0);
-                let Some(out) = stream::convert(u, &serde_json::to_vec(&input).unwrap()) else {
+                let Some((out, ctx)) =
+                    stream::convert_counting(u, &serde_json::to_vec(&input).unwrap())
+                else {
                     continue;
                 };
                 compared += 1;
                 numbers_and_booleans += usize::from(input.is_number() || input.is_boolean());
+                zero_filled += usize::from(ctx.zero > 0);
                 let out: Value = serde_json::from_slice(&out).expect("the stream writes JSON");
-                let tree =
-                    response::convert(u, Some(input.clone()), &mut response::Ctx::default(), 0);
+                let mut tree_ctx = response::Ctx::default();
+                let tree = response::convert(u, Some(input.clone()), &mut tree_ctx, 0);
                 match tree {
-                    Ok(Some(expected)) => assert_eq!(
-                        out, expected,
-                        "union node {u}: the stream picked another member than the tree for {input}"
-                    ),
+                    Ok(Some(expected)) => {
+                        assert_eq!(
+                            out, expected,
+                            "union node {u}: the stream picked another member than the tree for {input}"
+                        );
+                        // How loosely it matched, as a union around this one would weigh it.
+                        assert_eq!(
+                            (ctx.inexact, ctx.zero),
+                            (tree_ctx.inexact, tree_ctx.zero),
+                            "union node {u}: (inexact, zero-filled) for {input}"
+                        );
+                    }
                     other => panic!(
                         "union node {u}: the tree gave {other:?} for {input}, the stream {out}"
                     ),
@@ -529,6 +540,10 @@ fn the_stream_picks_the_trees_union_member() {
     );
     // Numbers and booleans are weighed by the stream itself too (they have no string contents to
     // read first), not left to the tree path.
+    assert!(
+        zero_filled > 10,
+        "only {zero_filled} of {compared} streamed union answers had a zero-filled value"
+    );
     assert!(
         numbers_and_booleans > 100,
         "only {numbers_and_booleans} of {compared} streamed union answers were numbers or booleans"
