@@ -15,8 +15,8 @@
 //! - `copy`: the `AutumnService` (routing, identify, request conversion, the same client) with a
 //!   response conversion that only copies the answer's bytes.
 //! - `service`: the full `AutumnService`.
-//! - `axum`: the full `AutumnService` mounted in an axum `Router` as the quickstart mounts it, served by
-//!   `axum::serve` (the quickstart without its CORS layer, tracing subscriber and other routes).
+//! - `axum`: the full `AutumnService` as routes of an axum `Router` (`route_service`, as the quickstart
+//!   mounted it until it put `AutumnLayer` in front of its router), served by `axum::serve`.
 //! - `router`: the same axum `Router`, served by the bare hyper HTTP/1 server of the rungs above
 //!   (axum's routing without `axum::serve`'s connection task).
 //!
@@ -163,7 +163,7 @@ async fn main() {
             .route_service("/api/autumn/{*route}", service.clone())
     });
     if let (Some(router), "axum") = (&router, rung.as_str()) {
-        // As the quickstart: TCP_NODELAY on every connection, as the bare hyper rungs set it.
+        // TCP_NODELAY on every connection, as the quickstart and the bare hyper rungs set it.
         let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
             let _ = tcp.set_nodelay(true);
         });
