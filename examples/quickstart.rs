@@ -78,11 +78,9 @@ const DEMO_PAGE: &str = include_str!("quickstart/index.html");
 /// The feature `POST /api/messages` uses up, one per request.
 const MESSAGES: &str = "messages";
 
-/// The app: the Autumn routes under `/api/autumn` (mounted whole: the service matches the prefix itself,
-/// so axum does not rewrite the URI), the metered `POST /api/messages` and (for the
-/// current protocol, whose routes it calls) the demo page at `/`, behind CORS for the frontend's origin.
-/// The whole server: CORS around everything; inside it `AutumnLayer` answers the Autumn routes
-/// (`/api/autumn/*`) and hands every other request to the app's own router.
+/// The app, behind CORS for the frontend's origin: `AutumnLayer` answers the Autumn routes under
+/// `/api/autumn` and hands every other request to the app's own router, which holds the metered
+/// `POST /api/messages` and (for the current protocol, whose routes it calls) the demo page at `/`.
 ///
 /// The Autumn routes could as well be routes of the router (`route_service`, see the README's mount
 /// table); in front of it they skip its route matching, its boxed route service and the URL
@@ -115,11 +113,12 @@ fn app(
     }
     ServiceBuilder::new()
         .layer(cors)
-        .map_response(|r: http::Response<_>| r.map(Body::new))
+        .map_response(|r: Response<_>| r.map(Body::new))
         .layer(AutumnLayer::new(autumn))
         .service(routes)
 }
 
+/// What `POST /api/messages` takes: `{"text": ...}` (optional).
 #[derive(serde::Deserialize)]
 struct Message {
     #[serde(default)]

@@ -538,12 +538,12 @@ fn the_stream_picks_the_trees_union_member() {
         unions > 0 && compared > 200,
         "{compared} answers compared over {unions} unions"
     );
-    // Numbers and booleans are weighed by the stream itself too (they have no string contents to
-    // read first), not left to the tree path.
     assert!(
         zero_filled > 10,
         "only {zero_filled} of {compared} streamed union answers had a zero-filled value"
     );
+    // Numbers and booleans are weighed by the stream itself too (they have no string contents to
+    // read first), not left to the tree path.
     assert!(
         numbers_and_booleans > 100,
         "only {numbers_and_booleans} of {compared} streamed union answers were numbers or booleans"
