@@ -666,6 +666,11 @@ impl Scan<'_> {
                 return Ok(Wrote::Value);
             }
         }
+        if let Some(m) = number_member(members, c, depth + 1) {
+            // A number, where the only other candidates are strings: the number member wins.
+            self.i = start;
+            return self.conv(m, NullRule::Convert, depth + 1);
+        }
         let outer = std::mem::take(&mut self.ctx);
         self.flush(start);
         let mark = self.out.len();
@@ -741,9 +746,11 @@ impl Scan<'_> {
 
 /// When every member of a union that may take the plain string `text` is a string, an enum or a
 /// constant, each converts it to itself: how loosely the best of them matches (0, or 1 when it is
-/// in none of the enums); `None` otherwise.
+/// in none of the enums); `None` otherwise. Numbers and booleans may be among the members when one
+/// of the others matches exactly: they take a string only as a coercion (inexact, or a failure),
+/// which an exact match beats.
 fn string_members(members: &[u16], c: u8, text: &[u8], depth: u32) -> Option<u32> {
-    let mut exact = false;
+    let (mut exact, mut coerced) = (false, false);
     for &m in members {
         if !may_accept(m, c, Some(text), depth) {
             continue;
@@ -752,10 +759,37 @@ fn string_members(members: &[u16], c: u8, text: &[u8], depth: u32) -> Option<u32
             // A constant may take it only when it is that constant.
             Node::Str | Node::Const(_) => exact = true,
             Node::Enum(values) => exact |= values.iter().any(|v| v.as_bytes() == text),
+            Node::Num | Node::Int | Node::Bool => coerced = true,
             _ => return None,
         }
     }
+    if coerced && !exact {
+        return None;
+    }
     Some(u32::from(!exact))
+}
+
+/// For a number (first byte `c`), the union member that converts it when every other member that
+/// may take it is a string: the first number member, which converts it exactly where a string
+/// member would be a coercion (inexact), so the tree keeps it. `None` otherwise.
+fn number_member(members: &[u16], c: u8, depth: u32) -> Option<u16> {
+    if !matches!(c, b'-' | b'0'..=b'9') {
+        return None;
+    }
+    let mut number = None;
+    for &m in members {
+        if !may_accept(m, c, None, depth) {
+            continue;
+        }
+        match node(m) {
+            Node::Num | Node::Int => {
+                number.get_or_insert(m);
+            }
+            Node::Str => {}
+            _ => return None,
+        }
+    }
+    number
 }
 
 /// The index of the field named `key`. Autumn writes an object's keys in its schema's order, which is
@@ -803,12 +837,13 @@ mod tests {
     use crate::schema::tables::NODES;
 
     /// `string_members` decides the unions whose candidates for a plain string are all strings,
-    /// enums or constants (the tree would convert each and keep the best), and only those: a
-    /// string member matches exactly, an enum exactly when it lists the text, and any other kind
-    /// of member that may take a string leaves the union to the general path.
+    /// enums or constants (the tree would convert each and keep the best), or numbers and booleans
+    /// beside a string member that matches exactly, and only those: a string member matches
+    /// exactly, an enum exactly when it lists the text, and any other kind of member that may take
+    /// a string leaves the union to the general path.
     #[test]
     fn string_members_decides_string_unions_only() {
-        let mut decided = 0;
+        let (mut decided, mut coerced_and_decided) = (0, 0);
         for n in &NODES {
             let Node::Union(members) = n else { continue };
             let takes_string = |m: u16| may_accept(m, b'"', Some(b"zz_none"), 0);
@@ -817,16 +852,23 @@ mod tests {
                 .filter(|&&m| takes_string(m))
                 .map(|&m| node(m))
                 .collect();
-            let stringy = kinds
+            let stringy = kinds.iter().all(|k| {
+                matches!(
+                    k,
+                    Node::Str | Node::Const(_) | Node::Enum(_) | Node::Num | Node::Int | Node::Bool
+                )
+            });
+            let any_str = kinds.iter().any(|k| matches!(k, Node::Str));
+            let coerced = kinds
                 .iter()
-                .all(|k| matches!(k, Node::Str | Node::Const(_) | Node::Enum(_)));
+                .any(|k| matches!(k, Node::Num | Node::Int | Node::Bool));
             let got = string_members(members, b'"', b"zz_none", 0);
-            if !stringy {
+            // A coercion could win unless a string member matches exactly.
+            if !stringy || (coerced && !any_str) {
                 assert_eq!(got, None, "{members:?}");
                 continue;
             }
             decided += 1;
-            let any_str = kinds.iter().any(|k| matches!(k, Node::Str));
             assert_eq!(
                 got,
                 Some(u32::from(!any_str)),
@@ -843,8 +885,47 @@ mod tests {
                     );
                 }
             }
+            coerced_and_decided += usize::from(coerced);
         }
         assert!(decided > 0, "the tables have string unions");
+        assert!(
+            coerced_and_decided > 0,
+            "the tables have a union of a string and a number or boolean"
+        );
+    }
+
+    /// `number_member` picks the first number member of the unions whose other candidates for a
+    /// number are strings, and decides no other union nor anything but a number.
+    #[test]
+    fn number_member_decides_number_or_string_unions_only() {
+        let mut decided = 0;
+        for n in &NODES {
+            let Node::Union(members) = n else { continue };
+            let candidates: Vec<u16> = members
+                .iter()
+                .copied()
+                .filter(|&m| may_accept(m, b'1', None, 0))
+                .collect();
+            let first_number = candidates
+                .iter()
+                .copied()
+                .find(|&m| matches!(node(m), Node::Num | Node::Int));
+            let others_strings = candidates
+                .iter()
+                .all(|&m| matches!(node(m), Node::Num | Node::Int | Node::Str));
+            let expected = if others_strings { first_number } else { None };
+            for c in *b"-0123456789" {
+                assert_eq!(number_member(members, c, 0), expected, "{members:?} on {c}");
+            }
+            for c in *b"\"tfn[{" {
+                assert_eq!(number_member(members, c, 0), None, "{members:?} on {c}");
+            }
+            decided += usize::from(expected.is_some());
+        }
+        assert!(
+            decided > 0,
+            "the tables have a union of a number and a string"
+        );
     }
 
     fn scan(b: &[u8]) -> Scan<'_> {

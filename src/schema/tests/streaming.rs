@@ -930,3 +930,62 @@ fn the_stream_reads_an_answer_whatever_its_key_order() {
         );
     }
 }
+
+/// A union of scalars with a string member and a number member (a price tier's upper bound, a
+/// feature's value) takes a number with its number member and a string with its string member
+/// without the tree path, and answers as the tree does: an exact match always beats a coercion.
+/// Other spellings (a numeric or boolean string where no string member is exact) stay the tree's.
+#[test]
+fn the_stream_decides_unions_of_a_number_and_a_string_itself() {
+    let mut checked = 0;
+    for (u, n) in tables::NODES.iter().enumerate() {
+        let Node::Union(members) = n else { continue };
+        let kinds: Vec<&Node> = members.iter().map(|&m| node(m)).collect();
+        let scalars = kinds
+            .iter()
+            .all(|k| matches!(k, Node::Str | Node::Num | Node::Int | Node::Bool));
+        let has = |pick: fn(&Node) -> bool| kinds.iter().any(|k| pick(k));
+        if !scalars
+            || !has(|k| matches!(k, Node::Str))
+            || !has(|k| matches!(k, Node::Num | Node::Int))
+        {
+            continue;
+        }
+        let u = u16::try_from(u).unwrap();
+        for text in [
+            "12",
+            "-0.5",
+            "0",
+            "10.0",
+            "1e3",
+            "-7",
+            r#""12""#,
+            r#""true""#,
+            r#""a tier""#,
+            r#""""#,
+        ] {
+            let (out, ctx, spans) = stream_at(u, text);
+            assert_eq!(spans, 0, "union {u} handed {text} to the tree path");
+            let mut tree_ctx = response::Ctx::default();
+            let input: Value = serde_json::from_str(text).unwrap();
+            let expected = response::convert(u, Some(input), &mut tree_ctx, 0)
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                serde_json::from_str::<Value>(&out).unwrap(),
+                expected,
+                "union {u} on {text}"
+            );
+            assert_eq!(
+                (ctx.inexact, ctx.zero),
+                (tree_ctx.inexact, tree_ctx.zero),
+                "union {u} on {text}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 20,
+        "only {checked} cases: the tables have fewer such unions"
+    );
+}
