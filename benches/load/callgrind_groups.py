@@ -6,7 +6,11 @@ zeroed after the warm-up, dumped after CG_REQUESTS requests) and prints a Markdo
 (instructions spent in a function's own code, not its callees) per request, one column per dump, and the
 difference between the last and the first column; then a second table of calls per request to the
 scheduler's and the allocator's entry points (the work a request makes the runtime do, which instruction
-counts alone hide: a task woken while it runs is queued again and may wake the other worker).
+counts alone hide: a task woken while it runs is queued again and may wake the other worker); then a third
+table of `malloc` and `realloc` calls per request by the library that asked for them. Callgrind records
+callers, not call stacks, so an allocation made inside shared plumbing (`Vec`, `Bytes`, header maps) is
+split among the plumbing's callers in proportion to their calls: each column's total is exact, its split
+an estimate.
 
     python3 benches/load/callgrind_groups.py 2000 \
         results/ladder-*/callgrind.passthrough.*.1 results/ladder-*/callgrind.quickstart.*.1
@@ -49,11 +53,44 @@ CALLS = [
 ]
 
 
+# Functions that only pass an allocation on (the allocator's entry points, `Vec`, `Box`, `Bytes`, header
+# maps, hash tables, `core` helpers): an allocation made inside them is charged to whoever called them.
+PLUMBING = re.compile(
+    r"^(malloc|realloc|__rustc::|<?alloc::|<?core::|<?bytes::|<?hashbrown|<?http::header::map|"
+    r"http::extensions|<http::header::value::HeaderValue as core::convert::From|"
+    r"http::header::name::HeaderName::from_bytes)"
+)
+
+
+def allocation_owners(edges):
+    """`malloc` and `realloc` calls charged to the first caller outside the plumbing: each plumbing
+    function's calls are shared among its callers in proportion to how often each called it."""
+    callers = collections.defaultdict(collections.Counter)
+    for (caller, callee), n in edges.items():
+        if caller != callee:
+            callers[callee][caller] += n
+    owners = collections.Counter()
+
+    def charge(fn, amount, depth):
+        if depth > 40 or not PLUMBING.search(fn) or not callers[fn]:
+            owners[fn] += amount
+            return
+        total = sum(callers[fn].values())
+        for caller, n in callers[fn].items():
+            charge(caller, amount * n / total, depth + 1)
+
+    for entry in ("malloc", "realloc"):
+        charge(entry, sum(callers[entry].values()), 0)
+    return owners
+
+
 def self_costs(path):
-    """Self cost per function name (cost lines not directly after a `calls=` line), and calls per callee."""
+    """Self cost per function name (cost lines not directly after a `calls=` line), calls per callee,
+    and calls per (caller, callee) edge."""
     names = {}
     costs = collections.Counter()
     calls = collections.Counter()
+    edges = collections.Counter()
     fn = None
     callee = None
     after_call = False
@@ -77,7 +114,9 @@ def self_costs(path):
                 callee = name(line[4:])
             elif line.startswith("calls="):
                 after_call = True
-                calls[callee] += int(line[6:].split()[0])
+                n = int(line[6:].split()[0])
+                calls[callee] += n
+                edges[(fn, callee)] += n
             elif line and (line[0].isdigit() or line[0] in "+-*"):
                 parts = line.split()
                 if len(parts) < 2:
@@ -86,13 +125,13 @@ def self_costs(path):
                     after_call = False
                 else:
                     costs[fn] += int(parts[-1])
-    return costs, calls
+    return costs, calls, edges
 
 
 def main():
     requests = int(sys.argv[1])
     parsed = [self_costs(p) for p in sys.argv[2:]]
-    dumps = [costs for costs, _ in parsed]
+    dumps = [costs for costs, _, _ in parsed]
     patterns = [(label, re.compile(p)) for label, p in GROUPS]
 
     def group(fn):
@@ -122,7 +161,23 @@ def main():
     print("| --- |" + " ---: |" * (len(dumps) + 1))
     for label, pattern in CALLS:
         p = re.compile(pattern)
-        vals = [sum(n for f, n in calls.items() if p.search(f)) / requests for _, calls in parsed]
+        vals = [sum(n for f, n in calls.items() if p.search(f)) / requests for _, calls, _ in parsed]
+        cells = " | ".join(f"{v:.2f}" for v in vals)
+        print(f"| {label} | {cells} | {vals[-1] - vals[0]:+.2f} |")
+
+    print()
+    print(f"| `malloc` + `realloc` per request, by who asked | {heads} | last - first |")
+    print("| --- |" + " ---: |" * (len(dumps) + 1))
+    owned = []
+    for _, _, edges in parsed:
+        by_group = collections.Counter()
+        for fn, n in allocation_owners(edges).items():
+            by_group[group(fn)] += n
+        owned.append(by_group)
+    for label in labels + ["total"]:
+        vals = [sum(o.values()) / requests if label == "total" else o[label] / requests for o in owned]
+        if label != "total" and max(vals) < 0.005:
+            continue
         cells = " | ".join(f"{v:.2f}" for v in vals)
         print(f"| {label} | {cells} | {vals[-1] - vals[0]:+.2f} |")
 
