@@ -22,7 +22,8 @@
 #    (`callgrind_control -z`), CG_REQUESTS more, then dumped (`callgrind_control -d`). Instructions per
 #    request = the dump's total Ir / CG_REQUESTS; nothing is subtracted (the runtime's idle wake-ups and
 #    the load generator's connection are in it). Then the dumps' self cost grouped by library
-#    and their calls per request to the scheduler and the allocator (`callgrind_groups.py`).
+#    and their calls per request to the scheduler and the allocator, and allocations per request by the
+#    library that asked for them (`callgrind_groups.py`).
 #
 #   bash benches/load/ladder.sh
 #
@@ -185,7 +186,7 @@ for rung in $RUNGS; do
   for f in "$RAW"/callgrind."$rung".*.1; do [[ -e "$f" ]] && dumps+=("$f"); done
 done
 if (( ${#dumps[@]} > 0 )); then
-  { echo; echo "Self cost per request by library, then calls per request to the runtime and the allocator (benches/load/callgrind_groups.py):"; echo
+  { echo; echo "Self cost per request by library, calls per request to the runtime and the allocator, then allocations by who asked for them (benches/load/callgrind_groups.py):"; echo
     python3 "$HERE/callgrind_groups.py" "$CG_REQUESTS" "${dumps[@]}"; } | tee -a "$RESULTS"
 fi
 log "written to $RESULTS; raw data in $RAW"
