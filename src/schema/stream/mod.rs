@@ -74,6 +74,10 @@ thread_local! {
     /// How many values this thread's conversions handed to the tree path inside the stream (tests
     /// check that the common spellings never need it).
     pub(super) static TREE_SPANS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+
+    /// How many object field values this thread's conversions left to the general `conv` (tests
+    /// check that the common kinds of field value take `field_value`'s short paths).
+    pub(super) static GENERAL_FIELDS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// Key-span buffers larger than this are dropped rather than kept for the next conversion.
@@ -452,6 +456,8 @@ impl Scan<'_> {
                 _ => {}
             }
         }
+        #[cfg(test)]
+        GENERAL_FIELDS.set(GENERAL_FIELDS.get() + 1);
         let null = if f.nullable {
             NullRule::Keep
         } else if f.drops_null() {
