@@ -85,11 +85,10 @@ def allocation_owners(edges):
 
 
 def self_costs(path):
-    """Self cost per function name (cost lines not directly after a `calls=` line), calls per callee,
-    and calls per (caller, callee) edge."""
+    """Self cost per function name (cost lines not directly after a `calls=` line), and calls per
+    (caller, callee) edge."""
     names = {}
     costs = collections.Counter()
-    calls = collections.Counter()
     edges = collections.Counter()
     fn = None
     callee = None
@@ -114,9 +113,7 @@ def self_costs(path):
                 callee = name(line[4:])
             elif line.startswith("calls="):
                 after_call = True
-                n = int(line[6:].split()[0])
-                calls[callee] += n
-                edges[(fn, callee)] += n
+                edges[(fn, callee)] += int(line[6:].split()[0])
             elif line and (line[0].isdigit() or line[0] in "+-*"):
                 parts = line.split()
                 if len(parts) < 2:
@@ -125,13 +122,13 @@ def self_costs(path):
                     after_call = False
                 else:
                     costs[fn] += int(parts[-1])
-    return costs, calls, edges
+    return costs, edges
 
 
 def main():
     requests = int(sys.argv[1])
     parsed = [self_costs(p) for p in sys.argv[2:]]
-    dumps = [costs for costs, _, _ in parsed]
+    dumps = [costs for costs, _ in parsed]
     patterns = [(label, re.compile(p)) for label, p in GROUPS]
 
     def group(fn):
@@ -161,7 +158,7 @@ def main():
     print("| --- |" + " ---: |" * (len(dumps) + 1))
     for label, pattern in CALLS:
         p = re.compile(pattern)
-        vals = [sum(n for f, n in calls.items() if p.search(f)) / requests for _, calls, _ in parsed]
+        vals = [sum(n for (_, f), n in edges.items() if p.search(f)) / requests for _, edges in parsed]
         cells = " | ".join(f"{v:.2f}" for v in vals)
         print(f"| {label} | {cells} | {vals[-1] - vals[0]:+.2f} |")
 
@@ -169,7 +166,7 @@ def main():
     print(f"| `malloc` + `realloc` per request, by who asked | {heads} | last - first |")
     print("| --- |" + " ---: |" * (len(dumps) + 1))
     owned = []
-    for _, _, edges in parsed:
+    for _, edges in parsed:
         by_group = collections.Counter()
         for fn, n in allocation_owners(edges).items():
             by_group[group(fn)] += n

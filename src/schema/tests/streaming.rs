@@ -819,16 +819,16 @@ fn common_field_values_take_the_short_path() {
         let Node::Object(fields) = node else { continue };
         let n = u16::try_from(n).unwrap();
         for f in fields.iter() {
-            let values: &[&str] = match tables::NODES[usize::from(f.node)] {
-                Node::Str => &["\"s\""],
-                Node::Num => &["-1.5", "7"],
-                Node::Int => &["7"],
-                Node::Bool => &["true", "false"],
-                Node::Object(_) => &["{}"],
-                Node::Enum(_) => &["\"zz_not_listed\""],
-                _ => &[],
+            // The values to try, and whether they go to `conv`.
+            let (values, is_enum): (&[&str], bool) = match tables::NODES[usize::from(f.node)] {
+                Node::Str => (&["\"s\""], false),
+                Node::Num => (&["-1.5", "7"], false),
+                Node::Int => (&["7"], false),
+                Node::Bool => (&["true", "false"], false),
+                Node::Object(_) => (&["{}"], false),
+                Node::Enum(_) => (&["\"zz_not_listed\""], true),
+                _ => (&[], false),
             };
-            let is_enum = matches!(tables::NODES[usize::from(f.node)], Node::Enum(_));
             let nulls: &[&str] = if f.nullable { &["null"] } else { &[] };
             for value in values.iter().chain(nulls) {
                 let text = format!("{{\"{}\":{value}}}", f.snake);
